@@ -1,0 +1,146 @@
+"""The `handouts` command line: thin wrappers that parse options and call the pipeline.
+
+User errors become one line on stderr and exit code 2; the CLI never builds HTML itself.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import FORMATS, build, default_filename
+from .catalog import Catalog
+from .errors import UserError
+from .output import check_writable, write_atomic
+from .render import Renderer
+from .request import build_request
+
+PRACTICE_OPTION = click.option(
+    "--practice",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="HANDOUTS_PRACTICE",
+    help="Practice folder (branding, overrides, surgeons). Default: $HANDOUTS_PRACTICE, else the built-in sample practice.",
+)
+
+
+class HandoutsGroup(click.Group):
+    """Turns a UserError anywhere below into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    """`FIELD=VALUE` pairs from repeated --set options."""
+    sets = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r} is not FIELD=VALUE, e.g. --set surgery_date=2026-03-14")
+        sets[key.strip()] = value
+    return sets
+
+
+@click.group(cls=HandoutsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="handouts")
+def main() -> None:
+    """Make printed patient handouts for a spine practice, one per visit.
+
+    \b
+    Examples:
+      handouts list
+      handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
+    """
+
+
+@main.command("list")
+@PRACTICE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def list_visits(practice: Path | None, as_json: bool) -> None:
+    """List the visit types and the content modules each one prints.
+
+    \b
+    Examples:
+      handouts list
+      handouts list --json
+    """
+    catalog = Catalog.load(practice)
+    if as_json:
+        data = [
+            {"id": v.id, "title": v.title, "purpose": v.purpose, "modules": v.modules, "fields": sorted(v.fields)}
+            for v in catalog.visits.values()
+        ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for visit in catalog.visits.values():
+        click.secho(f"{visit.id}", bold=True, nl=False)
+        click.echo(f"  {visit.title}: {visit.purpose}")
+        for mid in visit.modules:
+            click.echo(f"    - {mid}: {catalog.modules[mid].title}")
+
+
+@main.command()
+@click.argument("visit")
+@click.option("--patient", "-p", required=True, help="Patient's name, printed exactly as given.")
+@click.option("--date", "-d", "visit_date", help="Visit date, YYYY-MM-DD. Default: today.")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field the visit type declares (repeatable).")
+@click.option("--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the practice's (US Letter).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
+@PRACTICE_OPTION
+def make(
+    visit: str,
+    patient: str,
+    visit_date: str | None,
+    sets: tuple[str, ...],
+    paper: str | None,
+    fmt: str,
+    output: Path | None,
+    practice: Path | None,
+) -> None:
+    """Make one patient's handout for VISIT (see 'handouts list').
+
+    \b
+    Examples:
+      handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
+      handouts make injection -p "Tom Baker" -o tom-injection.pdf
+      handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
+    """
+    catalog = Catalog.load(practice)
+    request = build_request(catalog, visit, patient, visit_date, parse_sets(sets), paper)
+    target = output or Path(default_filename(request, fmt))
+    check_writable(target)
+    write_atomic(target, build(Renderer(catalog), request, fmt))
+    click.echo(f"Wrote {target}")
+
+
+SAMPLE_PATIENTS = ("Zoë O'Brien-Nuñez", "Walter Jankowski", "Mei-Ling Park", "Abdul Rahman Haddad", "Rosa Delgado")
+
+
+@main.command()
+@click.option("-o", "--output", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Folder for the sample PDFs (created if missing).")
+@click.option("--date", "-d", "visit_date", help="Visit date, YYYY-MM-DD. Default: today.")
+@PRACTICE_OPTION
+def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None:
+    """Make one sample handout of every visit type, for made-up patients.
+
+    \b
+    Examples:
+      handouts samples
+      handouts samples -o /tmp/preview --practice ./my-practice
+    """
+    catalog = Catalog.load(practice)
+    renderer = Renderer(catalog)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, visit in enumerate(catalog.visits.values()):
+        request = build_request(catalog, visit.id, SAMPLE_PATIENTS[i % len(SAMPLE_PATIENTS)], visit_date)
+        target = folder / f"{visit.id}.pdf"
+        write_atomic(target, build(renderer, request))
+        click.echo(f"Wrote {target}")

@@ -1,0 +1,108 @@
+"""The shapes of the plain files a practice edits, validated on load.
+
+`extra="forbid"` turns a typo'd key into an error that names it, instead of a setting that is
+silently ignored on clinic day.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+RED_FLAGS = "red-flags"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Colors(Strict):
+    """Brand colours; dark enough for text on white (checked against WCAG AA on load)."""
+
+    primary: str = "#1f4e79"
+    accent: str = "#8a2b1e"
+
+    @field_validator("primary", "accent")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX.match(value):
+            raise ValueError(f"{value!r} is not a colour like \"#1f4e79\" (a # and six hex digits)")
+        if contrast_on_white(value) < 4.5:
+            raise ValueError(
+                f"{value} is too light to read on white paper "
+                f"(contrast {contrast_on_white(value):.1f}:1, needs 4.5:1): choose a darker shade"
+            )
+        return value.lower()
+
+
+def contrast_on_white(hex_colour: str) -> float:
+    """WCAG contrast ratio of a colour against white."""
+
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (lum + 0.05)
+
+
+class PostOpInstructions(Strict):
+    """What only the surgical team can say; each topic left out prints 'follow your team's instructions'."""
+
+    activity: LongText | None = None
+    lifting: LongText | None = None
+    driving: LongText | None = None
+    wound_care: LongText | None = None
+    medicines: LongText | None = None
+    follow_up_weeks: int | None = Field(default=None, ge=1, le=52)
+
+
+class Practice(Strict):
+    name: Text
+    address: Text | None = None
+    phone: Text
+    after_hours_phone: Text | None = None
+    website: Text | None = None
+    logo: Text | None = None
+    colors: Colors = Colors()
+    paper: Literal["letter", "a4"] = "letter"
+    footer: Text | None = None
+    post_op: PostOpInstructions = PostOpInstructions()
+
+
+class FieldSpec(Strict):
+    """A value a visit type accepts per patient (`--set NAME=VALUE`)."""
+
+    label: Text
+    kind: Literal["text", "date"] = "text"
+    max_length: int = Field(default=200, ge=1, le=2000)
+
+
+class VisitType(Strict):
+    id: Ident
+    title: Text
+    purpose: Text
+    order: int = 100
+    pathway_step: int | None = Field(default=None, ge=1, le=8)
+    modules: list[Ident] = Field(min_length=1)
+    fields: dict[FieldName, FieldSpec] = {}
+
+
+class Module(Strict):
+    id: Ident
+    title: Text
+    purpose: Text
+    reviewed: date
+    template: str = ""
+
+    @property
+    def template_name(self) -> str:
+        return self.template or f"modules/{self.id}.html"

@@ -1,0 +1,122 @@
+"""Catalog + request -> HTML, through Jinja2 templates found on the practice's search path.
+
+Autoescaping is on for every template whatever its name, and an undefined variable is an error,
+so a patient's name is always printed as text and a template typo fails loudly.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
+from markupsafe import Markup
+
+from . import __version__
+from .catalog import Catalog
+from .errors import UserError
+from .models import Module
+from .request import Request
+from .searchpath import SearchPath
+
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+BASE_TEMPLATE = "handout.html"
+
+
+def long_date(value: date) -> str:
+    """A date as patients read it: 'March 4, 2026' (no locale, so every machine prints the same)."""
+    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def follow_up_date(request: Request, weeks: int | None) -> date | None:
+    """The follow-up visit: as given, else surgery date plus the configured interval, else unknown."""
+    given = request.fields.get("follow_up")
+    surgery = request.fields.get("surgery_date")
+    if isinstance(given, date):
+        return given
+    if weeks and isinstance(surgery, date):
+        return surgery + timedelta(weeks=weeks)
+    return None
+
+
+def make_environment(search: SearchPath) -> Environment:
+    """Jinja2 environment: practice templates first, built-ins second, built-ins also as `default:`."""
+    loader = ChoiceLoader(
+        [
+            PrefixLoader({"default": FileSystemLoader(search.builtin_dir("templates"))}, delimiter=":"),
+            FileSystemLoader(search.dirs("templates")),
+        ]
+    )
+    env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["long_date"] = long_date
+    return env
+
+
+@dataclass(frozen=True)
+class Handout:
+    """What the renderer needs beyond the request: the composed modules and the styles."""
+
+    html: str
+    title: str
+
+
+class Renderer:
+    """Turns requests into HTML for one catalog; the environment and styles are built once."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.env = make_environment(catalog.search)
+        self._css: dict[bool, Markup] = {}
+
+    def modules_for(self, request: Request) -> list[Module]:
+        return [self.catalog.modules[mid] for mid in request.visit.modules]
+
+    def css(self, large_print: bool = False) -> Markup:
+        """The stylesheets in cascade order, each the first found on the search path."""
+        if large_print not in self._css:
+            names = ["handout.css", *(["large-print.css"] if large_print else []), "practice.css"]
+            parts = []
+            for name in names:
+                path = self.catalog.search.find("styles", name)
+                if path is None:
+                    raise UserError(f"style {name!r} not found in {self.catalog.search.dirs('styles')}")
+                parts.append(path.read_text(encoding="utf-8"))
+            # Style files come from the project and the practice, never from a patient.
+            self._css[large_print] = Markup("\n".join(parts))
+        return self._css[large_print]
+
+    def render(self, request: Request) -> Handout:
+        practice = self.catalog.practice
+        modules = self.modules_for(request)
+        context = {
+            "practice": practice,
+            "visit": request.visit,
+            "patient": request.patient,
+            "visit_date": request.visit_date,
+            "fields": request.fields,
+            "modules": modules,
+            "paper": request.paper or practice.paper,
+            "css": self.css(),
+            "lang": "en",
+            "version": __version__,
+            "reviewed": max(m.reviewed for m in modules),
+            "instructions": practice.post_op.model_dump(),
+            "follow_up": follow_up_date(request, practice.post_op.follow_up_weeks),
+        }
+        try:
+            html = self.env.get_template(BASE_TEMPLATE).render(context)
+        except TemplateNotFound as exc:
+            raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
+        except TemplateError as exc:
+            where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "filename", None) else ""
+            raise UserError(f"{where}template error: {exc.message}") from None
+        return Handout(html=html, title=request.visit.title)

@@ -1,0 +1,65 @@
+"""One search path for everything a practice can override: practice folder first, built-ins second.
+
+Templates, styles, visit types, content modules and assets are all found the same way, so a
+practice replaces any of them by dropping a file with the same name into its own folder.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paths import BUILTIN_ROOT
+
+# Where each kind of file lives, relative to a root. The built-in root keeps its data under
+# content/; a practice folder keeps it at the top, where a practice manager will look for it.
+_BUILTIN_LAYOUT = {
+    "templates": "templates",
+    "styles": "styles",
+    "visits": "content/visits",
+    "modules": "content/modules",
+    "assets": "assets",
+}
+_PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules", "surgeons": "surgeons"}
+
+BUILTIN_PRACTICE_FILE = BUILTIN_ROOT / "content" / "practice.toml"
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    """The folders searched for each kind of file, in order of precedence."""
+
+    practice: Path | None = None
+
+    def dirs(self, kind: str) -> list[Path]:
+        """Folders holding files of `kind`, practice first; missing practice folders are skipped."""
+        found = []
+        if self.practice is not None and kind in _PRACTICE_LAYOUT:
+            folder = self.practice / _PRACTICE_LAYOUT[kind]
+            if folder.is_dir():
+                found.append(folder)
+        if kind in _BUILTIN_LAYOUT:
+            found.append(BUILTIN_ROOT / _BUILTIN_LAYOUT[kind])
+        return found
+
+    def builtin_dir(self, kind: str) -> Path:
+        """The built-in folder of `kind` (what `default:` template names refer to)."""
+        return BUILTIN_ROOT / _BUILTIN_LAYOUT[kind]
+
+    def practice_dir(self, kind: str) -> Path | None:
+        """Where the practice keeps files of `kind` (whether or not the folder exists yet)."""
+        return None if self.practice is None else self.practice / _PRACTICE_LAYOUT[kind]
+
+    def find(self, kind: str, name: str) -> Path | None:
+        """The first file called `name` on the path for `kind`, refusing names that climb out."""
+        for folder in self.dirs(kind):
+            candidate = (folder / name).resolve()
+            if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
+                return candidate
+        return None
+
+    def names(self, kind: str, suffix: str) -> dict[str, Path]:
+        """Every `*suffix` file of `kind` by stem; a practice file hides a built-in one."""
+        found: dict[str, Path] = {}
+        for folder in reversed(self.dirs(kind)):
+            for path in sorted(folder.glob(f"*{suffix}")):
+                found[path.name[: -len(suffix)]] = path
+        return found
