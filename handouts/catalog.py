@@ -71,19 +71,14 @@ class Catalog:
         if practice_dir is not None:
             practice_file = practice_dir / "practice.toml"
             if not practice_file.is_file():
-                raise UserError(
-                    f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'"
-                )
+                raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
         practice = load_model(Practice, practice_file)
         if practice.logo and search.find("assets", practice.logo) is None:
             raise UserError(
                 f"{practice_file}: key 'logo': file {practice.logo!r} not found in "
                 f"{' or '.join(str(d) for d in search.dirs('assets'))}; put it there or fix the name"
             )
-        modules = {
-            mid: load_model(Module, path, id=mid)
-            for mid, path in search.names("modules", ".toml").items()
-        }
+        modules = {mid: load_model(Module, path, id=mid) for mid, path in search.names("modules", ".toml").items()}
         loaded = [load_model(VisitType, path, id=vid) for vid, path in search.names("visits", ".toml").items()]
         visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
         for vid, visit in visits.items():
@@ -102,8 +97,7 @@ class Catalog:
             return self.visits[visit_id]
         except KeyError:
             raise UserError(
-                f"unknown visit type {visit_id!r}: choose one of {', '.join(sorted(self.visits))} "
-                "(see 'handouts list')"
+                f"unknown visit type {visit_id!r}: choose one of {', '.join(sorted(self.visits))} (see 'handouts list')"
             ) from None
 
 
@@ -117,6 +111,4 @@ def _check_visit(visit: VisitType, modules: dict[str, Module], path: Path) -> No
     if len(set(visit.modules)) != len(visit.modules):
         raise UserError(f"{path}: key 'modules': a module is listed twice")
     if RED_FLAGS not in visit.modules:
-        raise UserError(
-            f"{path}: key 'modules': '{RED_FLAGS}' is missing; the red flags are on every handout, add it"
-        )
+        raise UserError(f"{path}: key 'modules': '{RED_FLAGS}' is missing; the red flags are on every handout, add it")

@@ -21,7 +21,7 @@ PRACTICE_OPTION = click.option(
     "--practice",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="HANDOUTS_PRACTICE",
-    help="Practice folder (branding, overrides, surgeons). Default: $HANDOUTS_PRACTICE, else the built-in sample practice.",
+    help="Practice folder (branding, overrides, surgeons). Default: $HANDOUTS_PRACTICE, else the built-in sample.",
 )
 
 
@@ -89,7 +89,9 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.argument("visit")
 @click.option("--patient", "-p", required=True, help="Patient's name, printed exactly as given.")
 @click.option("--date", "-d", "visit_date", help="Visit date, YYYY-MM-DD. Default: today.")
-@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field the visit type declares (repeatable).")
+@click.option(
+    "--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field the visit type declares (repeatable)."
+)
 @click.option("--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the practice's (US Letter).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
@@ -124,8 +126,15 @@ SAMPLE_PATIENTS = ("Zoë O'Brien-Nuñez", "Walter Jankowski", "Mei-Ling Park", "
 
 
 @main.command()
-@click.option("-o", "--output", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for the sample PDFs (created if missing).")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for the sample PDFs (created if missing).",
+)
 @click.option("--date", "-d", "visit_date", help="Visit date, YYYY-MM-DD. Default: today.")
 @PRACTICE_OPTION
 def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None:

@@ -33,7 +33,7 @@ class Colors(Strict):
     @classmethod
     def _hex(cls, value: str) -> str:
         if not _HEX.match(value):
-            raise ValueError(f"{value!r} is not a colour like \"#1f4e79\" (a # and six hex digits)")
+            raise ValueError(f'{value!r} is not a colour like "#1f4e79" (a # and six hex digits)')
         if contrast_on_white(value) < 4.5:
             raise ValueError(
                 f"{value} is too light to read on white paper "

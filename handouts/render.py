@@ -25,9 +25,20 @@ from .models import Module
 from .request import Request
 from .searchpath import SearchPath
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 BASE_TEMPLATE = "handout.html"
 

@@ -41,7 +41,7 @@ def clean_text(text: str, what: str, limit: int) -> str:
     """Trimmed text with no control characters, at most `limit` characters, never empty."""
     text = " ".join(text.split())
     if not text:
-        raise UserError(f"{what} is empty: give it, e.g. --patient \"Maria Lopez\"")
+        raise UserError(f'{what} is empty: give it, e.g. --patient "Maria Lopez"')
     if len(text) > limit:
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in text):

@@ -1,0 +1,48 @@
+"""Reading what the user gets: the text, pages, fonts and structure of a finished PDF."""
+
+import io
+import re
+from functools import cache
+
+import pdfplumber
+import pypdf
+
+
+def _source(pdf: bytes):
+    return io.BytesIO(pdf)
+
+
+def text(pdf: bytes) -> str:
+    """All page text, whitespace collapsed so wrapped lines still match phrases."""
+    reader = pypdf.PdfReader(_source(pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def pages(pdf: bytes) -> int:
+    return len(pypdf.PdfReader(_source(pdf)).pages)
+
+
+def page_size_pt(pdf: bytes) -> tuple[float, float]:
+    box = pypdf.PdfReader(_source(pdf)).pages[0].mediabox
+    return round(float(box.width)), round(float(box.height))
+
+
+@cache
+def _chars(pdf: bytes) -> tuple[tuple[str, float, str], ...]:
+    with pdfplumber.open(_source(pdf)) as doc:
+        return tuple((c["text"], c["size"], c["fontname"]) for p in doc.pages for c in p.chars)
+
+
+def font_sizes(pdf: bytes) -> list[float]:
+    """The size of every printed character, in points."""
+    return [size for _, size, _ in _chars(pdf)]
+
+
+def font_names(pdf: bytes) -> set[str]:
+    """Font names without the subset prefix (ABCDEF+Name)."""
+    return {re.sub(r"^[A-Z]{6}\+", "", name) for _, _, name in _chars(pdf)}
+
+
+def squash(value: str) -> str:
+    """Text with all whitespace removed: a long name may wrap anywhere on the page."""
+    return "".join(value.split())

@@ -1,0 +1,104 @@
+"""The command line as a user meets it: output files, help, and one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from handouts import __version__
+from handouts.cli import main
+
+import pdfcheck
+from conftest import NAME, ROOT, VISITS
+
+
+def run(*args: str, **kw):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, **kw)
+
+
+def test_make_writes_the_default_file_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("make", "injection", "--patient", NAME, "--date", "2026-03-14")
+    assert result.exit_code == 0, result.output
+    pdf = (tmp_path / "injection-2026-03-14.pdf").read_bytes()
+    assert NAME in pdfcheck.text(pdf)
+
+
+def test_make_html_format(tmp_path):
+    out = tmp_path / "h.html"
+    assert run("make", "post-op", "-p", "Ana Silva", "--format", "html", "-o", str(out)).exit_code == 0
+    assert "Ana Silva" in out.read_text()
+
+
+def test_list_json_names_every_visit_and_its_modules():
+    data = json.loads(run("list", "--json").output)
+    assert [v["id"] for v in data] == list(VISITS)
+    assert all("red-flags" in v["modules"] for v in data)
+
+
+def test_version_and_help_with_examples():
+    assert __version__ in run("--version").output
+    for command in ([], ["make"], ["list"], ["samples"]):
+        output = run(*command, "--help").output
+        assert "Examples:" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["make", "consult", "-p", "A B"], "unknown visit type 'consult': choose one of"),
+        (["make", "injection", "-p", "A B", "-d", "14/03/2026"], "write it as YYYY-MM-DD"),
+        (["make", "injection", "-p", "A B", "-d", "2026-02-30"], "is not a real date"),
+        (["make", "injection", "-p", "   "], "the patient name is empty"),
+        (["make", "injection", "-p", "x" * 151], "the most allowed is 150"),
+        (["make", "injection", "-p", "A\x07B"], "control"),
+        (["make", "injection", "-p", "A B", "--set", "procedure=x"], "has no field 'procedure'"),
+        (["make", "post-op", "-p", "A B", "--set", "colour=red"], "its fields are: follow_up, procedure, surgery_date"),
+        (["make", "post-op", "-p", "A B", "--set", "oops"], "is not FIELD=VALUE"),
+        (["make", "injection", "-p", "A B", "-o", "/nonexistent/dir/x.pdf"], "does not exist"),
+        (["make", "injection", "--practice", "/nonexistent", "-p", "A B"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_folder(tmp_path, monkeypatch):
+    # Root may write anywhere, so the refusal is simulated where the tool asks the system.
+    monkeypatch.setattr("handouts.output.os.access", lambda path, mode: False)
+    result = CliRunner().invoke(main, ["make", "injection", "-p", "A B", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2 and "is not writable" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("handouts.output.os.replace", refuse)
+    result = CliRunner().invoke(main, ["make", "injection", "-p", "A B", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2 and "No space left on device" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_py_behaves_like_the_console_script(tmp_path):
+    out = tmp_path / "n.pdf"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "make", "new-patient", "-p", NAME, "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert NAME in pdfcheck.text(out.read_bytes())
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "make", "nope", "-p", "A"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: unknown visit type") and "Traceback" not in bad.stderr

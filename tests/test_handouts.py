@@ -1,0 +1,75 @@
+"""Each visit type's real PDF: pages, the patient's name, the title, the red flags, the type."""
+
+import pytest
+
+import pdfcheck
+from conftest import NAME, VISITS, render
+
+
+def test_the_five_visit_types_are_built_in(catalog):
+    assert set(VISITS) <= set(catalog.visits)
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_handout_pages_name_title_and_red_flags(handouts, catalog, visit):
+    pdf = handouts[visit]
+    assert pdf.startswith(b"%PDF-")
+    assert 1 <= pdfcheck.pages(pdf) <= 4
+    text = pdfcheck.text(pdf)
+    assert NAME in text
+    assert catalog.visits[visit].title in text
+    assert "March 14, 2026" in text
+    assert "Go to the emergency room now" in text
+    assert "Call our office today" in text
+    assert f"Page 1 of {pdfcheck.pages(pdf)}" in text
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_body_text_is_large_and_in_the_bundled_font(handouts, visit):
+    pdf = handouts[visit]
+    assert min(pdfcheck.font_sizes(pdf)) >= 11.9  # nothing printed below 12 pt, footer included
+    sizes = pdfcheck.font_sizes(pdf)
+    body = max(set(sizes), key=sizes.count)
+    assert body >= 12
+    assert all(name.startswith("Atkinson-Hyperlegible") for name in pdfcheck.font_names(pdf))
+
+
+def test_practice_phone_and_version_on_every_page(handouts, catalog):
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(handouts["new-patient"]))
+    for page in reader.pages:
+        page_text = " ".join(page.extract_text().split())
+        assert catalog.practice.phone in page_text
+        assert "Handout 0.1.0" in page_text
+
+
+def test_us_letter_by_default_and_a4_on_request(handouts, renderer):
+    assert pdfcheck.page_size_pt(handouts["injection"]) == (612, 792)
+    a4 = render(renderer, "injection", paper="a4")
+    assert pdfcheck.page_size_pt(a4) == (595, 842)
+
+
+def test_pathway_marks_this_visit_step(handouts):
+    assert "You are here" in pdfcheck.text(handouts["injection"])
+
+
+def test_post_op_without_configuration_points_to_the_team(handouts, catalog):
+    text = pdfcheck.text(handouts["post-op"])
+    assert text.count("Follow the instructions your surgical team gave you") == 5
+    assert f"call us at {catalog.practice.phone}" in text
+
+
+def test_post_op_fields_are_printed(renderer):
+    pdf = render(renderer, "post-op", sets={"procedure": "L4-L5 decompression", "surgery_date": "2026-03-10"})
+    text = pdfcheck.text(pdf)
+    assert "L4-L5 decompression" in text
+    assert "March 10, 2026" in text
+
+
+def test_html_format_is_the_same_handout(renderer):
+    html = render(renderer, "new-patient", fmt="html").decode()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Zoë O&#39;Brien-Nuñez" in html
