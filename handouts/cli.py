@@ -13,7 +13,9 @@ from . import __version__
 from .build import FORMATS, build, default_filename
 from .catalog import Catalog
 from .errors import UserError
+from .lint import lint as lint_visits
 from .output import check_writable, write_atomic
+from .readability import Section
 from .render import Renderer
 from .request import build_request
 
@@ -93,6 +95,7 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
     "--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field the visit type declares (repeatable)."
 )
 @click.option("--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the practice's (US Letter).")
+@click.option("--large-print", is_flag=True, help="Body text 18 pt and larger headings (more pages).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
 @PRACTICE_OPTION
@@ -102,6 +105,7 @@ def make(
     visit_date: str | None,
     sets: tuple[str, ...],
     paper: str | None,
+    large_print: bool,
     fmt: str,
     output: Path | None,
     practice: Path | None,
@@ -113,9 +117,10 @@ def make(
       handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
       handouts make injection -p "Tom Baker" -o tom-injection.pdf
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
+      handouts make conservative-care -p "Tom Baker" --large-print
     """
     catalog = Catalog.load(practice)
-    request = build_request(catalog, visit, patient, visit_date, parse_sets(sets), paper)
+    request = build_request(catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print)
     target = output or Path(default_filename(request, fmt))
     check_writable(target)
     write_atomic(target, build(Renderer(catalog), request, fmt))
@@ -153,3 +158,43 @@ def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None
         target = folder / f"{visit.id}.pdf"
         write_atomic(target, build(renderer, request))
         click.echo(f"Wrote {target}")
+
+
+def _lint_row(name: str, section: Section) -> str:
+    """Name, Flesch-Kincaid grade, Coleman-Liau index and longest sentence, in columns."""
+    return f"{name[:39]:<40}{section.grade:>6}{section.coleman_liau:>6}{section.longest_sentence:>8}"
+
+
+@main.command()
+@click.argument("visits", nargs=-1)
+@click.option("--large-print", is_flag=True, help="Check the large-print handouts instead.")
+@click.option("--sections", is_flag=True, help="Show every section's numbers, not only the handout's.")
+@PRACTICE_OPTION
+def lint(visits: tuple[str, ...], large_print: bool, sections: bool, practice: Path | None) -> None:
+    """Check readability and type size of every handout, measured on the finished PDF.
+
+    Exits with 1 when a target is missed: reading grade above 6 for a handout or above 7 for a
+    section (Flesch-Kincaid), body text under 12 pt (18 pt with --large-print), over 4 pages.
+
+    \b
+    Examples:
+      handouts lint
+      handouts lint injection --sections
+      handouts lint --large-print
+    """
+    catalog = Catalog.load(practice)
+    for visit in visits:
+        catalog.visit(visit)
+    results = lint_visits(catalog, list(visits or catalog.visits), large_print)
+    click.echo(f"{'visit / section':<40}{'grade':>6}{'C-L':>6}{'longest':>8}{'body pt':>8}{'min pt':>7}{'pages':>6}")
+    for result in results:
+        r = result.report
+        click.echo(_lint_row(result.visit, r.body) + f"{r.body_pt:>8}{r.smallest_pt:>7}{r.pages:>6}")
+        for section in r.sections[1:] if sections else ():
+            click.echo(_lint_row(f"  {section.title}", section))
+        for problem in result.problems:
+            click.secho(f"  MISSED: {problem}", fg="red")
+    missed = sum(bool(r.problems) for r in results)
+    click.echo(f"{len(results) - missed} of {len(results)} handouts meet every target.")
+    if missed:
+        sys.exit(1)

@@ -92,6 +92,8 @@ class VisitType(Strict):
     purpose: Text
     order: int = 100
     pathway_step: int | None = Field(default=None, ge=1, le=8)
+    key_points: list[Text] = Field(min_length=1, max_length=6)
+    next_steps: list[Text] = Field(min_length=1, max_length=7)
     modules: list[Ident] = Field(min_length=1)
     fields: dict[FieldName, FieldSpec] = {}
 

@@ -6,6 +6,7 @@ so a patient's name is always printed as text and a template typo fails loudly.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from jinja2 import (
     ChoiceLoader,
@@ -21,6 +22,7 @@ from markupsafe import Markup
 from . import __version__
 from .catalog import Catalog
 from .errors import UserError
+from .figures import figure
 from .models import Module
 from .request import Request
 from .searchpath import SearchPath
@@ -41,6 +43,7 @@ MONTHS = [
 ]
 
 BASE_TEMPLATE = "handout.html"
+FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
 def long_date(value: date) -> str:
@@ -116,7 +119,9 @@ class Renderer:
             "fields": request.fields,
             "modules": modules,
             "paper": request.paper or practice.paper,
-            "css": self.css(),
+            "css": self.css(request.large_print),
+            "large_print": request.large_print,
+            "figure": partial(figure, size=FIGURE_PT[request.large_print]),
             "lang": "en",
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),

@@ -24,6 +24,7 @@ class Request:
     visit_date: date
     fields: dict[str, str | date] = field(default_factory=dict)
     paper: str | None = None
+    large_print: bool = False
 
 
 def parse_date(text: str, what: str) -> date:
@@ -56,6 +57,7 @@ def build_request(
     visit_date: str | date | None,
     sets: dict[str, str] | None = None,
     paper: str | None = None,
+    large_print: bool = False,
 ) -> Request:
     """Validate raw values into a Request; the first problem found is raised as a UserError."""
     visit = catalog.visit(visit_id)
@@ -76,4 +78,4 @@ def build_request(
             fields[key] = parse_date(raw, f"{key}")
         else:
             fields[key] = clean_text(raw, key, spec.max_length)
-    return Request(visit, name, when, fields, paper)
+    return Request(visit, name, when, fields, paper, large_print)

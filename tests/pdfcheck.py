@@ -46,3 +46,28 @@ def font_names(pdf: bytes) -> set[str]:
 def squash(value: str) -> str:
     """Text with all whitespace removed: a long name may wrap anywhere on the page."""
     return "".join(value.split())
+
+
+def figure_alts(pdf: bytes) -> list[str]:
+    """The alternative text of every /Figure in the PDF's structure tree."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict) and "/S" in node:
+            if node["/S"] == "/Figure":
+                found.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(pypdf.PdfReader(_source(pdf)).trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return found
+
+
+def page_text(pdf: bytes, number: int) -> str:
+    """One page's text (1-based), whitespace collapsed."""
+    page = pypdf.PdfReader(_source(pdf)).pages[number - 1]
+    return " ".join((page.extract_text() or "").split())

@@ -1,0 +1,55 @@
+"""`handouts lint`: every visit type rendered and measured against the health-literacy targets.
+
+Targets (shared/docs/health-literacy.md): body text at Flesch-Kincaid grade 6 or lower per
+handout, no section above 7, body type at least 12 pt (18 pt in large print), 1-4 pages in
+standard print. The numbers come from the finished PDF, never from the templates.
+"""
+
+from dataclasses import dataclass
+
+from .build import build
+from .catalog import Catalog
+from .readability import Report, measure
+from .render import Renderer
+from .request import build_request
+
+HANDOUT_GRADE = 6.0
+SECTION_GRADE = 7.0
+MAX_PAGES = 4
+BODY_PT = {False: 12.0, True: 18.0}
+SAMPLE_PATIENT = "Maria Lopez"
+
+
+@dataclass
+class Result:
+    visit: str
+    large_print: bool
+    report: Report
+    problems: list[str]
+
+
+def check(report: Report, large_print: bool) -> list[str]:
+    """Every target the handout misses, in words."""
+    problems = []
+    if report.body.grade > HANDOUT_GRADE:
+        problems.append(f"reading grade {report.body.grade} is above {HANDOUT_GRADE:g}")
+    for section in report.sections[1:]:
+        if section.grade > SECTION_GRADE:
+            problems.append(f"section '{section.title}' reads at grade {section.grade}, above {SECTION_GRADE:g}")
+    if report.body_pt < BODY_PT[large_print]:
+        problems.append(f"body text is {report.body_pt} pt, below {BODY_PT[large_print]:g} pt")
+    if report.smallest_pt < BODY_PT[False]:
+        problems.append(f"some text is {report.smallest_pt} pt, below {BODY_PT[False]:g} pt")
+    if not large_print and report.pages > MAX_PAGES:
+        problems.append(f"{report.pages} pages, more than {MAX_PAGES}")
+    return problems
+
+
+def lint(catalog: Catalog, visits: list[str], large_print: bool) -> list[Result]:
+    renderer = Renderer(catalog)
+    results = []
+    for visit in visits:
+        request = build_request(catalog, visit, SAMPLE_PATIENT, "2026-03-14", large_print=large_print)
+        report = measure(build(renderer, request))
+        results.append(Result(visit, large_print, report, check(report, large_print)))
+    return results

@@ -1,0 +1,114 @@
+"""Handouts a patient can read and act on: grade, type size, figures, log, summary, large print."""
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.cli import main
+from handouts.readability import Section, measure
+
+import pdfcheck
+from conftest import VISITS, render
+
+
+@pytest.fixture(scope="session")
+def large(renderer) -> dict[str, bytes]:
+    return {visit: render(renderer, visit, large_print=True) for visit in VISITS}
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_reading_grade_and_type_meet_the_targets(handouts, visit):
+    report = measure(handouts[visit])
+    assert report.body.grade <= 6
+    assert report.body.words > 250  # the grade is measured on real body text, not a fragment
+    assert all(section.grade <= 7 for section in report.sections[1:])
+    assert report.body_pt >= 12 and report.smallest_pt >= 12
+    assert 1 <= report.pages <= 4
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_large_print_is_18_pt_and_larger_headings(large, handouts, visit):
+    report = measure(large[visit])
+    assert report.body_pt >= 18 and report.smallest_pt >= 18
+    assert max(pdfcheck.font_sizes(large[visit])) >= 24
+    assert report.pages >= measure(handouts[visit]).pages
+    assert pdfcheck.squash(pdfcheck.text(handouts[visit])).count("Warningsigns") == pdfcheck.squash(
+        pdfcheck.text(large[visit])
+    ).count("Warningsigns")
+
+
+def test_lint_passes_and_fails_by_the_targets(monkeypatch):
+    result = CliRunner().invoke(main, ["lint", "--sections"])
+    assert result.exit_code == 0, result.output
+    assert "5 of 5 handouts meet every target." in result.output
+    assert CliRunner().invoke(main, ["lint", "--large-print", "injection"]).exit_code == 0
+    monkeypatch.setattr("handouts.lint.HANDOUT_GRADE", 1.0)
+    failed = CliRunner().invoke(main, ["lint", "injection"])
+    assert failed.exit_code == 1 and "MISSED: reading grade" in failed.output
+
+
+def test_grade_tells_hard_text_from_easy():
+    easy = Section("easy", ["Walk a bit. Then rest. Then walk again."])
+    hard = Section(
+        "hard",
+        [
+            "Neurogenic claudication characteristically manifests as bilateral lower-extremity "
+            "discomfort precipitated by ambulation and alleviated by lumbar flexion."
+        ],
+    )
+    assert easy.grade < 3 < 12 < hard.grade
+
+
+def test_readability_works_offline(monkeypatch, handouts):
+    import nltk
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("textstat tried to download a dictionary")
+
+    monkeypatch.setattr(nltk, "download", no_network)
+    assert measure(handouts["new-patient"]).body.grade > 0
+
+
+@pytest.mark.parametrize(
+    ("visit", "figures"),
+    [
+        ("new-patient", ["Leaning forward", "You are at step 2"]),
+        ("conservative-care", ["You are at step 4"]),
+        ("injection", ["You are at step 6"]),
+        ("surgical-consult", ["Recovery timeline"]),
+        ("post-op", ["Recovery timeline"]),
+    ],
+)
+def test_figures_are_tagged_with_alternative_text(handouts, visit, figures):
+    alts = " ".join(pdfcheck.figure_alts(handouts[visit]))
+    for phrase in figures:
+        assert phrase in alts
+
+
+def test_recovery_timeline_shows_calendar_dates_from_the_surgery_date(renderer, handouts):
+    dated = pdfcheck.text(render(renderer, "post-op", sets={"surgery_date": "2026-03-10"}))
+    assert "Mar 24 to Mar 31" in dated and "Apr 21 to May 5" in dated and "Mar 11" in dated
+    undated = pdfcheck.text(handouts["post-op"])
+    assert "2 to 3 weeks" in undated and "Mar 24" not in undated
+
+
+@pytest.mark.parametrize("visit", ["conservative-care", "injection"])
+def test_walking_log_to_fill_in(handouts, visit):
+    text = pdfcheck.text(handouts[visit])
+    assert "Your walking log" in text and "How far or how long did you walk" in text
+
+
+def test_no_walking_log_where_it_does_not_belong(handouts):
+    assert "Your walking log" not in pdfcheck.text(handouts["post-op"])
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_page_one_has_key_points_next_steps_and_when_to_call(handouts, catalog, visit):
+    first = pdfcheck.page_text(handouts[visit], 1)
+    assert "Key points" in first and "What to do next" in first
+    assert catalog.visits[visit].key_points[0] in first
+    assert f"call us at {catalog.practice.phone}" in first
+    assert f"After hours: call {catalog.practice.after_hours_phone}" in first
+    pages = pdfcheck.pages(handouts[visit])
+    ref = int(first.split("read the box on page ")[1].split()[0])
+    assert "Warning signs that need care right away" in pdfcheck.page_text(handouts[visit], ref)
+    assert 1 <= ref <= pages
