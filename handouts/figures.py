@@ -99,7 +99,7 @@ def _person(x: float, y: float, lean: bool, size: float) -> Group:
         g.add(Circle(x + 60, y + 14, 5, fillColor=white, strokeWidth=2))
         g.add(Circle(x + 90, y + 14, 5, fillColor=white, strokeWidth=2))
     else:
-        shoulder, head, hand = (x, y + 104), (x, y + 120), (x + 4, y + 62)
+        shoulder, head, hand = (x, y + 104), (x, y + 120), (x + 12, y + 64)
     for x1, y1, x2, y2 in (hip + shoulder, shoulder + hand, hip + (x - 10, y), hip + (x + 10, y)):
         g.add(Line(x1, y1, x2, y2, strokeWidth=3, strokeLineCap=1))
     g.add(Circle(*head, 10, fillColor=white, strokeWidth=3))
