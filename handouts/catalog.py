@@ -4,6 +4,7 @@ Reads the practice folder and the built-ins through one search path, and turns e
 into a `UserError` that names the file, the key and the fix.
 """
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import UserError
-from .models import RED_FLAGS, Module, Practice, VisitType
+from .models import RED_FLAGS, Module, Practice, Surgeon, VisitType
 from .searchpath import BUILTIN_PRACTICE_FILE, SearchPath
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,14 +39,24 @@ def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
 
 
 def explain(exc: ValidationError) -> str:
-    """The first problem pydantic found, in plain words with its key."""
-    err = exc.errors()[0]
+    """The most telling problem pydantic found, in plain words with its key.
+
+    A misspelt key shows up twice (unknown key, and the real one missing): the unknown key is
+    reported, with the missing one as the likely intended spelling.
+    """
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    err = errors[0]
     key = ".".join(str(part) for part in err["loc"]) or "(top level)"
     if err["type"] == "extra_forbidden":
-        return f"unknown key '{key}': check its spelling (see the built-in file for the keys allowed)"
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
+        guess = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1)
+        hint = f"did you mean '{guess[0]}'?" if guess else "check its spelling against the starter file"
+        return f"unknown key '{key}': {hint}"
     if err["type"] == "missing":
         return f"key '{key}' is required but missing: add it"
     message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch":
+        message = f"{err['input']!r} has characters that are not allowed here (letters, digits, - _ . / only)"
     return f"key '{key}': {message}"
 
 
@@ -61,6 +72,7 @@ class Catalog:
     practice: Practice
     visits: dict[str, VisitType]
     modules: dict[str, Module]
+    surgeons: dict[str, Surgeon]
 
     @classmethod
     def load(cls, practice_dir: Path | None = None) -> "Catalog":
@@ -73,24 +85,29 @@ class Catalog:
             if not practice_file.is_file():
                 raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
         practice = load_model(Practice, practice_file)
-        if practice.logo and search.find("assets", practice.logo) is None:
-            raise UserError(
-                f"{practice_file}: key 'logo': file {practice.logo!r} not found in "
-                f"{' or '.join(str(d) for d in search.dirs('assets'))}; put it there or fix the name"
-            )
+        _check_assets(practice, practice_file, search)
         modules = {mid: load_model(Module, path, id=mid) for mid, path in search.names("modules", ".toml").items()}
-        loaded = [load_model(VisitType, path, id=vid) for vid, path in search.names("visits", ".toml").items()]
-        visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
-        for vid, visit in visits.items():
-            _check_visit(visit, modules, search.names("visits", ".toml")[vid])
-        for module in modules.values():
+        for mid, module in modules.items():
             if not any((d / module.template_name).is_file() for d in search.dirs("templates")):
-                path = search.names("modules", ".toml")[module.id]
                 raise UserError(
-                    f"{path}: template {module.template_name!r} not found in "
+                    f"{search.names('modules', '.toml')[mid]}: template {module.template_name!r} not found in "
                     f"{' or '.join(str(d) for d in search.dirs('templates'))}"
                 )
-        return cls(search, practice, visits, modules)
+        visit_files = search.names("visits", ".toml")
+        loaded = [load_model(VisitType, path, id=vid) for vid, path in visit_files.items()]
+        visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
+        for vid, visit in visits.items():
+            check_modules(visit.modules, modules, f"{visit_files[vid]}: key 'modules'")
+        surgeons = {}
+        for sid, path in search.names("surgeons", ".toml").items():
+            surgeon = load_model(Surgeon, path, id=sid)
+            for vid, prefs in surgeon.visits.items():
+                if vid not in visits:
+                    raise UserError(f"{path}: key 'visits.{vid}': unknown visit type; known: {', '.join(visits)}")
+                if prefs.modules is not None:
+                    check_modules(prefs.modules, modules, f"{path}: key 'visits.{vid}.modules'")
+            surgeons[sid] = surgeon
+        return cls(search, practice, visits, modules, surgeons)
 
     def visit(self, visit_id: str) -> VisitType:
         try:
@@ -101,14 +118,23 @@ class Catalog:
             ) from None
 
 
-def _check_visit(visit: VisitType, modules: dict[str, Module], path: Path) -> None:
+def check_modules(ids: list[str], modules: dict[str, Module], where: str) -> None:
     """Every module named must exist, none twice, and the red flags must be there."""
-    for mid in visit.modules:
+    for mid in ids:
         if mid not in modules:
-            raise UserError(
-                f"{path}: key 'modules': unknown module {mid!r}; known modules: {', '.join(sorted(modules))}"
-            )
-    if len(set(visit.modules)) != len(visit.modules):
-        raise UserError(f"{path}: key 'modules': a module is listed twice")
-    if RED_FLAGS not in visit.modules:
-        raise UserError(f"{path}: key 'modules': '{RED_FLAGS}' is missing; the red flags are on every handout, add it")
+            raise UserError(f"{where}: unknown module {mid!r}; known modules: {', '.join(sorted(modules))}")
+    if len(set(ids)) != len(ids):
+        raise UserError(f"{where}: a module is listed twice")
+    if RED_FLAGS not in ids:
+        raise UserError(f"{where}: '{RED_FLAGS}' is missing; the red flags are on every handout, add it back")
+
+
+def _check_assets(practice: Practice, path: Path, search: SearchPath) -> None:
+    """The logo and font files the practice names must be in an assets folder."""
+    named = {"logo": practice.logo}
+    if practice.font:
+        named |= {"font.regular": practice.font.regular, "font.bold": practice.font.bold}
+    folders = " or ".join(str(d) for d in search.dirs("assets"))
+    for key, name in named.items():
+        if name and search.find("assets", name) is None:
+            raise UserError(f"{path}: key '{key}': file {name!r} not found in {folders}; put it there or fix the name")

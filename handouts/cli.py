@@ -12,9 +12,11 @@ import click
 from . import __version__
 from .build import FORMATS, build, default_filename
 from .catalog import Catalog
+from .check import check as check_practice
 from .errors import UserError
 from .lint import lint as lint_visits
 from .output import check_writable, write_atomic
+from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
 from .request import build_request
@@ -96,6 +98,9 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 )
 @click.option("--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the practice's (US Letter).")
 @click.option("--large-print", is_flag=True, help="Body text 18 pt and larger headings (more pages).")
+@click.option("--surgeon", "-s", help="Surgeon profile ID (PRACTICE/surgeons/ID.toml): their instructions and choices.")
+@click.option("--skip", multiple=True, metavar="MODULE", help="Leave a module out (repeatable; not red-flags).")
+@click.option("--note", help="A personal note printed on page 1, as plain text.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
 @PRACTICE_OPTION
@@ -106,6 +111,9 @@ def make(
     sets: tuple[str, ...],
     paper: str | None,
     large_print: bool,
+    surgeon: str | None,
+    skip: tuple[str, ...],
+    note: str | None,
     fmt: str,
     output: Path | None,
     practice: Path | None,
@@ -118,9 +126,13 @@ def make(
       handouts make injection -p "Tom Baker" -o tom-injection.pdf
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
+      handouts make post-op -p "Ana Silva" --practice ./my-practice --surgeon lee \\
+          --set procedure="L4-L5 decompression" --set surgery_date=2026-03-10 --note "Walk 3 times a day."
     """
     catalog = Catalog.load(practice)
-    request = build_request(catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print)
+    request = build_request(
+        catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note
+    )
     target = output or Path(default_filename(request, fmt))
     check_writable(target)
     write_atomic(target, build(Renderer(catalog), request, fmt))
@@ -198,3 +210,67 @@ def lint(visits: tuple[str, ...], large_print: bool, sections: bool, practice: P
     click.echo(f"{len(results) - missed} of {len(results)} handouts meet every target.")
     if missed:
         sys.exit(1)
+
+
+@main.command("init-practice")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def init_practice_command(folder: Path) -> None:
+    """Create a practice folder with commented starter files and an example surgeon profile.
+
+    \b
+    Examples:
+      handouts init-practice ./my-practice
+      export HANDOUTS_PRACTICE=./my-practice   # then every command uses it
+    """
+    for path in init_practice(folder):
+        click.echo(f"Wrote {path}")
+    click.echo(f"Next: edit {folder / 'practice.toml'}, then run: handouts check --practice {folder}")
+
+
+@main.command("customize")
+@click.argument("name", required=False)
+@click.option("--list", "show", is_flag=True, help="List the built-in files that can be copied.")
+@click.option("--force", is_flag=True, help="Overwrite the practice's copy with the built-in again.")
+@PRACTICE_OPTION
+def customize_command(name: str | None, show: bool, force: bool, practice: Path | None) -> None:
+    """Copy a built-in template, style, module or visit type into the practice folder to edit.
+
+    The copy takes the built-in's place. To change one block of the page instead of copying it
+    whole, a practice template can start with {% extends "default:handout.html" %}.
+
+    \b
+    Examples:
+      handouts customize --list
+      handouts customize templates/modules/walking.html --practice ./my-practice
+      handouts customize visits/injection.toml --practice ./my-practice
+    """
+    if show or not name:
+        click.echo("\n".join(builtin_names()))
+        return
+    if practice is None:
+        raise UserError("give the practice folder: --practice DIR (or set HANDOUTS_PRACTICE)")
+    click.echo(f"Wrote {customize(practice, name, force)}")
+
+
+@main.command("check")
+@PRACTICE_OPTION
+def check_command(practice: Path | None) -> None:
+    """Validate every file of the practice folder and render every visit type once.
+
+    \b
+    Examples:
+      handouts check --practice ./my-practice
+    """
+    catalog = Catalog.load(practice)
+    click.echo(
+        f"Loaded {len(catalog.visits)} visit types, {len(catalog.modules)} modules, {len(catalog.surgeons)} surgeons."
+    )
+    failed = 0
+    for label, problems in check_practice(catalog):
+        click.echo(f"{'ok     ' if not problems else 'PROBLEM'} {label}")
+        for problem in problems:
+            click.echo(f"        {problem}")
+        failed += bool(problems)
+    if failed:
+        raise UserError(f"{failed} handout(s) had problems; see above")
+    click.echo("All handouts render cleanly.")

@@ -15,6 +15,10 @@ RED_FLAGS = "red-flags"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")]
+# File names inside an assets folder, and font family names: both are written into CSS.
+_PART = r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*"  # no '..', no leading dot
+AssetName = Annotated[str, StringConstraints(pattern=rf"^{_PART}(/{_PART})*$", max_length=160)]
+FamilyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,60}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -65,14 +69,23 @@ class PostOpInstructions(Strict):
     follow_up_weeks: int | None = Field(default=None, ge=1, le=52)
 
 
+class Font(Strict):
+    """A typeface the practice ships in its assets folder (the built-in is Atkinson Hyperlegible)."""
+
+    family: FamilyName
+    regular: AssetName
+    bold: AssetName
+
+
 class Practice(Strict):
     name: Text
     address: Text | None = None
     phone: Text
     after_hours_phone: Text | None = None
     website: Text | None = None
-    logo: Text | None = None
+    logo: AssetName | None = None
     colors: Colors = Colors()
+    font: Font | None = None
     paper: Literal["letter", "a4"] = "letter"
     footer: Text | None = None
     post_op: PostOpInstructions = PostOpInstructions()
@@ -108,3 +121,31 @@ class Module(Strict):
     @property
     def template_name(self) -> str:
         return self.template or f"modules/{self.id}.html"
+
+
+class Section(Strict):
+    """An extra section a surgeon adds: a title and text with bold, italics and lists at most."""
+
+    title: Text
+    text: LongText
+
+
+class VisitPreferences(Strict):
+    """A surgeon's choices for one visit type: module order (leaving some out) and extra sections."""
+
+    modules: list[Ident] | None = None
+    sections: list[Section] = []
+
+
+class Surgeon(Strict):
+    id: Ident
+    name: Text
+    credentials: Text | None = None
+    phone: Text | None = None
+    email: Text | None = None
+    post_op: PostOpInstructions = PostOpInstructions()
+    visits: dict[Ident, VisitPreferences] = {}
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name

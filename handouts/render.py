@@ -17,13 +17,14 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import __version__
 from .catalog import Catalog
 from .errors import UserError
 from .figures import figure
-from .models import Module
+from .models import Module, PostOpInstructions, Surgeon
 from .request import Request
 from .searchpath import SearchPath
 
@@ -62,6 +63,17 @@ def follow_up_date(request: Request, weeks: int | None) -> date | None:
     return None
 
 
+def post_op_instructions(defaults: PostOpInstructions, surgeon: Surgeon | None) -> PostOpInstructions:
+    """The surgeon's post-op instructions topic by topic, the practice's where the surgeon has none."""
+    if surgeon is None:
+        return defaults
+    return defaults.model_copy(update=surgeon.post_op.model_dump(exclude_none=True))
+
+
+# A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
+MARKDOWN = MarkdownIt("zero").enable(["emphasis", "list"])
+
+
 def make_environment(search: SearchPath) -> Environment:
     """Jinja2 environment: practice templates first, built-ins second, built-ins also as `default:`."""
     loader = ChoiceLoader(
@@ -92,7 +104,7 @@ class Renderer:
         self._css: dict[bool, Markup] = {}
 
     def modules_for(self, request: Request) -> list[Module]:
-        return [self.catalog.modules[mid] for mid in request.visit.modules]
+        return [self.catalog.modules[mid] for mid in request.modules]
 
     def css(self, large_print: bool = False) -> Markup:
         """The stylesheets in cascade order, each the first found on the search path."""
@@ -111,6 +123,7 @@ class Renderer:
     def render(self, request: Request) -> Handout:
         practice = self.catalog.practice
         modules = self.modules_for(request)
+        steps = post_op_instructions(practice.post_op, request.surgeon)
         context = {
             "practice": practice,
             "visit": request.visit,
@@ -125,8 +138,11 @@ class Renderer:
             "lang": "en",
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
-            "instructions": practice.post_op.model_dump(),
-            "follow_up": follow_up_date(request, practice.post_op.follow_up_weeks),
+            "instructions": steps.model_dump(),
+            "follow_up": follow_up_date(request, steps.follow_up_weeks),
+            "surgeon": request.surgeon,
+            "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
+            "note": request.note.split("\n") if request.note else [],
         }
         try:
             html = self.env.get_template(BASE_TEMPLATE).render(context)

@@ -1,7 +1,8 @@
 """One patient's handout request, checked before anything is rendered.
 
 Every interface (command line, schedule row, web form) builds a `Request` through `build_request`,
-so a name or date is judged the same way everywhere, and bounded before it reaches the renderer.
+so a name or date is judged the same way everywhere, bounded before it reaches the renderer, and
+the handout's modules are composed (visit type, then surgeon's preferences, then --skip) once.
 """
 
 import re
@@ -11,9 +12,10 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
-from .models import VisitType
+from .models import RED_FLAGS, Section, Surgeon, VisitType
 
 MAX_NAME = 150
+MAX_NOTE = 1500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -22,9 +24,13 @@ class Request:
     visit: VisitType
     patient: str
     visit_date: date
+    modules: list[str]
     fields: dict[str, str | date] = field(default_factory=dict)
     paper: str | None = None
     large_print: bool = False
+    surgeon: Surgeon | None = None
+    sections: list[Section] = field(default_factory=list)
+    note: str | None = None
 
 
 def parse_date(text: str, what: str) -> date:
@@ -38,16 +44,30 @@ def parse_date(text: str, what: str) -> date:
     raise UserError(f"{what} {text!r} is not a real date: write it as YYYY-MM-DD, e.g. 2026-03-14")
 
 
-def clean_text(text: str, what: str, limit: int) -> str:
+def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> str:
     """Trimmed text with no control characters, at most `limit` characters, never empty."""
-    text = " ".join(text.split())
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()] if keep_lines else [" ".join(text.split())]
+    text = "\n".join(lines).strip()
     if not text:
         raise UserError(f'{what} is empty: give it, e.g. --patient "Maria Lopez"')
     if len(text) > limit:
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
-    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in text):
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
         raise UserError(f"{what} contains a control or unassigned character: retype it")
     return text
+
+
+def compose_modules(catalog: Catalog, visit: VisitType, surgeon: Surgeon | None, skip: list[str]) -> list[str]:
+    """The handout's modules: the surgeon's order for this visit type if any, less what is skipped."""
+    prefs = surgeon.visits.get(visit.id) if surgeon else None
+    modules = list(prefs.modules) if prefs and prefs.modules is not None else list(visit.modules)
+    for mid in skip:
+        if mid == RED_FLAGS:
+            raise UserError(f"'{RED_FLAGS}' cannot be left out: the warning signs are on every handout")
+        if mid not in modules:
+            raise UserError(f"module {mid!r} is not in this handout; its modules are: {', '.join(modules)}")
+        modules.remove(mid)
+    return modules
 
 
 def build_request(
@@ -58,11 +78,14 @@ def build_request(
     sets: dict[str, str] | None = None,
     paper: str | None = None,
     large_print: bool = False,
+    surgeon: str | None = None,
+    skip: list[str] | None = None,
+    note: str | None = None,
 ) -> Request:
     """Validate raw values into a Request; the first problem found is raised as a UserError."""
     visit = catalog.visit(visit_id)
     name = clean_text(patient, "the patient name", MAX_NAME)
-    if visit_date is None:
+    if visit_date is None or visit_date == "":
         when = date.today()
     elif isinstance(visit_date, date):
         when = visit_date
@@ -74,8 +97,23 @@ def build_request(
         if spec is None:
             valid = ", ".join(sorted(visit.fields)) or "none"
             raise UserError(f"the {visit.id} handout has no field {key!r}; its fields are: {valid}")
-        if spec.kind == "date":
-            fields[key] = parse_date(raw, f"{key}")
-        else:
-            fields[key] = clean_text(raw, key, spec.max_length)
-    return Request(visit, name, when, fields, paper, large_print)
+        fields[key] = parse_date(raw, key) if spec.kind == "date" else clean_text(raw, key, spec.max_length)
+    profile = None
+    if surgeon:
+        profile = catalog.surgeons.get(surgeon)
+        if profile is None:
+            known = ", ".join(sorted(catalog.surgeons)) or "none (add DIR/surgeons/ID.toml)"
+            raise UserError(f"unknown surgeon {surgeon!r}; known surgeons: {known}")
+    prefs = profile.visits.get(visit.id) if profile else None
+    return Request(
+        visit=visit,
+        patient=name,
+        visit_date=when,
+        modules=compose_modules(catalog, visit, profile, list(skip or [])),
+        fields=fields,
+        paper=paper,
+        large_print=large_print,
+        surgeon=profile,
+        sections=list(prefs.sections) if prefs else [],
+        note=clean_text(note, "the note", MAX_NOTE, keep_lines=True) if note else None,
+    )
