@@ -5,6 +5,7 @@ into a `UserError` that names the file, the key and the fix.
 """
 
 import difflib
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,22 @@ class Catalog:
                     check_modules(prefs.modules, modules, f"{path}: key 'visits.{vid}.modules'")
             surgeons[sid] = surgeon
         return cls(search, practice, visits, modules, surgeons)
+
+    def fingerprint(self) -> str:
+        """A hash of every file a handout can be made from, so a batch redoes files after a change."""
+        digest = hashlib.sha256()
+        roots = [
+            d
+            for kind in ("templates", "styles", "visits", "modules", "assets", "surgeons")
+            for d in self.search.dirs(kind)
+        ]
+        if self.search.practice is not None:
+            roots.append(self.search.practice / "practice.toml")
+        for root in roots:
+            for path in sorted([root] if root.is_file() else root.rglob("*")):
+                if path.is_file():
+                    digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     def visit(self, visit_id: str) -> VisitType:
         try:

@@ -5,11 +5,13 @@ User errors become one line on stderr and exit code 2; the CLI never builds HTML
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .batch import DEFAULT_NAMES, run_batch
 from .build import FORMATS, build, default_filename
 from .catalog import Catalog
 from .check import check as check_practice
@@ -274,3 +276,98 @@ def check_command(practice: Path | None) -> None:
     if failed:
         raise UserError(f"{failed} handout(s) had problems; see above")
     click.echo("All handouts render cleanly.")
+
+
+@main.command()
+@click.argument("schedule", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the handouts, manifest.csv and errors.csv (created if missing).",
+)
+@click.option("--workers", "-j", type=click.IntRange(1, 64), help="Processes in parallel. Default: all cores.")
+@click.option("--force", is_flag=True, help="Make every handout again, even those already made.")
+@click.option(
+    "--merge",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write one print file, each handout starting on a front side.",
+)
+@click.option("--separator", is_flag=True, help="With --merge: a sheet naming the patient before each handout.")
+@click.option("--encoding", help="The schedule's text encoding. Default: UTF-8, else Windows-1252.")
+@click.option(
+    "--names",
+    default=DEFAULT_NAMES,
+    show_default=True,
+    help="File name pattern: {date} {visit} {patient} {id} {row} {surgeon}.",
+)
+@PRACTICE_OPTION
+def batch(
+    schedule: Path,
+    folder: Path,
+    workers: int | None,
+    force: bool,
+    merge: Path | None,
+    separator: bool,
+    encoding: str | None,
+    names: str,
+    practice: Path | None,
+) -> None:
+    """Make one handout per row of a clinic schedule (CSV or JSON Lines).
+
+    Columns: visit, patient, date; optional: surgeon, lang, large_print, id, and any field a
+    visit type declares (e.g. surgery_date). Bad rows are listed with their line number (and in
+    errors.csv) and every good row is still made; exit code 1 when any row failed. Run again after
+    an interruption: only what is missing is made.
+
+    \b
+    Examples:
+      handouts batch tomorrow.csv -o out/tomorrow
+      handouts batch tomorrow.csv -o out/tomorrow --merge out/tomorrow-print.pdf --separator
+      handouts batch export.csv -o out --encoding cp1252 --names "{row}_{visit}_{patient}"
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    catalog = Catalog.load(practice)
+    show = sys.stderr.isatty()
+    with Progress(
+        TextColumn("Making handouts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        disable=not show,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("batch", total=None, rate="")
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.1f}/s")
+
+        result = run_batch(
+            catalog,
+            schedule,
+            folder,
+            practice=practice,
+            workers=workers,
+            force=force,
+            merge=merge,
+            separator=separator,
+            encoding=encoding,
+            names=names,
+            progress=progress,
+        )
+    for error in result.failed:
+        click.echo(f"Line {error.line}: {error.reason}", err=True)
+    click.echo(
+        f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
+        f" in {result.seconds:.1f} s. Manifest: {result.manifest}"
+        + (f". Errors: {result.errors_csv}" if result.failed else "")
+        + (f". Print file: {result.merged}" if result.merged else "")
+    )
+    if result.failed:
+        sys.exit(1)

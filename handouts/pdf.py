@@ -5,13 +5,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from weasyprint import HTML
+from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from .errors import UserError
 from .fetcher import ASSET_BASE, AssetFetcher
 from .searchpath import SearchPath
+
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}  # tagged, with title and language: readable aloud
 
 
 @cache
@@ -20,13 +22,29 @@ def font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-def html_to_pdf(html: str, search: SearchPath) -> bytes:
-    """Render a handout's HTML; a refused or missing asset is an error, never a PDF without it."""
-    document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(search))
+@contextmanager
+def _fetch_errors_are_user_errors() -> Iterator[None]:
+    """A refused or missing asset stops the render (at layout or, for attachments, at writing)."""
     try:
-        return document.write_pdf(font_config=font_config(), pdf_variant="pdf/ua-1")
+        yield
     except FatalURLFetchingError as exc:
-        raise UserError(str(exc.__cause__ or exc)) from None
+        raise UserError(str(exc)) from None
+
+
+def layout(html: str, search: SearchPath) -> Document:
+    """Lay out a handout; a refused or missing asset is an error, never a PDF without it."""
+    document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(search))
+    with _fetch_errors_are_user_errors():
+        return document.render(font_config=font_config(), **PDF_OPTIONS)
+
+
+def write(document: Document) -> bytes:
+    with _fetch_errors_are_user_errors():
+        return document.write_pdf(**PDF_OPTIONS)
+
+
+def html_to_pdf(html: str, search: SearchPath) -> bytes:
+    return write(layout(html, search))
 
 
 class _Collect(logging.Handler):

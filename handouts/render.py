@@ -88,6 +88,22 @@ def make_environment(search: SearchPath) -> Environment:
 
 
 @dataclass(frozen=True)
+class PageNumbers:
+    """Page facts of a laid-out handout, for printing its summary page on its own."""
+
+    total: int
+    anchors: dict[str, int]  # element id -> the page it starts on
+
+    def page_of(self, anchor: str) -> str:
+        return str(self.anchors[anchor])
+
+
+def _page_ref(anchor: str) -> Markup:
+    """A reference WeasyPrint fills with the page number of `anchor` when it lays the page out."""
+    return Markup('<a class="page-ref" href="#{}"></a>').format(anchor)
+
+
+@dataclass(frozen=True)
 class Handout:
     """What the renderer needs beyond the request: the composed modules and the styles."""
 
@@ -120,7 +136,9 @@ class Renderer:
             self._css[large_print] = Markup("\n".join(parts))
         return self._css[large_print]
 
-    def render(self, request: Request) -> Handout:
+    def render(self, request: Request, summary_of: "PageNumbers | None" = None) -> Handout:
+        """The handout's HTML; with `summary_of`, only its summary page, numbered as part of a
+        handout whose detail pages were laid out already (see reuse.py)."""
         practice = self.catalog.practice
         modules = self.modules_for(request)
         steps = post_op_instructions(practice.post_op, request.surgeon)
@@ -130,7 +148,7 @@ class Renderer:
             "patient": request.patient,
             "visit_date": request.visit_date,
             "fields": request.fields,
-            "modules": modules,
+            "modules": [] if summary_of else modules,
             "paper": request.paper or practice.paper,
             "css": self.css(request.large_print),
             "large_print": request.large_print,
@@ -143,6 +161,8 @@ class Renderer:
             "surgeon": request.surgeon,
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
             "note": request.note.split("\n") if request.note else [],
+            "total_pages": Markup(f'"{summary_of.total}"' if summary_of else "counter(pages)"),
+            "page_of": summary_of.page_of if summary_of else _page_ref,
         }
         try:
             html = self.env.get_template(BASE_TEMPLATE).render(context)

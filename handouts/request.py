@@ -49,7 +49,7 @@ def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> st
     lines = [" ".join(line.split()) for line in text.strip().splitlines()] if keep_lines else [" ".join(text.split())]
     text = "\n".join(lines).strip()
     if not text:
-        raise UserError(f'{what} is empty: give it, e.g. --patient "Maria Lopez"')
+        raise UserError(f"{what} is empty: fill it in")
     if len(text) > limit:
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
