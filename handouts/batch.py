@@ -6,10 +6,12 @@
   key of everything that made it; a rerun skips a file only when its manifest key and sha256 still
   match, so a batch killed half way makes only what is missing, and a reordered or edited schedule
   can never hand one patient's file to another.
-- Workers lay out each visit type's detail pages once (reuse.py) and are recycled after a number
-  of handouts so memory stays flat; a crashed worker costs only the row it was making.
+- Workers lay out each visit type's detail pages once (reuse.py), forked from a parent that laid
+  out the shared ones already, and are replaced after a number of handouts so memory stays
+  flat; a crashed worker costs only the row it was making.
 """
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -37,7 +39,7 @@ from .schedule import Row, read_schedule
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
 NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
-TASKS_PER_WORKER = 150  # then the worker is replaced, so memory stays flat on long batches
+TASKS_PER_WORKER = 250  # then the workers are replaced, so memory stays flat on long batches
 MANIFEST_COLUMNS = ["row", "id", "patient", "visit", "date", "version", "file", "sha256", "key"]
 LANGUAGES = ("en",)
 _TRUE, _FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
@@ -186,15 +188,17 @@ class Journal:
         write_atomic(self.path, out.getvalue().encode("utf-8"))
 
 
-# --- workers -------------------------------------------------------------------------------------
+# --- workers ---------------------------------------------------------------------------------------
 
 _builder: ReusingBuilder | None = None
 
 
-def _start_worker(practice: Path | None) -> None:
-    """Each worker loads the catalog once and keeps its own layout cache."""
+def _start_worker(practice: Path | None) -> ReusingBuilder:
+    """One builder per process; forked workers inherit the parent's, layouts already made."""
     global _builder
-    _builder = ReusingBuilder(Renderer(Catalog.load(practice)))
+    if _builder is None:
+        _builder = ReusingBuilder(Renderer(Catalog.load(practice)))
+    return _builder
 
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
@@ -209,22 +213,30 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, None, str(exc)
 
 
+def _warm(jobs: list[Job], practice: Path | None) -> None:
+    """Lay out, in this process, the detail pages that several rows share, before forking."""
+    builder = _start_worker(practice)
+    seen: set[str] = set()
+    for job in jobs:
+        visit = job.kwargs["visit_id"]
+        shared = not job.kwargs["sets"] and not job.kwargs["surgeon"] and not job.kwargs["large_print"]
+        if shared and visit not in seen:
+            seen.add(visit)
+            with contextlib.suppress(UserError):
+                builder.details(build_request(builder.renderer.catalog, **job.kwargs))
+
+
 def _in_pool(jobs: list[Job], folder: Path, practice: Path | None, workers: int) -> Iterator[tuple]:
-    """Results as they finish. After a worker crash the rest run one at a time, so a crash costs
-    only the row that caused it."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["handouts.batch"])
+    """Results as they finish, from forked workers that start with the warm layouts. Workers are
+    replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat; after a
+    crash the rest of the round runs one at a time, so a crash costs only the row that caused it."""
+    _warm(jobs, practice)
+    context = multiprocessing.get_context("fork")
     pending = list(jobs)
     size = workers
     while pending:
-        with ProcessPoolExecutor(
-            size,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(practice,),
-            max_tasks_per_child=TASKS_PER_WORKER,
-        ) as pool:
-            batch = pending if size > 1 else pending[:1]
+        batch = pending[: size * TASKS_PER_WORKER] if size > 1 else pending[:1]
+        with ProcessPoolExecutor(size, mp_context=context) as pool:
             futures = {pool.submit(_make, job, folder): job for job in batch}
             try:
                 while futures:
@@ -235,9 +247,8 @@ def _in_pool(jobs: list[Job], folder: Path, practice: Path | None, workers: int)
                         pending.remove(job)
             except BrokenProcessPool:
                 if size == 1:
-                    job = batch[0]
-                    pending.remove(job)
-                    yield job.line, None, "a worker process crashed while making this handout"
+                    pending.remove(batch[0])
+                    yield batch[0].line, None, "a worker process crashed while making this handout"
                 size = 1
 
 

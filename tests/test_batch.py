@@ -1,0 +1,196 @@
+"""A clinic day from a schedule: encodings, bad rows, resume after a kill, collisions, merge, manifest."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.batch import run_batch
+from handouts.cli import main
+
+import pdfcheck
+from conftest import NAME, ROOT, render
+
+HEADER = "visit,patient,date,id\n"
+
+
+def schedule(tmp_path: Path, text: str, name: str = "day.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def manifest(folder: Path) -> list[dict[str, str]]:
+    with (folder / "manifest.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def batch(*args: str):
+    return CliRunner().invoke(main, ["batch", *args])
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "extra"),
+    [
+        ("\ufeffVisit;Patient Name;Visit Date\ninjection;Zoë O'Brien-Nuñez;2026-03-14\n", "utf-8", []),
+        ("visit,patient,date\ninjection,Zoë O'Brien-Nuñez,2026-03-14\n", "cp1252", []),
+        ("visit,patient,date\ninjection,Zoë O'Brien-Nuñez,2026-03-14\n", "cp1252", ["--encoding", "cp1252"]),
+        ("PATIENT\tVISIT\tDATE\nZoë O'Brien-Nuñez\tinjection\t2026-03-14\n", "utf-8", []),
+    ],
+)
+def test_schedules_as_clinics_export_them(tmp_path, text, encoding, extra):
+    out = tmp_path / "out"
+    result = batch(str(schedule(tmp_path, text, encoding=encoding)), "-o", str(out), "-j", "1", *extra)
+    assert result.exit_code == 0, result.output
+    [entry] = manifest(out)
+    assert entry["patient"] == NAME
+    assert NAME in pdfcheck.text((out / entry["file"]).read_bytes())
+
+
+def test_json_lines(tmp_path):
+    rows = [{"visit": "post-op", "patient": NAME, "date": "2026-03-14", "surgery_date": "2026-03-10"}]
+    path = schedule(tmp_path, "\n".join(json.dumps(r) for r in rows) + "\n{broken\n", "day.jsonl")
+    out = tmp_path / "out"
+    result = batch(str(path), "-o", str(out), "-j", "1")
+    assert result.exit_code == 1 and "Line 2: not valid JSON" in result.output
+    text = pdfcheck.text((out / manifest(out)[0]["file"]).read_bytes())
+    assert "Mar 24 to Mar 31" in text
+
+
+def test_bad_rows_are_reported_and_every_good_row_is_made(tmp_path):
+    text = HEADER + (
+        "injection,Ana Silva,2026-03-14,A1\n"
+        "bogus,Tom Baker,2026-03-14,A2\n"
+        "injection,,2026-03-14,A3\n"
+        "new-patient,Li Wei,2026-02-30,A4\n"
+        "new-patient,Li Wei,2026-03-14,A5\n"
+    )
+    out = tmp_path / "out"
+    result = batch(str(schedule(tmp_path, text)), "-o", str(out), "-j", "2")
+    assert result.exit_code == 1
+    assert "Made 2, skipped 0 (already made), failed 3" in result.output
+    assert "Line 3: unknown visit type 'bogus'" in result.output
+    with (out / "errors.csv").open() as handle:
+        errors = list(csv.DictReader(handle))
+    assert [(e["line"], e["id"]) for e in errors] == [("3", "A2"), ("4", "A3"), ("5", "A4")]
+    assert "Tom Baker" not in (out / "errors.csv").read_text()  # no patient data in the error report
+    assert [e["id"] for e in manifest(out)] == ["A1", "A5"]
+
+
+def test_same_name_same_day_gets_two_files_and_each_file_only_its_patient(tmp_path):
+    text = (
+        HEADER
+        + "injection,Tom Baker,2026-03-14,1\ninjection,Tom Baker,2026-03-14,2\ninjection,Ana Silva,2026-03-14,3\n"
+    )
+    out = tmp_path / "out"
+    assert batch(str(schedule(tmp_path, text)), "-o", str(out), "-j", "2").exit_code == 0
+    entries = manifest(out)
+    assert len({e["file"] for e in entries}) == 3
+    for entry in entries:
+        content = pdfcheck.text((out / entry["file"]).read_bytes())
+        assert entry["patient"] in content
+        others = {"Tom Baker", "Ana Silva"} - {entry["patient"]}
+        assert not any(other in content for other in others)
+
+
+def test_batch_pages_match_a_single_handout(tmp_path, renderer):
+    out = tmp_path / "out"
+    text = HEADER + f"conservative-care,{NAME},2026-03-14,1\nconservative-care,Tom Baker,2026-03-14,2\n"
+    assert batch(str(schedule(tmp_path, text)), "-o", str(out), "-j", "1").exit_code == 0
+    made = (out / manifest(out)[0]["file"]).read_bytes()
+    single = render(renderer, "conservative-care")
+    assert pdfcheck.text(made) == pdfcheck.text(single)
+    assert pdfcheck.figure_alts(made) == pdfcheck.figure_alts(single)
+
+
+def test_manifest_records_what_each_patient_was_given(tmp_path):
+    import hashlib
+
+    out = tmp_path / "out"
+    text = HEADER + "injection,Ana Silva,2026-03-14,R-17\n"
+    assert batch(str(schedule(tmp_path, text)), "-o", str(out)).exit_code == 0
+    [entry] = manifest(out)
+    assert list(entry)[:8] == ["row", "id", "patient", "visit", "date", "version", "file", "sha256"]
+    assert entry["row"] == "2" and entry["id"] == "R-17" and entry["version"] == "0.1.0"
+    assert entry["sha256"] == hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest()
+
+
+def test_rerun_makes_only_what_is_missing(tmp_path, catalog):
+    rows = "".join(f"injection,Patient {i},2026-03-14,{i}\n" for i in range(5))
+    path, out = schedule(tmp_path, HEADER + rows), tmp_path / "out"
+    first = run_batch(catalog, path, out, workers=1)
+    assert first.made == 5
+    entries = manifest(out)
+    stamps = {e["file"]: (out / e["file"]).stat().st_mtime_ns for e in entries}
+    (out / entries[1]["file"]).unlink()  # lost
+    (out / entries[3]["file"]).write_bytes(b"%PDF- half written by another program")  # damaged
+    lines = (out / "manifest.csv").read_text().splitlines()
+    (out / "manifest.csv").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])  # kill mid-append
+    again = run_batch(catalog, path, out, workers=1)
+    assert (again.made, again.skipped) == (3, 2)
+    assert [(out / e["file"]).stat().st_mtime_ns == stamps[e["file"]] for e in entries] == [
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert len(manifest(out)) == 5
+    assert run_batch(catalog, path, out, workers=1, force=True).made == 5
+
+
+def test_a_batch_killed_half_way_resumes(tmp_path):
+    rows = "".join(f"new-patient,Patient {i},2026-03-14,{i}\n" for i in range(10))
+    path, out = schedule(tmp_path, HEADER + rows), tmp_path / "out"
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(path), "-o", str(out), "-j", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.pdf"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    assert 3 <= len(finished) < 10
+    assert not list(out.glob(".*.part"))  # nothing half-written is left looking like a handout
+    result = batch(str(path), "-o", str(out), "-j", "2")
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("*.pdf"))) == 10 and len(manifest(out)) == 10
+    unchanged = [name for name, stamp in finished.items() if (out / name).stat().st_mtime_ns == stamp]
+    assert len(unchanged) >= len(finished) - 1  # at most the file whose manifest line the kill cut off
+
+
+def test_merge_starts_every_handout_on_a_front_side(tmp_path):
+    text = HEADER + "post-op,Ana Silva,2026-03-14,1\ninjection,Tom Baker,2026-03-14,2\npost-op,Li Wei,2026-03-14,3\n"
+    out, printed = tmp_path / "out", tmp_path / "print.pdf"
+    assert batch(str(schedule(tmp_path, text)), "-o", str(out), "--merge", str(printed)).exit_code == 0
+    counts = [pdfcheck.pages((out / e["file"]).read_bytes()) for e in manifest(out)]
+    assert counts == [3, 4, 3]
+    assert pdfcheck.pages(printed.read_bytes()) == 4 + 4 + 4
+    starts = [0, 4, 8]
+    for start, name in zip(starts, ["Ana Silva", "Tom Baker", "Li Wei"], strict=True):
+        assert start % 2 == 0 and name in pdfcheck.page_text(printed.read_bytes(), start + 1)
+    assert pdfcheck.page_text(printed.read_bytes(), 4) == ""  # the padding page after a 3-page handout
+
+    with_sheets = tmp_path / "sheets.pdf"
+    merged = batch(str(schedule(tmp_path, text)), "-o", str(out), "--merge", str(with_sheets), "--separator")
+    assert merged.exit_code == 0
+    data = with_sheets.read_bytes()
+    assert pdfcheck.pages(data) == 2 * 3 + 12
+    assert "Handouts for Ana Silva" in pdfcheck.page_text(data, 1) and pdfcheck.page_text(data, 2) == ""
+    assert "Handouts for Tom Baker" in pdfcheck.page_text(data, 7)
+
+
+def test_bad_schedule_files_are_user_errors(tmp_path):
+    missing = batch(str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out"))
+    assert missing.exit_code == 2 and "cannot read the schedule" in missing.output
+    no_column = batch(str(schedule(tmp_path, "name,when\nA,B\n")), "-o", str(tmp_path / "out"))
+    assert no_column.exit_code == 2 and "has no column visit" in no_column.output
+    pattern = batch(str(schedule(tmp_path, HEADER)), "-o", str(tmp_path / "o2"), "--names", "{nope}")
+    assert pattern.exit_code == 2 and "unknown field {nope}" in pattern.output
