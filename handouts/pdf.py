@@ -22,31 +22,6 @@ def font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-@contextmanager
-def _fetch_errors_are_user_errors() -> Iterator[None]:
-    """A refused or missing asset stops the render (at layout or, for attachments, at writing)."""
-    try:
-        yield
-    except FatalURLFetchingError as exc:
-        raise UserError(str(exc)) from None
-
-
-def layout(html: str, search: SearchPath) -> Document:
-    """Lay out a handout; a refused or missing asset is an error, never a PDF without it."""
-    document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(search))
-    with _fetch_errors_are_user_errors():
-        return document.render(font_config=font_config(), **PDF_OPTIONS)
-
-
-def write(document: Document) -> bytes:
-    with _fetch_errors_are_user_errors():
-        return document.write_pdf(**PDF_OPTIONS)
-
-
-def html_to_pdf(html: str, search: SearchPath) -> bytes:
-    return write(layout(html, search))
-
-
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -66,3 +41,51 @@ def weasyprint_warnings() -> Iterator[list[str]]:
         yield handler.messages
     finally:
         logger.removeHandler(handler)
+
+
+# What WeasyPrint only warns about, then prints anyway: a box for a character no font has, a
+# logo or font file it cannot read. A patient's handout with either is wrong, so it is an error.
+_FATAL_WARNINGS = (".notdef glyph", "Failed to load", "Failed to read", "Failed to handle", "Font-face")
+
+
+@contextmanager
+def _strict() -> Iterator[None]:
+    """A refused or missing asset, an unreadable image or font, or a character printed as a box
+    stops the render (at layout or, for attachments and glyphs, at writing)."""
+    with weasyprint_warnings() as warnings:
+        try:
+            yield
+        except FatalURLFetchingError as exc:
+            raise UserError(str(exc)) from None
+    fatal = [w for w in warnings if w.startswith(_FATAL_WARNINGS)]
+    if fatal:
+        raise UserError(_plain(fatal[0]))
+
+
+def _plain(warning: str) -> str:
+    if warning.startswith(".notdef"):
+        chars = warning.split('"')[1] if '"' in warning else "?"
+        return (
+            f"a character cannot be printed with the bundled fonts "
+            f"({', '.join(f'U+{ord(c):04X}' for c in chars)}): check the text for unusual symbols"
+        )
+    if warning.startswith("Font-face"):
+        return f"the font {warning.split(chr(39))[1]!r} cannot be loaded: check its files are valid TTF or OTF fonts"
+    name = warning.split(ASSET_BASE, 1)[1].split("'")[0].split('"')[0] if ASSET_BASE in warning else "a file"
+    return f"asset {name!r} cannot be read: replace it with a valid image (PNG, JPEG, SVG) or font (TTF, OTF)"
+
+
+def layout(html: str, search: SearchPath) -> Document:
+    """Lay out a handout; a refused or missing asset is an error, never a PDF without it."""
+    document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(search))
+    with _strict():
+        return document.render(font_config=font_config(), **PDF_OPTIONS)
+
+
+def write(document: Document) -> bytes:
+    with _strict():
+        return document.write_pdf(**PDF_OPTIONS)
+
+
+def html_to_pdf(html: str, search: SearchPath) -> bytes:
+    return write(layout(html, search))
