@@ -37,7 +37,7 @@ def naive_rate(count: int) -> float:
 
     from handouts.catalog import Catalog
     from handouts.fetcher import ASSET_BASE, AssetFetcher
-    from handouts.pdf import PDF_OPTIONS
+    from handouts.pdf import ACCESSIBLE
     from handouts.render import Renderer
     from handouts.request import build_request
 
@@ -47,7 +47,9 @@ def naive_rate(count: int) -> float:
     for i in range(count):
         request = build_request(catalog, VISITS[i % 5], f"Patient Number {i}", "2026-03-14")
         html = renderer.render(request).html
-        HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(catalog.search)).write_pdf(**PDF_OPTIONS)
+        HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(catalog.search)).write_pdf(
+            pdf_variant=ACCESSIBLE
+        )
     return count / (time.perf_counter() - started)
 
 
@@ -61,11 +63,15 @@ def child(n: int, workers: int | None) -> None:
         write_schedule(schedule, n)
         result = run_batch(Catalog.load(), schedule, Path(tmp) / "out", workers=workers)
         assert result.made == n and not result.failed, result.failed
-    print(json.dumps({
-        "seconds": result.seconds,
-        "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": result.seconds,
+                "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def main() -> None:

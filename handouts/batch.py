@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from . import __version__
@@ -82,7 +83,7 @@ def _flag(value: str, column: str) -> bool:
     raise UserError(f"column {column}: {value!r} is not yes or no")
 
 
-def request_kwargs(catalog: Catalog, values: dict[str, str]) -> dict:
+def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False) -> dict:
     """The arguments of `build_request` for one row; declared fields of its visit type only."""
     if values.get("_error"):
         raise UserError(values["_error"])
@@ -93,10 +94,11 @@ def request_kwargs(catalog: Catalog, values: dict[str, str]) -> dict:
     return {
         "visit_id": visit.id,
         "patient": values.get("patient", ""),
-        "visit_date": values.get("date") or None,
+        "visit_date": values.get("date") or date.today().isoformat(),
         "sets": {k: v for k, v in values.items() if k in visit.fields and v},
         "large_print": _flag(values.get("large_print", ""), "large_print"),
         "surgeon": values.get("surgeon") or None,
+        "archival": archival,
     }
 
 
@@ -119,7 +121,7 @@ def file_names(pattern: str, rows: list[tuple[Row, dict]]) -> list[str]:
             "row": str(row.line),
             "id": row.values.get("id", ""),
             "visit": kwargs["visit_id"],
-            "date": kwargs["visit_date"] or "",
+            "date": kwargs["visit_date"],
             "patient": row.values.get("patient", ""),
             "surgeon": kwargs["surgeon"] or "",
         }
@@ -207,7 +209,7 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
     try:
         request = build_request(_builder.renderer.catalog, **job.kwargs)
         data = _builder.build(request)
-        write_atomic(folder / job.file, data)
+        write_atomic(folder / job.file, data, _builder.renderer.catalog.practice.file_mode)
         return job.line, hashlib.sha256(data).hexdigest(), None
     except UserError as exc:
         return job.line, None, str(exc)
@@ -274,6 +276,7 @@ def run_batch(
     encoding: str | None = None,
     names: str = DEFAULT_NAMES,
     progress: Callable[[int, int], None] | None = None,
+    archival: bool = False,
 ) -> BatchResult:
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees."""
     started = time.perf_counter()
@@ -285,7 +288,7 @@ def run_batch(
     valid: list[tuple[Row, dict]] = []
     for row in rows:
         try:
-            kwargs = request_kwargs(catalog, row.values)
+            kwargs = request_kwargs(catalog, row.values, archival)
             build_request(catalog, **kwargs)
             valid.append((row, kwargs))
         except UserError as exc:

@@ -12,7 +12,7 @@ def build(renderer: Renderer, request: Request, fmt: str = "pdf") -> bytes:
     html = renderer.render(request).html
     if fmt == "html":
         return html.encode("utf-8")
-    return html_to_pdf(html, renderer.catalog.search)
+    return html_to_pdf(html, renderer.catalog.search, request.pdf_variant)
 
 
 def default_filename(request: Request, fmt: str) -> str:

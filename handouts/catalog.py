@@ -20,13 +20,20 @@ from .searchpath import BUILTIN_PRACTICE_FILE, SearchPath
 M = TypeVar("M", bound=BaseModel)
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, reporting syntax errors with the file and line."""
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise UserError(f"{path}: {path.stat().st_size:,} bytes is too large for a settings file")
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not valid TOML (not UTF-8 text); save it as UTF-8") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
 

@@ -103,6 +103,7 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.option("--surgeon", "-s", help="Surgeon profile ID (PRACTICE/surgeons/ID.toml): their instructions and choices.")
 @click.option("--skip", multiple=True, metavar="MODULE", help="Leave a module out (repeatable; not red-flags).")
 @click.option("--note", help="A personal note printed on page 1, as plain text.")
+@click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patient's record.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
 @PRACTICE_OPTION
@@ -116,6 +117,7 @@ def make(
     surgeon: str | None,
     skip: tuple[str, ...],
     note: str | None,
+    archival: bool,
     fmt: str,
     output: Path | None,
     practice: Path | None,
@@ -133,11 +135,11 @@ def make(
     """
     catalog = Catalog.load(practice)
     request = build_request(
-        catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note
+        catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note, archival
     )
     target = output or Path(default_filename(request, fmt))
     check_writable(target)
-    write_atomic(target, build(Renderer(catalog), request, fmt))
+    write_atomic(target, build(Renderer(catalog), request, fmt), catalog.practice.file_mode)
     click.echo(f"Wrote {target}")
 
 
@@ -170,7 +172,7 @@ def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None
     for i, visit in enumerate(catalog.visits.values()):
         request = build_request(catalog, visit.id, SAMPLE_PATIENTS[i % len(SAMPLE_PATIENTS)], visit_date)
         target = folder / f"{visit.id}.pdf"
-        write_atomic(target, build(renderer, request))
+        write_atomic(target, build(renderer, request), catalog.practice.file_mode)
         click.echo(f"Wrote {target}")
 
 
@@ -297,6 +299,7 @@ def check_command(practice: Path | None) -> None:
 )
 @click.option("--separator", is_flag=True, help="With --merge: a sheet naming the patient before each handout.")
 @click.option("--encoding", help="The schedule's text encoding. Default: UTF-8, else Windows-1252.")
+@click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patients' records.")
 @click.option(
     "--names",
     default=DEFAULT_NAMES,
@@ -312,6 +315,7 @@ def batch(
     merge: Path | None,
     separator: bool,
     encoding: str | None,
+    archival: bool,
     names: str,
     practice: Path | None,
 ) -> None:

@@ -88,7 +88,13 @@ class Practice(Strict):
     font: Font | None = None
     paper: Literal["letter", "a4"] = "letter"
     footer: Text | None = None
+    # Handouts carry patient data: readable by their owner only, unless the practice says otherwise.
+    file_permissions: Literal["600", "640", "644"] = "600"
     post_op: PostOpInstructions = PostOpInstructions()
+
+    @property
+    def file_mode(self) -> int:
+        return int(self.file_permissions, 8)
 
 
 class FieldSpec(Strict):
@@ -134,7 +140,7 @@ class VisitPreferences(Strict):
     """A surgeon's choices for one visit type: module order (leaving some out) and extra sections."""
 
     modules: list[Ident] | None = None
-    sections: list[Section] = []
+    sections: list[Section] = Field(default=[], max_length=10)
 
 
 class Surgeon(Strict):

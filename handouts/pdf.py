@@ -13,7 +13,8 @@ from .errors import UserError
 from .fetcher import ASSET_BASE, AssetFetcher
 from .searchpath import SearchPath
 
-PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}  # tagged, with title and language: readable aloud
+ACCESSIBLE = "pdf/ua-1"  # tagged, with title and language: read aloud, reflowed, zoomed
+ARCHIVAL = "pdf/a-3a"  # for the patient's record: tagged too (level A), fonts embedded, no outside links
 
 
 @cache
@@ -75,17 +76,17 @@ def _plain(warning: str) -> str:
     return f"asset {name!r} cannot be read: replace it with a valid image (PNG, JPEG, SVG) or font (TTF, OTF)"
 
 
-def layout(html: str, search: SearchPath) -> Document:
+def layout(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> Document:
     """Lay out a handout; a refused or missing asset is an error, never a PDF without it."""
     document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(search))
     with _strict():
-        return document.render(font_config=font_config(), **PDF_OPTIONS)
+        return document.render(font_config=font_config(), pdf_variant=variant)
 
 
-def write(document: Document) -> bytes:
+def write(document: Document, variant: str = ACCESSIBLE) -> bytes:
     with _strict():
-        return document.write_pdf(**PDF_OPTIONS)
+        return document.write_pdf(pdf_variant=variant)
 
 
-def html_to_pdf(html: str, search: SearchPath) -> bytes:
-    return write(layout(html, search))
+def html_to_pdf(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> bytes:
+    return write(layout(html, search, variant), variant)

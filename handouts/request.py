@@ -13,6 +13,7 @@ from datetime import date
 from .catalog import Catalog
 from .errors import UserError
 from .models import RED_FLAGS, Section, Surgeon, VisitType
+from .pdf import ACCESSIBLE, ARCHIVAL
 
 MAX_NAME = 150
 MAX_NOTE = 1500
@@ -31,6 +32,11 @@ class Request:
     surgeon: Surgeon | None = None
     sections: list[Section] = field(default_factory=list)
     note: str | None = None
+    archival: bool = False  # PDF/A-3a for filing in the patient's record instead of PDF/UA-1
+
+    @property
+    def pdf_variant(self) -> str:
+        return ARCHIVAL if self.archival else ACCESSIBLE
 
 
 def parse_date(text: str, what: str) -> date:
@@ -81,6 +87,7 @@ def build_request(
     surgeon: str | None = None,
     skip: list[str] | None = None,
     note: str | None = None,
+    archival: bool = False,
 ) -> Request:
     """Validate raw values into a Request; the first problem found is raised as a UserError."""
     visit = catalog.visit(visit_id)
@@ -116,4 +123,5 @@ def build_request(
         surgeon=profile,
         sections=list(prefs.sections) if prefs else [],
         note=clean_text(note, "the note", MAX_NOTE, keep_lines=True) if note else None,
+        archival=archival,
     )

@@ -47,6 +47,7 @@ def _key(request: Request) -> tuple:
         request.paper,
         request.large_print,
         request.surgeon.id if request.surgeon else None,
+        request.pdf_variant,
     )
 
 
@@ -57,14 +58,14 @@ class ReusingBuilder:
         self.renderer = renderer
         self._details: dict[tuple, _Details | None] = {}
 
-    def _layout(self, html: str) -> Document:
-        return layout(html, self.renderer.catalog.search)
+    def _layout(self, html: str, request: Request) -> Document:
+        return layout(html, self.renderer.catalog.search, request.pdf_variant)
 
     def details(self, request: Request) -> _Details | None:
         key = _key(request)
         if key not in self._details:
             sample = dataclasses.replace(request, patient=SENTINEL_NAME, visit_date=SENTINEL_DATE, note=None)
-            document = self._layout(self.renderer.render(sample).html)
+            document = self._layout(self.renderer.render(sample).html, sample)
             first_module = request.modules[0]
             start = next(i for i, page in enumerate(document.pages) if first_module in page.anchors)
             detail_text = " ".join(t for page in document.pages[start:] for t in _texts(page._page_box))
@@ -79,10 +80,11 @@ class ReusingBuilder:
 
     def build(self, request: Request) -> bytes:
         details = self.details(request)
+        variant = request.pdf_variant
         if details is None:
-            return write(self._layout(self.renderer.render(request).html))
-        summary = self._layout(self.renderer.render(request, summary_of=details.numbers).html)
+            return write(self._layout(self.renderer.render(request).html, request), variant)
+        summary = self._layout(self.renderer.render(request, summary_of=details.numbers).html, request)
         if len(summary.pages) != details.start:  # a long note took another summary page
-            return write(self._layout(self.renderer.render(request).html))
+            return write(self._layout(self.renderer.render(request).html, request), variant)
         pages = summary.pages + details.document.pages[details.start :]
-        return write(summary.copy(pages))
+        return write(summary.copy(pages), variant)
