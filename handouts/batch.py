@@ -192,15 +192,10 @@ class Journal:
 
 # --- workers ---------------------------------------------------------------------------------------
 
+# The builder of the batch being run. Set anew by every run_batch from the catalog it was given
+# (so a long-running process never reuses another run's practice or layouts); forked workers
+# inherit it, with the layouts the parent made already.
 _builder: ReusingBuilder | None = None
-
-
-def _start_worker(practice: Path | None) -> ReusingBuilder:
-    """One builder per process; forked workers inherit the parent's, layouts already made."""
-    global _builder
-    if _builder is None:
-        _builder = ReusingBuilder(Renderer(Catalog.load(practice)))
-    return _builder
 
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
@@ -215,9 +210,8 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, None, str(exc)
 
 
-def _warm(jobs: list[Job], practice: Path | None) -> None:
+def _warm(jobs: list[Job], builder: ReusingBuilder) -> None:
     """Lay out, in this process, the detail pages that several rows share, before forking."""
-    builder = _start_worker(practice)
     seen: set[str] = set()
     for job in jobs:
         visit = job.kwargs["visit_id"]
@@ -228,11 +222,12 @@ def _warm(jobs: list[Job], practice: Path | None) -> None:
                 builder.details(build_request(builder.renderer.catalog, **job.kwargs))
 
 
-def _in_pool(jobs: list[Job], folder: Path, practice: Path | None, workers: int) -> Iterator[tuple]:
+def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
     """Results as they finish, from forked workers that start with the warm layouts. Workers are
     replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat; after a
     crash the rest of the round runs one at a time, so a crash costs only the row that caused it."""
-    _warm(jobs, practice)
+    assert _builder is not None
+    _warm(jobs, _builder)
     context = multiprocessing.get_context("fork")
     pending = list(jobs)
     size = workers
@@ -254,8 +249,7 @@ def _in_pool(jobs: list[Job], folder: Path, practice: Path | None, workers: int)
                 size = 1
 
 
-def _in_process(jobs: list[Job], folder: Path, practice: Path | None) -> Iterator[tuple]:
-    _start_worker(practice)
+def _in_process(jobs: list[Job], folder: Path) -> Iterator[tuple]:
     for job in jobs:
         yield _make(job, folder)
 
@@ -268,7 +262,6 @@ def run_batch(
     schedule: Path,
     out_dir: Path,
     *,
-    practice: Path | None = None,
     workers: int | None = None,
     force: bool = False,
     merge: Path | None = None,
@@ -306,10 +299,12 @@ def run_batch(
             continue
         jobs.append(Job(row.line, row.values, kwargs, file, key))
 
+    global _builder
+    _builder = ReusingBuilder(Renderer(catalog))
     journal = Journal(result.manifest)
     by_line = {job.line: job for job in jobs}
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    runner = _in_process(jobs, out_dir, practice) if workers == 1 else _in_pool(jobs, out_dir, practice, workers)
+    runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
     try:
         for count, (line, digest, error) in enumerate(runner, 1):
             job = by_line[line]

@@ -22,6 +22,7 @@ from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
 from .request import build_request
+from .web.command import serve
 
 PRACTICE_OPTION = click.option(
     "--practice",
@@ -356,7 +357,6 @@ def batch(
             catalog,
             schedule,
             folder,
-            practice=practice,
             workers=workers,
             force=force,
             merge=merge,
@@ -375,3 +375,6 @@ def batch(
     )
     if result.failed:
         sys.exit(1)
+
+
+main.add_command(serve)

@@ -183,50 +183,33 @@ PATHWAY_STEPS = (
 
 
 def pathway(step: int | None = None, size: float = 13) -> Markup:
-    """The eight steps in two rows of four; this visit's step is filled black and labelled."""
+    """The eight steps in two rows of four; this visit's step is filled black and says "You are here"."""
     cols, gap = 4, 16
     box_w = (WIDTH - gap * (cols - 1)) / cols
-    lines = max(len(wrap(f"{i}. {s}", size, box_w - 12)) for i, s in enumerate(PATHWAY_STEPS, 1))
-    box_h = lines * size * 1.2 + 14
-    label_h = size * 1.6
-    d = Drawing(WIDTH, 2 * (box_h + label_h) + gap)
+
+    def lines(i: int, text: str) -> list[str]:
+        here = ["You are here:"] if i == step else []
+        return here + wrap(f"{i}. {text}", size, box_w - 12, BOLD if i == step else REGULAR)
+
+    box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
+    d = Drawing(WIDTH, 2 * box_h + gap + 4)
     for i, text in enumerate(PATHWAY_STEPS, 1):
         row, col = divmod(i - 1, cols)
         x = col * (box_w + gap)
-        top = d.height - label_h - row * (box_h + label_h + gap)
+        top = d.height - 2 - row * (box_h + gap)
         here = i == step
-        d.add(
-            Rect(
-                x,
-                top - box_h,
-                box_w,
-                box_h,
-                rx=6,
-                ry=6,
-                strokeWidth=3 if here else 1.2,
-                fillColor=black if here else white,
-                strokeColor=black,
-            )
-        )
-        block, _ = text_block(
-            x + 6, top - 4, f"{i}. {text}", size, box_w - 12, BOLD if here else REGULAR, colour=white if here else black
-        )
-        d.add(block)
-        if here:  # the label sits over its box, kept inside the drawing at either end
-            anchor, lx = {0: ("start", x), cols - 1: ("end", x + box_w)}.get(col, ("middle", x + box_w / 2))
-            d.add(String(lx, top + 5, "You are here", fontName=BOLD, fontSize=size, textAnchor=anchor))
+        d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
+                   fillColor=black if here else white, strokeColor=black))
+        for n, line in enumerate(lines(i, text), 1):
+            d.add(String(x + 6, top - 4 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
+                         fillColor=white if here else black))
         if col < cols - 1:
             ay = top - box_h / 2
             d.add(Line(x + box_w + 2, ay, x + box_w + gap - 4, ay, strokeWidth=2))
-            d.add(
-                Polygon(
-                    [x + box_w + gap - 2, ay, x + box_w + gap - 8, ay + 4, x + box_w + gap - 8, ay - 4],
-                    fillColor=black,
-                    strokeColor=black,
-                )
-            )
+            d.add(Polygon([x + box_w + gap - 2, ay, x + box_w + gap - 8, ay + 4, x + box_w + gap - 8, ay - 4],
+                          fillColor=black, strokeColor=black))
     steps = "; ".join(f"step {i}: {s}" for i, s in enumerate(PATHWAY_STEPS, 1))
-    where = f" You are at step {step}: {PATHWAY_STEPS[step - 1]}." if step else ""
+    where = f" You are here: step {step}, {PATHWAY_STEPS[step - 1]}." if step else ""
     return to_svg(d, f"The usual steps for leg pain when walking: {steps}.{where}")
 
 
@@ -242,8 +225,8 @@ def recovery_milestones(surgery: date | None) -> list[tuple[str, str]]:
     spans = [
         ("Day of surgery", 0, 0, "Most people walk"),
         ("Next day", 1, 1, "Most people go home"),
-        ("2 to 3 weeks", 14, 21, "Most can go back to desk work"),
-        ("6 to 8 weeks", 42, 56, "Most can do more physical activities"),
+        ("2 to 3 weeks", 14, 21, "Most can go back to desk work, when your team says so"),
+        ("6 to 8 weeks", 42, 56, "Most can do more physical activities, when your team says so"),
     ]
     milestones = []
     for label, start, end, what in spans:

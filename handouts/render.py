@@ -24,7 +24,7 @@ from . import __version__
 from .catalog import Catalog
 from .errors import UserError
 from .figures import figure
-from .models import Module, PostOpInstructions, Surgeon
+from .models import RED_FLAGS, Module, PostOpInstructions, Surgeon
 from .request import Request
 from .searchpath import SearchPath
 
@@ -159,6 +159,8 @@ class Renderer:
             "instructions": steps.model_dump(),
             "follow_up": follow_up_date(request, steps.follow_up_weeks),
             "surgeon": request.surgeon,
+            # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
+            "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
             "note": request.note.split("\n") if request.note else [],
             "total_pages": Markup(f'"{summary_of.total}"' if summary_of else "counter(pages)"),

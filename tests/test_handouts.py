@@ -20,7 +20,7 @@ def test_handout_pages_name_title_and_red_flags(handouts, catalog, visit):
     assert catalog.visits[visit].title in text
     assert "March 14, 2026" in text
     assert "Go to the emergency room now" in text
-    assert "Call our office today" in text
+    assert "Call our office right away" in text
     assert f"Page 1 of {pdfcheck.pages(pdf)}" in text
 
 

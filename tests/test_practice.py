@@ -56,7 +56,7 @@ def test_branding_name_colours_logo_footer(riverbend):
 def test_module_override_and_extended_page_template(riverbend):
     text = pdfcheck.text(render(riverbend, "conservative-care"))
     assert "Riverbend walking plan" in text
-    assert "Walk until your leg symptoms start." not in text  # the built-in walking module
+    assert "Stop and rest for a short time." not in text  # the built-in walking module
     assert text.index("Welcome to Riverbend.") < text.index("Your plan without surgery")
     assert "Key points" in text  # the rest of the built-in page is still there
 
@@ -76,7 +76,8 @@ def test_surgeon_profile_changes_the_post_op_sheet(riverbend):
     assert "Practice rule: no driving" in text  # the practice default where the surgeon has none
     assert text.count("Follow the instructions your surgical team gave you") == 2  # lifting, medicines
     assert "March 24, 2026" in text  # follow-up: surgery date + 2 weeks from the profile
-    assert "What to expect from surgery" not in text  # the surgeon left 'results' out
+    assert "Recovery after decompression" not in text  # the surgeon left 'recovery' out ...
+    assert text.index("Your care at home") < text.index("Warning signs that need care right away")  # ... and reordered
     assert "Dr. Lee's extra tips" in text and "<b>not html</b>" in text and "{{ 7*7 }}" in text
     assert any("Bold" in name for _, _, name in _chars_of(pdf, "before"))
 
@@ -136,7 +137,7 @@ BAD_FILES = [
     ("practice.toml", "[colors]", "[colors", "practice.toml: not valid TOML"),
     ("visits/pre-op-class.toml", '"red-flags"]', '"nope"]', "key 'modules': unknown module 'nope'"),
     ("visits/pre-op-class.toml", ', "red-flags"]', "]", "'red-flags' is missing"),
-    ("surgeons/lee.toml", '"recovery", "red-flags"]', '"recovery"]', "lee.toml: key 'visits.post-op.modules'"),
+    ("surgeons/lee.toml", ', "red-flags"]', "]", "lee.toml: key 'visits.post-op.modules'"),
     ("surgeons/lee.toml", "follow_up_weeks = 2", "follow_up_weeks = 0", "key 'post_op.follow_up_weeks'"),
     ("surgeons/lee.toml", "[visits.post-op]", "[visits.post-opp]", "key 'visits.post-opp': unknown visit type"),
 ]

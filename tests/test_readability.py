@@ -71,9 +71,9 @@ def test_readability_works_offline(monkeypatch, handouts):
 @pytest.mark.parametrize(
     ("visit", "figures"),
     [
-        ("new-patient", ["Leaning forward", "You are at step 2"]),
-        ("conservative-care", ["You are at step 4"]),
-        ("injection", ["You are at step 6"]),
+        ("new-patient", ["Leaning forward", "You are here: step 2"]),
+        ("conservative-care", ["You are here: step 4"]),
+        ("injection", ["You are here: step 6"]),
         ("surgical-consult", ["Recovery timeline"]),
         ("post-op", ["Recovery timeline"]),
     ],
@@ -94,7 +94,7 @@ def test_recovery_timeline_shows_calendar_dates_from_the_surgery_date(renderer, 
 @pytest.mark.parametrize("visit", ["conservative-care", "injection"])
 def test_walking_log_to_fill_in(handouts, visit):
     text = pdfcheck.text(handouts[visit])
-    assert "Your walking log" in text and "How far or how long did you walk" in text
+    assert "Your walking log" in text and "How far or how long before leg symptoms started" in text
 
 
 def test_no_walking_log_where_it_does_not_belong(handouts):

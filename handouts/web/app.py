@@ -1,0 +1,395 @@
+"""The front-desk web app: routes, safe defaults, and the glue to the handout pipeline.
+
+Safe by default: HTTP Basic auth whenever a password is set (the `serve` command refuses any
+address but loopback without one), a CSRF token on every form (Flask-WTF), a Host allow-list on
+loopback (against DNS rebinding), request size limits, a Content-Security-Policy that lets a page
+load only this server's own files, `no-store` on every answer that may carry patient data, and
+no request log. Every handout goes through `build_request` and `build`, as on the command line.
+"""
+
+import hmac
+import mimetypes
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from ..build import build, default_filename
+from ..catalog import Catalog
+from ..errors import UserError
+from ..render import Renderer
+from ..request import Request
+from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
+from .profiles import (
+    NO_PRACTICE,
+    POST_OP,
+    PREVIEW_FIELDS,
+    TOPICS,
+    WEEKS,
+    PostOpForm,
+    instructions,
+    preview_html,
+    save_defaults,
+)
+from .uploads import KEEP_SECONDS, OutcomeStore, run_upload
+
+MAX_UPLOAD = 5 * 1024 * 1024  # a day's schedule is a few kilobytes
+MAX_FORM = 256 * 1024  # form fields in memory: five 4,000-character topics and change
+ASSETS = "/assets/"
+
+# Pages load only this server's files; the handout PDF is shown from a blob: URL the page makes.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; frame-src 'self' blob:; object-src 'self' blob:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+# The live preview is a handout: inline styles and figures, assets from here, and never a script.
+PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
+)
+ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2", ".svg": "image/svg+xml"}
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]
+
+
+@dataclass
+class Settings:
+    """What the routes share: where the practice is, the password, and the one render lock."""
+
+    practice: Path | None
+    password: str | None
+    # WeasyPrint and its shared font configuration are not made for concurrent renders.
+    render_lock: threading.Lock = field(default_factory=threading.Lock)
+    outcomes: OutcomeStore = field(default_factory=OutcomeStore)
+
+
+@dataclass(frozen=True)
+class FieldInput:
+    """A visit type's own field (`--set`) on the page, shown for the visit types that declare it."""
+
+    key: str
+    name: str
+    label: str
+    kind: str
+    visits: list[str]
+    titles: list[str]
+
+
+def field_inputs(catalog: Catalog) -> list[FieldInput]:
+    found: dict[str, FieldInput] = {}
+    for visit in catalog.visits.values():
+        for key, spec in visit.fields.items():
+            if key not in found:
+                found[key] = FieldInput(key, set_input_name(key), spec.label, spec.kind, [], [])
+            found[key].visits.append(visit.id)
+            found[key].titles.append(visit.title)
+    return list(found.values())
+
+
+def settings() -> Settings:
+    return current_app.extensions["handouts"]
+
+
+def load_catalog() -> Catalog:
+    """The catalog, read again for each request (a few milliseconds): edits and saved defaults show at once."""
+    return Catalog.load(settings().practice)
+
+
+def make(catalog: Catalog, handout: Request, fmt: str) -> bytes:
+    """The handout through the one pipeline, one render at a time."""
+    with settings().render_lock:
+        return build(Renderer(catalog), handout, fmt)
+
+
+def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
+    """The PDF shown in the browser (inline), or saved (attachment); the file name has no patient name."""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
+    return response
+
+
+def create_app(
+    practice: Path | None = None, *, password: str | None = None, trusted_hosts: list[str] | None = None
+) -> Flask:
+    """The app for one practice folder (None: the built-in sample practice).
+
+    `trusted_hosts` limits the Host header (None: any); `serve` passes the loopback names when
+    it listens on loopback, so a web page that rebinds its own name to 127.0.0.1 gets nothing.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),  # new per start: old pages' tokens stop working, see csrf_failed
+        MAX_CONTENT_LENGTH=MAX_UPLOAD,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM,
+        MAX_FORM_PARTS=200,
+        SESSION_COOKIE_NAME="handouts_session",
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the front-desk page stays open all day; the token lives as long as the server
+        TRUSTED_HOSTS=trusted_hosts,
+    )
+    app.extensions["handouts"] = Settings(practice, password or None)
+    app.jinja_env.filters["sentence"] = sentence
+    CSRFProtect(app)
+    _security(app)
+    _routes(app)
+    _errors(app)
+    return app
+
+
+def _security(app: Flask) -> None:
+    @app.before_request
+    def require_password() -> Response | None:
+        password = settings().password
+        if password is None:
+            return None
+        auth = request.authorization
+        given = (auth.password or "") if auth is not None and auth.type == "basic" else ""
+        if hmac.compare_digest(given.encode("utf-8"), password.encode("utf-8")):
+            return None
+        return Response(
+            "This page needs the password it was started with.",
+            401,
+            {"WWW-Authenticate": 'Basic realm="Patient handouts", charset="UTF-8"'},
+            mimetype="text/plain",
+        )
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if request.endpoint not in ("static", "asset", "theme"):
+            response.headers["Cache-Control"] = "no-store"  # pages and PDFs may carry a patient's name
+        return response
+
+
+def _handout_page(catalog: Catalog, form: HandoutForm, errors: dict[str, str], status: int = 200):
+    return (
+        render_template(
+            "index.html",
+            practice=catalog.practice,
+            visits=list(catalog.visits.values()),
+            surgeons=sorted(catalog.surgeons.values(), key=lambda s: s.name),
+            inputs=field_inputs(catalog),
+            papers=PAPERS,
+            form=form,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], status: int = 200, saved: str = ""):
+    steps = catalog.practice.post_op
+    return (
+        render_template(
+            "surgeon.html",
+            practice=catalog.practice,
+            surgeons=sorted(catalog.surgeons.values(), key=lambda s: s.name),
+            profile=catalog.surgeons.get(form.surgeon),
+            topics=TOPICS,
+            practice_text={key: getattr(steps, key) for key in TOPICS},
+            practice_weeks=steps.follow_up_weeks,
+            weeks_name=WEEKS,
+            preview_fields=preview_fields(catalog),
+            can_save=catalog.search.practice is not None,
+            no_practice=NO_PRACTICE,
+            form=form,
+            errors=errors,
+            saved=saved,
+        ),
+        status,
+    )
+
+
+def preview_fields(catalog: Catalog) -> dict[str, FieldInput]:
+    """The post-op fields a surgeon may fill in to try the preview (procedure, surgery date)."""
+    fields = catalog.visits[POST_OP].fields if POST_OP in catalog.visits else {}
+    return {k: FieldInput(k, k, fields[k].label, fields[k].kind, [POST_OP], []) for k in PREVIEW_FIELDS if k in fields}
+
+
+def _batch_page(catalog: Catalog, errors: dict[str, str], status: int = 200):
+    return (
+        render_template("batch.html", practice=catalog.practice, errors=errors),
+        status,
+    )
+
+
+def _routes(app: Flask) -> None:
+    @app.get("/")
+    def index():
+        catalog = load_catalog()
+        return _handout_page(catalog, HandoutForm.blank(catalog), {})
+
+    @app.post("/handout")
+    def handout():
+        """The form's target and the contract for scripts: form fields in, application/pdf out."""
+        catalog = load_catalog()
+        form = HandoutForm.parse(request.form, catalog)
+        handout_request, errors = validate(catalog, form)
+        if handout_request is None:
+            return _handout_page(catalog, form, errors, 400)
+        try:
+            data = make(catalog, handout_request, "pdf")
+        except UserError as exc:
+            return _handout_page(catalog, form, {"form": f"The handout could not be made: {exc}"}, 500)
+        download = request.form.get("download", "").lower() in TRUE
+        return pdf_response(data, default_filename(handout_request, "pdf"), download)
+
+    @app.get("/surgeon")
+    def surgeon():
+        catalog = load_catalog()
+        chosen = request.args.get("id", "").strip()
+        if not chosen and len(catalog.surgeons) == 1:
+            chosen = next(iter(catalog.surgeons))
+        errors = {}
+        if chosen and chosen not in catalog.surgeons:
+            errors["surgeon"] = f"There is no profile {chosen!r}: choose one from the list."
+        form = PostOpForm.from_profile(catalog, chosen)
+        saved = request.args.get("saved", "")
+        return _surgeon_page(catalog, form, errors, 404 if errors else 200, saved if saved in catalog.surgeons else "")
+
+    @app.route("/surgeon/preview", methods=["GET", "POST"])
+    def surgeon_preview():
+        """The post-op sheet as the patient will read it, from the same templates, for an <iframe>."""
+        catalog = load_catalog()
+        if request.method == "POST":
+            form = PostOpForm.parse(request.form)
+        else:
+            form = PostOpForm.from_profile(catalog, request.args.get("id", "").strip())
+        steps, errors = instructions(form)
+        if steps is None:
+            labels = {**TOPICS, WEEKS: "Follow-up visit after (weeks)"}
+            problems = [f"{labels.get(key, 'Form')}: {message}" for key, message in errors.items()]
+            return render_template("preview_message.html", problems=problems)
+        try:
+            with settings().render_lock:
+                html = preview_html(catalog, form, steps, request.script_root + ASSETS)
+        except UserError as exc:
+            return render_template("preview_message.html", problems=[str(exc)])
+        response = Response(html, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        return response
+
+    @app.post("/surgeon/save")
+    def surgeon_save():
+        catalog = load_catalog()
+        form = PostOpForm.parse(request.form)
+        steps, errors = instructions(form)
+        if steps is not None:
+            try:
+                save_defaults(catalog, form.surgeon, steps)
+            except UserError as exc:
+                errors = {"form": f"Not saved. {sentence(str(exc))}"}
+            else:
+                return redirect(url_for("surgeon", id=form.surgeon, saved=form.surgeon), 303)
+        return _surgeon_page(catalog, form, errors, 400)
+
+    @app.get("/batch")
+    def batch():
+        return _batch_page(load_catalog(), {})
+
+    @app.post("/batch")
+    def batch_upload():
+        catalog = load_catalog()
+        upload = request.files.get("schedule")
+        if upload is None or not upload.filename:
+            return _batch_page(catalog, {"schedule": "Choose the schedule file first."}, 400)
+        try:
+            with settings().render_lock:
+                outcome = run_upload(catalog, upload)
+        except UserError as exc:
+            return _batch_page(catalog, {"schedule": sentence(str(exc))}, 400)
+        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome)), 303)
+
+    @app.get("/batch/<key>")
+    def batch_result(key: str):
+        outcome = settings().outcomes.get(key)
+        if outcome is None:
+            abort(404, f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes): upload the file again.")
+        return render_template("batch_result.html", practice=load_catalog().practice, outcome=outcome, key=key)
+
+    @app.get("/batch/<key>/handouts.pdf")
+    def batch_pdf(key: str):
+        outcome = settings().outcomes.get(key)
+        if outcome is None or outcome.pdf is None:
+            abort(404, "This print file is gone: upload the schedule again.")
+        return pdf_response(outcome.pdf, "handouts.pdf", request.args.get("download") == "1")
+
+    @app.get("/batch/<key>/errors.csv")
+    def batch_errors(key: str):
+        outcome = settings().outcomes.get(key)
+        if outcome is None:
+            abort(404, "This report is gone: upload the schedule again.")
+        response = Response(outcome.errors_csv, mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="errors.csv"'
+        return response
+
+    @app.get("/assets/<path:name>")
+    def asset(name: str):
+        """A handout's own asset (logo, fonts), for the preview and the page: only what the fetcher would serve."""
+        path = load_catalog().search.find("assets", name)
+        if path is None:
+            abort(404, "No such file.")
+        mime = FONT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response = send_file(path, mimetype=mime, max_age=3600)
+        response.headers["Content-Security-Policy"] = ASSET_CSP
+        return response
+
+    @app.get("/theme.css")
+    def theme():
+        """The practice's colours for the page (validated hex values, so safe in CSS)."""
+        colors = load_catalog().practice.colors
+        css = f":root {{ --brand: {colors.primary}; --accent: {colors.accent}; }}\n"
+        return Response(css, mimetype="text/css", headers={"Cache-Control": "no-cache"})
+
+
+def _errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError):
+        """A stale or missing token: the form again with its values, ready to send once more."""
+        message = (
+            "This page was opened before the handouts tool was restarted, or the form came from elsewhere. "
+            "Check the form and press the button again."
+        )
+        catalog = load_catalog()
+        if request.endpoint == "handout":
+            return _handout_page(catalog, HandoutForm.parse(request.form, catalog), {"form": message}, 400)
+        if request.endpoint == "surgeon_save":
+            return _surgeon_page(catalog, PostOpForm.parse(request.form), {"form": message}, 400)
+        if request.endpoint == "surgeon_preview":
+            return render_template("preview_message.html", problems=[message]), 400
+        if request.endpoint == "batch_upload":
+            return _batch_page(catalog, {"schedule": message}, 400)
+        return _message("The form could not be sent", message, 400)
+
+    @app.errorhandler(UserError)
+    def practice_problem(exc: UserError):
+        return _message("The practice settings have a problem", f"{exc}. Tell whoever looks after them.", 500)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc: SecurityError):
+        """A Host header that is not this computer's (a web page that rebound its name to us): no page."""
+        return Response("This page answers only at the address the handouts tool printed.", 400, mimetype="text/plain")
+
+    @app.errorhandler(HTTPException)
+    def http_problem(exc: HTTPException):
+        titles = {404: "Not found", 405: "Not here", 413: "Too large"}
+        texts = {
+            413: f"What was sent is larger than {MAX_UPLOAD // (1024 * 1024)} MB (or the form is too long).",
+            405: "This address does not take that kind of request: use the page's buttons.",
+        }
+        default = exc.description if exc.code == 404 and exc.description and "URL" not in exc.description else None
+        text = texts.get(exc.code or 0) or default or "There is no page here."
+        return _message(titles.get(exc.code or 0, exc.name), text, exc.code or 500)
+
+
+def _message(title: str, text: str, status: int):
+    return render_template("message.html", title=title, text=text), status

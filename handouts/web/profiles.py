@@ -1,0 +1,156 @@
+"""A surgeon's post-op instructions on the page: edit, preview with the real templates, save.
+
+The preview renders through a copy of the catalog whose surgeon profile (or, with no profile
+chosen, the practice's defaults) carries the edited text, so it is the real sheet and nothing is
+written. Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
+validates, through the atomic writer.
+"""
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from ..build import build
+from ..catalog import Catalog, read_toml, validate
+from ..errors import UserError
+from ..models import PostOpInstructions, Surgeon
+from ..output import write_atomic
+from ..render import Renderer
+from ..request import build_request
+
+POST_OP = "post-op"
+# The topics in the order and words of templates/modules/post-op-care.html.
+TOPICS = {
+    "activity": "Activity",
+    "lifting": "Lifting",
+    "driving": "Driving",
+    "wound_care": "Bathing and wound care",
+    "medicines": "Medicines",
+}
+WEEKS = "follow_up_weeks"
+PREVIEW_PATIENT = "Sample Patient"
+PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
+NO_PRACTICE = (
+    "saving needs a practice folder: start the page with --practice DIR (or set HANDOUTS_PRACTICE) "
+    "and keep your profile in DIR/surgeons/ID.toml"
+)
+
+
+@dataclass
+class PostOpForm:
+    """The post-op form as typed: one text per topic, the follow-up interval, preview-only fields."""
+
+    surgeon: str = ""
+    topics: dict[str, str] = field(default_factory=dict)
+    weeks: str = ""
+    preview: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_profile(cls, catalog: Catalog, surgeon: str) -> "PostOpForm":
+        """The surgeon's own text (blank where the practice's default or the generic line applies)."""
+        profile = catalog.surgeons.get(surgeon)
+        steps = profile.post_op if profile else catalog.practice.post_op
+        return cls(
+            surgeon=surgeon if profile else "",
+            topics={key: getattr(steps, key) or "" for key in TOPICS},
+            weeks=str(steps.follow_up_weeks or ""),
+        )
+
+    @classmethod
+    def parse(cls, form: MultiDict) -> "PostOpForm":
+        return cls(
+            surgeon=form.get("surgeon", "").strip(),
+            topics={key: form.get(key, "") for key in TOPICS},
+            weeks=form.get(WEEKS, "").strip(),
+            preview={key: form.get(key, "").strip() for key in PREVIEW_FIELDS},
+        )
+
+
+def instructions(form: PostOpForm) -> tuple[PostOpInstructions | None, dict[str, str]]:
+    """The validated instructions, or a message per field; an empty topic means 'not set'."""
+    errors: dict[str, str] = {}
+    data: dict[str, object] = {key: text.strip() for key, text in form.topics.items() if text.strip()}
+    if form.weeks:
+        if re.fullmatch(r"\d{1,3}", form.weeks):
+            data[WEEKS] = int(form.weeks)
+        else:
+            errors[WEEKS] = "Write a whole number of weeks, e.g. 2, or leave it empty."
+    try:
+        steps = PostOpInstructions.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.setdefault(str(err["loc"][0]) if err["loc"] else "form", _message(err))
+        return None, errors
+    return (None, errors) if errors else (steps, {})
+
+
+def _message(err: dict) -> str:
+    """pydantic's message for one field, in the words of the page."""
+    limit = (err.get("ctx") or {}).get("max_length")
+    if err["type"] == "string_too_long" and limit:
+        return f"This is {len(err['input'])} characters long; the most allowed is {limit}. Shorten it."
+    if err["type"] in ("greater_than_equal", "less_than_equal"):
+        return "Use a number of weeks from 1 to 52, or leave it empty."
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def with_instructions(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Catalog:
+    """A copy of the catalog in which `surgeon` (or the practice, when none) has these instructions."""
+    if surgeon:
+        if surgeon not in catalog.surgeons:
+            known = ", ".join(sorted(catalog.surgeons)) or "none"
+            raise UserError(f"unknown surgeon {surgeon!r}; known surgeons: {known}")
+        edited = catalog.surgeons[surgeon].model_copy(update={"post_op": steps})
+        return dataclasses.replace(catalog, surgeons={**catalog.surgeons, surgeon: edited})
+    return dataclasses.replace(catalog, practice=catalog.practice.model_copy(update={"post_op": steps}))
+
+
+def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
+    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+    if POST_OP not in catalog.visits:
+        raise UserError(f"this practice has no '{POST_OP}' visit type to preview")
+    edited = with_instructions(catalog, form.surgeon, steps)
+    fields = catalog.visits[POST_OP].fields
+    sets = {key: value for key, value in form.preview.items() if value and key in fields}
+    request = build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=form.surgeon or None)
+    html = build(Renderer(edited), request, "html").decode("utf-8")
+    return for_browser(html, asset_base)
+
+
+# On screen the sheet is one long page: give it a page's width and margins, as printed.
+SCREEN_CSS = "@media screen { html { background: #fff; } body { max-width: 7.5in; margin: 0 auto; padding: 0.4in; } }"
+
+
+def for_browser(html: str, href: str) -> str:
+    """Put `<base href>` first in <head>, so the handout's relative asset URLs load from `href`,
+    and the screen style last. The first <base> in a document wins, so one a practice template
+    might carry has no effect.
+    """
+    base, style = f'<base href="{href}">', f"<style>{SCREEN_CSS}</style>"
+    head = re.search(r"<head(\s[^>]*)?>", html, flags=re.IGNORECASE)
+    html = html[: head.end()] + base + html[head.end() :] if head else base + html
+    end = html.lower().find("</head>")
+    return html[:end] + style + html[end:] if end >= 0 else html + style
+
+
+def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
+    """Write the instructions into the surgeon's profile; refused without a practice folder."""
+    folder = catalog.search.practice_dir("surgeons")
+    if folder is None:
+        raise UserError(NO_PRACTICE)
+    if surgeon not in catalog.surgeons:
+        raise UserError(
+            f"choose your profile first; to add one, copy surgeons/example.toml to {folder}/ID.toml "
+            "(see 'handouts init-practice')"
+        )
+    path = folder / f"{surgeon}.toml"
+    data = read_toml(path)
+    data["post_op"] = steps.model_dump(exclude_none=True)
+    validate(Surgeon, {**data, "id": surgeon}, path)  # the whole profile, as Catalog.load will read it
+    write_atomic(path, tomli_w.dumps(data).encode("utf-8"), mode=0o644)
+    return path

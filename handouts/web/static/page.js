@@ -1,0 +1,167 @@
+// The front-desk page, made quicker with script; every form also works without it.
+// Loaded as a file (the pages' Content-Security-Policy allows no inline script).
+"use strict";
+document.documentElement.classList.add("js");
+
+(function () {
+  let pdfUrl = null;
+
+  // Fields a visit type declares (e.g. surgery date) show only when that visit is chosen.
+  function syncVisitFields(form) {
+    const chosen = form.querySelector('input[name="visit"]:checked');
+    form.querySelectorAll("[data-visits]").forEach((box) => {
+      const show = Boolean(chosen) && box.dataset.visits.split(" ").includes(chosen.value);
+      box.hidden = !show;
+      box.querySelectorAll("input, select, textarea").forEach((input) => { input.disabled = !show; });
+    });
+  }
+
+  function focusProblem(root) {
+    const target = root.querySelector('[aria-invalid="true"]') || root.querySelector(".alert");
+    if (target) {
+      const input = target.matches("fieldset") ? target.querySelector("input") : target;
+      input.focus();
+    }
+  }
+
+  function fileName(response) {
+    const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    return match ? match[1] : "handout.pdf";
+  }
+
+  function describe(form) {
+    const visit = form.querySelector('input[name="visit"]:checked');
+    const title = visit ? visit.closest("label").querySelector(".visit-title").textContent : "Handout";
+    const name = form.querySelector("#patient").value.trim();
+    const date = form.querySelector("#date").value || "today";
+    return title + " · for " + name + " · " + date;
+  }
+
+  function showPdf(form, blob, name) {
+    if (pdfUrl) URL.revokeObjectURL(pdfUrl);
+    pdfUrl = URL.createObjectURL(blob);
+    const result = document.getElementById("result");
+    document.getElementById("pdf").src = pdfUrl;
+    const download = document.getElementById("download");
+    download.href = pdfUrl;
+    download.download = name;
+    document.getElementById("result-what").textContent = describe(form);
+    form.hidden = true;
+    result.hidden = false;
+    document.getElementById("print").focus();
+  }
+
+  async function makeHandout(form) {
+    const status = form.querySelector("#status");
+    const button = form.querySelector("#make");
+    status.textContent = "Making the handout…";
+    button.disabled = true;
+    try {
+      const response = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+      const type = response.headers.get("Content-Type") || "";
+      if (response.ok && type.startsWith("application/pdf")) {
+        status.textContent = "";
+        showPdf(form, await response.blob(), fileName(response));
+      } else if (type.startsWith("text/html")) {
+        // The form again, with a message beside each field to fix.
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = page.getElementById("handout-form");
+        if (!fresh) throw new Error("no form");
+        form.replaceWith(fresh);
+        syncVisitFields(fresh);
+        focusProblem(fresh);
+      } else {
+        status.textContent = "Something went wrong (" + response.status + "). Please try again.";
+      }
+    } catch (error) {
+      status.textContent = "The handouts tool did not answer. Is it still running?";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function printFrame(frame, fallbackUrl) {
+    try {
+      frame.contentWindow.focus();
+      frame.contentWindow.print();
+    } catch (error) {
+      window.open(fallbackUrl || frame.src, "_blank", "noopener");
+    }
+  }
+
+  function backToForm(clear) {
+    const form = document.getElementById("handout-form");
+    document.getElementById("result").hidden = true;
+    form.hidden = false;
+    if (clear) {
+      form.querySelectorAll('input[type="text"], textarea, .visit-field input').forEach((input) => { input.value = ""; });
+      form.querySelectorAll('input[name="visit"], input[name="large_print"]').forEach((input) => { input.checked = false; });
+      form.querySelectorAll(".alert, .error").forEach((node) => node.remove());
+      form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+      syncVisitFields(form);
+      if (pdfUrl) { URL.revokeObjectURL(pdfUrl); pdfUrl = null; }
+      document.getElementById("pdf").removeAttribute("src");
+      form.querySelector('input[name="visit"]').focus();
+    } else {
+      form.querySelector("#make").focus();
+    }
+  }
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.name === "visit" && target.form) syncVisitFields(target.form);
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.id === "handout-form" && window.fetch) {
+      event.preventDefault();
+      makeHandout(form);
+    } else if (form.dataset.busy) {
+      const status = form.querySelector(".status");
+      if (status) status.textContent = form.dataset.busy;
+      form.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("button");
+    if (!target) return;
+    if (target.id === "print") printFrame(document.getElementById("pdf"), pdfUrl);
+    else if (target.id === "change") backToForm(false);
+    else if (target.id === "next") backToForm(true);
+    else if (target.dataset.print) printFrame(document.getElementById(target.dataset.print));
+  });
+
+  // The surgeon's page: the preview follows the typing (a short pause after the last key).
+  function livePreview() {
+    const form = document.getElementById("postop");
+    const button = document.getElementById("preview-button");
+    const frame = document.getElementById("preview");
+    if (!form || !button || !frame) return;
+    let timer = null;
+    let scroll = 0;
+    form.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        try { scroll = frame.contentWindow.scrollY; } catch (error) { scroll = 0; }
+        form.requestSubmit(button);
+      }, 600);
+    });
+    frame.addEventListener("load", () => {
+      try { frame.contentWindow.scrollTo(0, scroll); } catch (error) { /* nothing to keep */ }
+    });
+  }
+
+  function start() {
+    const form = document.getElementById("handout-form");
+    if (form) {
+      syncVisitFields(form);
+      focusProblem(form);
+    }
+    livePreview();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,466 @@
+"""The front-desk page through Flask's test client: every route, every error, the safe defaults."""
+
+import io
+import logging
+import re
+import shutil
+import socket
+import tomllib
+from datetime import date
+from html import unescape
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.catalog import Catalog
+from handouts.web import create_app
+from handouts.web.command import is_loopback, serve
+
+import pdfcheck
+from conftest import NAME
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+WEB = Path(__file__).resolve().parent.parent / "handouts" / "web"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app().test_client()
+
+
+@pytest.fixture(scope="module")
+def riverbend():
+    return create_app(FIXTURE).test_client()
+
+
+@pytest.fixture
+def practice(tmp_path) -> Path:
+    """A writable copy of the fixture practice, for saving a surgeon's defaults."""
+    return Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+
+
+def token(client, url: str = "/") -> str:
+    """The CSRF token of the form on `url` (and the session cookie that goes with it)."""
+    page = client.get(url)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def post(client, url: str = "/handout", **fields):
+    return client.post(url, data={"csrf_token": token(client), **fields})
+
+
+def error_beside(page: str, field: str) -> str:
+    """The message shown beside `field`, as the person reads it."""
+    found = re.search(rf'<p class="error" id="{re.escape(field)}-error">(.*?)</p>', page, re.S)
+    assert found, f"no message beside {field!r}"
+    return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip("! ").strip()
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def test_page_offers_every_visit_with_its_purpose_and_today(client, catalog):
+    page = client.get("/")
+    assert page.status_code == 200
+    for visit in catalog.visits.values():
+        assert f'value="{visit.id}"' in page.text
+        assert unescape(page.text).count(visit.purpose) == 1
+    assert f'name="date" type="date" value="{date.today().isoformat()}"' in page.text
+    for label in ('for="patient"', 'for="date"', 'for="note"', 'name="paper" value="a4"', 'name="large_print"'):
+        assert label in page.text
+    assert 'id="surgeon"' not in page.text  # no profiles in the built-in practice: no dropdown
+
+
+def test_surgeon_dropdown_and_practice_branding(riverbend):
+    page = riverbend.get("/")
+    assert '<option value="lee">Dr. Avery Lee, MD</option>' in page.text
+    assert "Riverbend Spine Center" in page.text
+    assert "--brand: #006400" in riverbend.get("/theme.css").text
+    unknown = post(riverbend, visit="post-op", patient="Ana Silva", surgeon="nobody")
+    assert error_beside(unknown.text, "surgeon") == "Unknown surgeon 'nobody'; known surgeons: lee."
+    assert 'aria-invalid="true" aria-describedby="surgeon-error"' in unknown.text
+
+
+def test_pages_load_only_local_files(client):
+    """No CDN, no external font: every src/href is a path on this server, and the CSP says so."""
+    for url in ("/", "/surgeon", "/batch"):
+        page = client.get(url)
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        for link in re.findall(r'(?:src|href|action)="([^"]*)"', page.text):
+            assert link.startswith(("/", "#")), link
+    loads = r"""(?:src|href|action)\s*=\s*["']?([^"' >]+)|url\(\s*["']?([^"')]+)|@import\s+["']([^"']+)"""
+    for path in [*WEB.glob("static/*"), *WEB.glob("templates/*")]:
+        for found in re.findall(loads, path.read_text(encoding="utf-8")):
+            link = "".join(found)
+            assert not re.match(r"(https?:)?//", link), f"{path.name}: {link}"
+    assert client.get("/static/page.css").status_code == 200
+    assert client.get("/static/page.js").status_code == 200
+
+
+# --- POST /handout: the contract -----------------------------------------------------------------
+
+
+def test_handout_is_a_pdf_with_the_name_and_title(client):
+    response = post(client, visit="post-op", patient=NAME, date="2026-03-14", surgery_date="2026-03-10")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'inline; filename="post-op-2026-03-14.pdf"'
+    assert response.headers["Cache-Control"] == "no-store"
+    text = pdfcheck.text(response.data)
+    assert NAME in text and "After your decompression surgery" in text
+    assert "March 14, 2026" in text and "Mar 10" in text  # the visit date, and the surgery date on the timeline
+
+
+def test_large_print_a4_and_download(client):
+    response = post(client, visit="injection", patient="Tom Baker", paper="a4", large_print="1", download="1")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert pdfcheck.page_size_pt(response.data) == (595, 842)
+    assert max(pdfcheck.font_sizes(response.data)) > 20 and "Tom Baker" in pdfcheck.text(response.data)
+
+
+def test_surgeon_profile_on_the_handout(riverbend):
+    response = post(riverbend, visit="post-op", patient=NAME, surgeon="lee", note="Bring your walker.")
+    text = pdfcheck.text(response.data)
+    assert "Dr. Avery Lee, MD" in text and "Dr. Lee's rule: walk three times a day." in text
+    assert "Bring your walker." in text
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"visit": ""}, "visit", "Choose one of these visit types."),
+        ({"visit": "consult"}, "visit", "Unknown visit type 'consult'"),
+        ({"patient": "   "}, "patient", "Type the patient's name as it should be printed."),
+        ({"patient": "x" * 151}, "patient", "The patient name is 151 characters long; the most allowed is 150."),
+        ({"patient": "Ana\x07Silva"}, "patient", "The patient name contains a control"),
+        ({"date": "2026-02-30"}, "date", "The date '2026-02-30' is not a real date"),
+        ({"date": "14/03/2026"}, "date", "write it as YYYY-MM-DD"),
+        ({"paper": "legal"}, "paper", "Choose US Letter or A4."),
+        ({"surgery_date": "2026-13-01"}, "surgery_date", "Surgery_date '2026-13-01' is not a real date"),
+        ({"surgeon": "nobody"}, "surgeon", "Unknown surgeon 'nobody'"),
+        ({"note": "x" * 1501}, "note", "The note is 1501 characters long"),
+    ],
+)
+def test_bad_input_shows_the_form_again_with_the_message_beside_the_field(client, fields, field, message):
+    values = {"visit": "post-op", "patient": "Ana Silva", "date": "2026-03-14", **fields}
+    response = post(client, **values)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert message in error_beside(response.text, field)
+    if field != "surgeon":  # no profiles, no dropdown: the message stands alone
+        assert f'aria-describedby="{field}-error"' in response.text
+    assert "Please check the field marked below." in response.text
+    if field != "visit":
+        assert 'value="post-op" checked' in response.text  # what was typed stays
+    if field != "patient":
+        assert 'value="Ana Silva"' in response.text
+
+
+def test_every_problem_at_once(client):
+    response = post(client, visit="", patient="", date="2026-02-30")
+    assert {"visit", "patient", "date"} <= set(re.findall(r'id="(\w+)-error"', response.text))
+    assert "Please check the fields marked below." in response.text
+
+
+def test_csrf_token_is_required(client):
+    no_token = client.post("/handout", data={"visit": "injection", "patient": NAME})
+    wrong = client.post("/handout", data={"visit": "injection", "patient": NAME, "csrf_token": "forged"})
+    for response in (no_token, wrong):
+        assert response.status_code == 400 and response.mimetype == "text/html"
+        assert "press the button again" in response.text
+        assert f'value="{NAME}"'.replace("'", "&#39;") in response.text  # the form again, as typed, with a fresh token
+    again = client.post("/handout", data={"visit": "injection", "patient": NAME, "csrf_token": token(client)})
+    assert again.mimetype == "application/pdf"
+
+
+def test_a_token_from_another_session_is_refused(client):
+    stranger = create_app().test_client()
+    assert post(stranger, visit="injection", patient="A").status_code == 200
+    response = client.post("/handout", data={"visit": "injection", "patient": "A", "csrf_token": token(stranger)})
+    assert response.status_code == 400
+
+
+def test_wrong_method_and_unknown_page(client):
+    assert client.get("/handout").status_code == 405
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "There is no page here." in missing.text
+
+
+def test_request_size_is_limited(client):
+    huge = client.post("/handout", data={"csrf_token": "x", "note": "x" * (6 * 1024 * 1024)})
+    assert huge.status_code == 413 and "larger than 5 MB" in huge.text
+
+
+def test_patient_data_is_not_logged(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    post(client, visit="injection", patient=NAME)
+    post(client, visit="injection", patient=NAME, date="bad")
+    client.post("/handout", data={"visit": "injection", "patient": NAME})
+    assert all(NAME not in record.getMessage() for record in caplog.records)
+
+
+# --- safe defaults -------------------------------------------------------------------------------
+
+
+def test_security_headers():
+    page = create_app().test_client().get("/")
+    assert page.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_password_when_configured():
+    client = create_app(password="correct horse battery").test_client()
+    refused = client.get("/")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Basic")
+    assert client.get("/", auth=("frontdesk", "wrong")).status_code == 401
+    assert client.get("/static/page.css").status_code == 401
+    assert client.get("/", auth=("frontdesk", "correct horse battery")).status_code == 200
+
+
+def test_host_header_must_be_this_computer_on_loopback():
+    client = create_app(trusted_hosts=["localhost", "127.0.0.1"]).test_client()
+    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+    assert client.get("/", headers={"Host": "rebound.example:8000"}).status_code == 400
+
+
+def test_assets_only_from_the_asset_folders(client, riverbend):
+    font = client.get("/assets/fonts/AtkinsonHyperlegible_400Regular.ttf")
+    assert font.status_code == 200 and font.mimetype == "font/ttf"
+    logo = client.get("/assets/logo.svg")
+    assert logo.mimetype == "image/svg+xml" and "sandbox" in logo.headers["Content-Security-Policy"]
+    assert riverbend.get("/assets/riverbend.png").mimetype == "image/png"
+    escapes = ("../pyproject.toml", "%2e%2e/pyproject.toml", "..%2Fpyproject.toml", "fonts/../../README.md")
+    for name in (*escapes, "nope.svg"):
+        assert client.get(f"/assets/{name}").status_code == 404, name
+
+
+# --- the surgeon's post-op sheet ------------------------------------------------------------------
+
+
+def test_surgeon_page_fills_in_the_profile(riverbend):
+    page = riverbend.get("/surgeon?id=lee")
+    assert page.status_code == 200
+    assert "Dr. Lee&#39;s rule: walk three times a day.</textarea>" in page.text
+    assert 'name="follow_up_weeks" type="text" inputmode="numeric" value="2"' in page.text
+    assert "Practice rule: no driving until your surgeon says it is safe." in page.text  # shown as what prints if empty
+    assert 'src="/surgeon/preview?id=lee"' in page.text
+    assert riverbend.get("/surgeon").text.count("walk three times a day") == 1  # the only profile is opened
+    unknown = riverbend.get("/surgeon?id=nobody")
+    assert unknown.status_code == 404 and "There is no profile 'nobody'" in unescape(unknown.text)
+
+
+def test_surgeon_page_without_a_practice_says_saving_is_off(client):
+    page = client.get("/surgeon")
+    assert page.status_code == 200 and "Saving needs a practice folder" in page.text
+    assert "There are no surgeon profiles yet" in page.text
+
+
+def test_preview_is_the_real_sheet_with_local_assets_only(riverbend):
+    preview = riverbend.get("/surgeon/preview?id=lee")
+    assert preview.mimetype == "text/html"
+    assert preview.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "script-src" not in preview.headers["Content-Security-Policy"]  # no script may run at all
+    head = preview.text[: preview.text.index("</head>")]
+    assert '<base href="/assets/">' in head and head.index("<base") < head.index("<style")
+    text = unescape(preview.text)
+    assert "After your decompression surgery" in text and "Sample Patient" in text
+    assert "Dr. Lee's rule: walk three times a day." in text and "Dr. Lee's extra tips" in text
+    assert re.search(r'src="riverbend\.png"', preview.text)  # relative: loaded from /assets/ through <base>
+
+
+def test_preview_follows_the_edits_and_escapes_them(riverbend):
+    fields = {"surgeon": "lee", "activity": "Walk <b>five</b> times {{ 7*7 }}", "follow_up_weeks": "3"}
+    fields |= {"surgery_date": "2026-03-10", "procedure": "L4-L5 decompression"}
+    preview = riverbend.post("/surgeon/preview", data={"csrf_token": token(riverbend, "/surgeon"), **fields})
+    assert "Walk &lt;b&gt;five&lt;/b&gt; times {{ 7*7 }}" in preview.text
+    assert "March 31, 2026" in preview.text  # follow-up: surgery date + 3 weeks
+    assert "L4-L5 decompression" in preview.text
+    text = unescape(preview.text)
+    assert "Dr. Lee's rule: keep the dressing dry." not in text  # emptied: not set in the profile any more
+    assert "Practice rule: no driving until your surgeon says it is safe." in text  # empty: the practice's text
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"activity": "x" * 4001}, "Activity: This is 4001 characters long; the most allowed is 4000."),
+        ({"follow_up_weeks": "two"}, "Write a whole number of weeks"),
+        ({"follow_up_weeks": "60"}, "from 1 to 52"),
+        ({"surgery_date": "2026-99-01"}, "is not a real date"),
+    ],
+)
+def test_preview_says_what_to_fix(riverbend, fields, message):
+    data = {"csrf_token": token(riverbend, "/surgeon"), "surgeon": "lee", **fields}
+    preview = riverbend.post("/surgeon/preview", data=data)
+    assert "Fix this to see the preview" in preview.text and message in unescape(preview.text)
+
+
+def test_preview_of_the_practice_defaults(client):
+    data = {"csrf_token": token(client, "/surgeon"), "driving": "No driving for two weeks."}
+    preview = client.post("/surgeon/preview", data=data)
+    assert "No driving for two weeks." in preview.text and "Sample Patient" in preview.text
+
+
+def test_save_as_my_defaults(practice):
+    client = create_app(practice).test_client()
+    before = tomllib.loads((practice / "surgeons" / "lee.toml").read_text())
+    data = {
+        "csrf_token": token(client, "/surgeon?id=lee"),
+        "surgeon": "lee",
+        "activity": "Walk five times a day.\nRest between walks.",
+        "wound_care": "",
+        "lifting": "Nothing heavier than a gallon of milk.",
+        "follow_up_weeks": "3",
+        "procedure": "not saved",
+    }
+    response = client.post("/surgeon/save", data=data)
+    assert response.status_code == 303 and response.headers["Location"] == "/surgeon?id=lee&saved=lee"
+    path = practice / "surgeons" / "lee.toml"
+    assert path.stat().st_mode & 0o777 == 0o644
+    saved = tomllib.loads(path.read_text())
+    assert saved["post_op"] == {
+        "activity": "Walk five times a day.\nRest between walks.",
+        "lifting": "Nothing heavier than a gallon of milk.",
+        "follow_up_weeks": 3,
+    }
+    assert {k: v for k, v in saved.items() if k != "post_op"} == {k: v for k, v in before.items() if k != "post_op"}
+    assert Catalog.load(practice).surgeons["lee"].post_op.follow_up_weeks == 3  # the whole practice still loads
+    page = client.get(response.headers["Location"])
+    assert "Saved. These are now Dr. Avery Lee, MD" in unescape(page.text) and "Walk five times a day." in page.text
+    assert [p.name for p in path.parent.iterdir()] == ["lee.toml"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
+        ({"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
+        ({"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
+    ],
+)
+def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):
+    client = create_app(practice).test_client()
+    path = practice / "surgeons" / "lee.toml"
+    before = path.read_bytes()
+    response = client.post("/surgeon/save", data={"csrf_token": token(client, "/surgeon"), "surgeon": "lee", **fields})
+    assert response.status_code == 400
+    shown = error_beside(response.text, field) if field != "form" else unescape(response.text)
+    assert message in shown
+    assert path.read_bytes() == before
+
+
+def test_save_without_a_practice_folder_is_refused(client):
+    response = client.post("/surgeon/save", data={"csrf_token": token(client, "/surgeon"), "activity": "Walk."})
+    assert response.status_code == 400
+    assert "Not saved. Saving needs a practice folder: start the page with --practice DIR" in unescape(response.text)
+
+
+def test_save_needs_the_csrf_token(practice):
+    client = create_app(practice).test_client()
+    before = (practice / "surgeons" / "lee.toml").read_bytes()
+    response = client.post("/surgeon/save", data={"surgeon": "lee", "activity": "Forged."})
+    assert response.status_code == 400 and "press the button again" in response.text
+    assert (practice / "surgeons" / "lee.toml").read_bytes() == before
+
+
+def test_a_broken_practice_file_shows_on_the_page(practice):
+    client = create_app(practice).test_client()
+    (practice / "practice.toml").write_text('name = "Riverbend"\nnmae = "typo"\nphone = "555"\n')
+    page = client.get("/")
+    assert page.status_code == 500 and "unknown key &#39;nmae&#39;" in page.text
+
+
+# --- a whole day from a schedule ------------------------------------------------------------------
+
+SCHEDULE = "\n".join(
+    [
+        "visit,patient,date",
+        f"post-op,{NAME},2026-03-14",
+        "consult,Bad Visit,2026-03-14",
+        "injection,Tom Baker,2026-02-30",
+    ]
+)
+
+
+def upload(client, data: bytes, name: str = "day.csv"):
+    fields = {"csrf_token": token(client, "/batch"), "schedule": (io.BytesIO(data), name)}
+    return client.post("/batch", data=fields, content_type="multipart/form-data")
+
+
+def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert riverbend.get("/batch").status_code == 200
+    response = upload(riverbend, SCHEDULE.encode())
+    assert response.status_code == 303
+    page = riverbend.get(response.headers["Location"])
+    assert "1 made" in page.text and "2 need fixing" in page.text
+    assert re.search(r"<td>3</td><td>Unknown visit type &#39;consult&#39;", page.text)
+    assert re.search(r"<td>4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
+    pdf = riverbend.get(response.headers["Location"] + "/handouts.pdf")
+    assert pdf.mimetype == "application/pdf" and NAME in pdfcheck.text(pdf.data)
+    assert "Riverbend Spine Center" in pdfcheck.text(pdf.data)  # the practice's branding, not the built-in
+    # A batch made earlier in this process (another practice, or before an edit) leaves nothing behind.
+    builtin = create_app().test_client()
+    again = builtin.get(upload(builtin, SCHEDULE.encode()).headers["Location"] + "/handouts.pdf")
+    assert "Sample Spine Practice" in pdfcheck.text(again.data) and "Riverbend" not in pdfcheck.text(again.data)
+    report = riverbend.get(response.headers["Location"] + "/errors.csv")
+    assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,id,reason"
+    assert list(tmp_path.glob("handouts-batch-*")) == []  # the upload and the single handouts are gone
+
+
+def test_batch_upload_errors(riverbend):
+    empty = riverbend.post("/batch", data={"csrf_token": token(riverbend, "/batch")})
+    assert empty.status_code == 400 and error_beside(empty.text, "schedule") == "Choose the schedule file first."
+    headless = upload(riverbend, b"name;when\nAna;2026-03-14\n")
+    assert headless.status_code == 400 and "has no column visit" in error_beside(headless.text, "schedule")
+    forged = riverbend.post("/batch", data={"schedule": (io.BytesIO(b"x"), "a.csv")})
+    assert forged.status_code == 400
+    assert riverbend.get("/batch/not-a-key").status_code == 404
+    assert riverbend.get("/batch/not-a-key/handouts.pdf").status_code == 404
+    assert riverbend.get("/batch/not-a-key/errors.csv").status_code == 404
+
+
+# --- handouts serve -------------------------------------------------------------------------------
+
+
+def test_serve_refuses_the_network_without_a_password(monkeypatch):
+    monkeypatch.delenv("HANDOUTS_WEB_PASSWORD", raising=False)
+    result = CliRunner().invoke(serve, ["--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: refusing to listen on 0.0.0.0 without a password")
+    assert len(result.output.strip().splitlines()) == 1
+    short = CliRunner().invoke(serve, ["--host", "192.168.1.20"], env={"HANDOUTS_WEB_PASSWORD": "short"})
+    assert short.exit_code == 2 and "use at least 8" in short.output
+
+
+def test_serve_stops_on_a_broken_practice_or_a_busy_port(tmp_path):
+    missing = CliRunner().invoke(serve, ["--practice", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(serve, ["--port", str(port)])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.20", False),
+        ("clinic-pc", False),
+    ],
+)
+def test_loopback(host, loopback):
+    assert is_loopback(host) is loopback

@@ -1,0 +1,169 @@
+"""The front-desk page in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+The real server (waitress) runs in a thread on a free loopback port. The tests use the page as a
+person would, by keyboard where it matters, and read the PDF the page offers for download.
+The screenshot of the page goes to tests/_artifacts/web-page.png (for a look after a CI run);
+HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the README's.
+"""
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.is_file():
+    pytest.skip(
+        "Debian's chromium is not installed (/usr/bin/chromium); scripts/setup --test installs it",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from handouts.web import create_app  # noqa: E402
+from handouts.web.app import LOOPBACK_HOSTS  # noqa: E402
+from handouts.web.command import make_server  # noqa: E402
+
+import pdfcheck  # noqa: E402
+from conftest import NAME  # noqa: E402
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+ARTIFACTS = Path(__file__).parent / "_artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The real server for the fixture practice (one surgeon profile), as `handouts serve` runs it."""
+    server = make_server(create_app(FIXTURE, trusted_hosts=LOOPBACK_HOSTS), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh page that records every request and every console error (a CSP refusal is one)."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    requests: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    expected = "the server responded with a status of 400"  # the form again, with messages beside fields
+    page.on("console", lambda msg: msg.type == "error" and expected not in msg.text and problems.append(msg.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    network = [url for url in requests if url.startswith(("http:", "https:", "ws:", "wss:", "ftp:"))]
+    assert [url for url in network if not url.startswith(base_url + "/")] == [], "loaded from elsewhere"
+    assert problems == []
+
+
+def test_make_a_handout_with_the_keyboard_and_download_it(page: Page, base_url: str):
+    page.goto(base_url + "/")
+    expect(page.get_by_role("heading", name="Make a patient handout")).to_be_visible()
+    # Tab to the visit types, arrows to the post-op visit, Tab on to the name.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "visit":
+            break
+    post_op = page.get_by_role("radio", name="After your decompression surgery")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+        if post_op.is_checked():
+            break
+    expect(post_op).to_be_checked()
+    expect(page.get_by_label("Surgery date")).to_be_visible()  # the post-op visit's own fields appear
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Patient's name")).to_be_focused()
+    page.keyboard.type(NAME)
+    page.get_by_label("Surgeon").select_option("lee")
+    page.get_by_label("Surgery date").fill("2026-03-10")
+    page.get_by_label("Visit date", exact=True).fill("2026-03-14")
+    page.get_by_label("Patient's name").press("Enter")
+
+    expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+    expect(page.locator("#result-what")).to_contain_text(NAME)
+    expect(page.get_by_role("button", name="Print")).to_be_focused()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename == "post-op-2026-03-14.pdf"  # no patient name in it
+    text = pdfcheck.text(Path(download.value.path()).read_bytes())
+    assert NAME in text and "After your decompression surgery" in text
+    assert "Dr. Lee's rule: walk three times a day." in text and "March 14, 2026" in text
+
+    page.get_by_role("button", name="Next patient").click()
+    expect(page.get_by_label("Patient's name")).to_have_value("")
+    expect(page.get_by_role("radio", name="Leg pain when you walk")).to_be_focused()
+
+
+def test_the_form_post_answers_a_pdf_for_scripts(page: Page, base_url: str):
+    """The contract: POST /handout with form fields (and the page's CSRF token) gives application/pdf."""
+    page.goto(base_url + "/")
+    csrf = page.locator('input[name="csrf_token"]').input_value()
+    response = page.request.post(
+        base_url + "/handout", form={"csrf_token": csrf, "visit": "injection", "patient": NAME, "date": "2026-03-14"}
+    )
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert "Your epidural steroid injection" in pdfcheck.text(response.body())
+
+
+def test_a_mistake_is_shown_beside_its_field(page: Page, base_url: str):
+    page.goto(base_url + "/")
+    page.get_by_role("radio", name="Your epidural steroid injection").check()
+    page.get_by_role("button", name="Make handout").click()
+    name = page.get_by_label("Patient's name")
+    expect(page.locator("#patient-error")).to_have_text("! Type the patient's name as it should be printed.")
+    expect(name).to_be_focused()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("radio", name="Your epidural steroid injection")).to_be_checked()
+    name.fill("Tom Baker")
+    name.press("Enter")
+    expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+
+
+def test_surgeon_sees_the_sheet_change_while_typing(page: Page, base_url: str):
+    page.goto(base_url + "/surgeon?id=lee")
+    sheet = page.frame_locator("#preview")
+    expect(sheet.locator("h1")).to_have_text("After your decompression surgery")
+    expect(sheet.locator("body")).to_contain_text("Dr. Lee's rule: walk three times a day.")
+    page.get_by_label("Activity").fill("Walk five times a day, starting tonight.")
+    expect(sheet.locator("body")).to_contain_text("Walk five times a day, starting tonight.")
+    font = sheet.locator("h1").evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Atkinson Hyperlegible" in font
+
+
+def test_screenshot(page: Page, base_url: str):
+    """The filled-in page, as in the README; written outside the tracked files unless asked."""
+    target = Path(os.environ.get("HANDOUTS_WEB_SCREENSHOT") or ARTIFACTS / "web-page.png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.goto(base_url + "/")
+    page.get_by_role("radio", name="After your decompression surgery").check()
+    page.get_by_label("Patient's name").fill(NAME)
+    page.get_by_label("Surgeon").select_option("lee")
+    page.get_by_label("Procedure").fill("L4-L5 decompression")
+    page.get_by_label("Surgery date").fill("2026-03-10")
+    page.get_by_label("Visit date", exact=True).fill("2026-03-14")
+    page.get_by_role("button", name="Make handout").focus()
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
