@@ -1,5 +1,7 @@
 """Shared fixtures: the built-in catalog, and a helper that renders and fails on any WeasyPrint warning."""
 
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,24 @@ def renderer(catalog) -> Renderer:
 def handouts(renderer) -> dict[str, bytes]:
     """Every built-in visit type rendered once for the same made-up patient."""
     return {visit: render(renderer, visit) for visit in VISITS}
+
+
+@pytest.fixture
+def listener():
+    """A local HTTP server that records every request it receives."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], hits
+    server.shutdown()

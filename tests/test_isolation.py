@@ -1,8 +1,5 @@
 """What a user types is text, and the renderer reads nothing but the project's own asset files."""
 
-import http.server
-import threading
-
 import pytest
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
@@ -30,27 +27,6 @@ def test_markup_and_template_syntax_in_a_name_print_as_text(renderer, name):
     assert pdfcheck.squash(name) in pdfcheck.squash(pdfcheck.text(pdf))
     assert b"/EmbeddedFile" not in pdf
     assert "49" not in pdfcheck.text(pdf).split("Prepared for")[1][:40]
-
-
-@pytest.fixture
-def listener():
-    """A local HTTP server that records every request it receives."""
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], hits
-    server.shutdown()
 
 
 @pytest.mark.parametrize(

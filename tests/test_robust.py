@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handouts.batch import read_manifest, run_batch
 from handouts.catalog import Catalog
 from handouts.cli import main
 from handouts.render import Renderer
@@ -116,28 +117,10 @@ def test_hostile_config_values_print_as_text(tmp_path):
     assert "<b>R</b> {{ 7*7 }}" in pdfcheck.text(pdf)
 
 
-def test_hostile_schedule_cells_print_as_text_and_reach_nothing(tmp_path, catalog):
-    import http.server
-    import threading
-
-    from test_isolation import listener  # noqa: F401  (the fixture's code, used below by hand)
-
-    hits = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_hostile_schedule_cells_print_as_text_and_reach_nothing(tmp_path, catalog, listener):
+    port, hits = listener
     canary = tmp_path / "canary.txt"
     canary.write_text("secret")
-    port = server.server_address[1]
     cells = [
         f"<img src='http://127.0.0.1:{port}/a.png'>",
         f"<link rel=attachment href='{canary.as_uri()}'>",
@@ -146,16 +129,11 @@ def test_hostile_schedule_cells_print_as_text_and_reach_nothing(tmp_path, catalo
     ]
     schedule = tmp_path / "day.csv"
     schedule.write_text("visit\tpatient\n" + "".join(f"injection\t{c}\n" for c in cells), encoding="utf-8")
-    from handouts.batch import run_batch
-
     result = run_batch(catalog, schedule, tmp_path / "out", workers=1)
-    server.shutdown()
     assert result.made == len(cells) and hits == []
-    for cell, pdf in zip(
-        cells, sorted((tmp_path / "out").glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns), strict=True
-    ):
-        data = pdf.read_bytes()
-        assert pdfcheck.squash(cell) in pdfcheck.squash(pdfcheck.text(data)) and b"secret" not in data
+    for entry in read_manifest(tmp_path / "out" / "manifest.csv").values():
+        data = (tmp_path / "out" / entry["file"]).read_bytes()
+        assert pdfcheck.squash(entry["patient"]) in pdfcheck.squash(pdfcheck.text(data)) and b"secret" not in data
 
 
 def test_sizes_are_bounded_before_rendering(tmp_path):
