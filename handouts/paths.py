@@ -11,6 +11,3 @@ _INSTALLED = _PACKAGE / "_builtin"
 _CHECKOUT = _PACKAGE.parent
 
 BUILTIN_ROOT = _INSTALLED if (_INSTALLED / "templates").is_dir() else _CHECKOUT
-
-# The folders a practice folder may also hold, searched practice-first.
-KINDS = ("templates", "styles", "content", "assets")

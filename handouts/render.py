@@ -105,10 +105,9 @@ def _page_ref(anchor: str) -> Markup:
 
 @dataclass(frozen=True)
 class Handout:
-    """What the renderer needs beyond the request: the composed modules and the styles."""
+    """A rendered handout: its HTML, ready for WeasyPrint or for a browser preview."""
 
     html: str
-    title: str
 
 
 class Renderer:
@@ -151,7 +150,6 @@ class Renderer:
             "modules": [] if summary_of else modules,
             "paper": request.paper or practice.paper,
             "css": self.css(request.large_print),
-            "large_print": request.large_print,
             "figure": partial(figure, size=FIGURE_PT[request.large_print]),
             "lang": "en",
             "version": __version__,
@@ -173,4 +171,4 @@ class Renderer:
         except TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "filename", None) else ""
             raise UserError(f"{where}template error: {exc.message}") from None
-        return Handout(html=html, title=request.visit.title)
+        return Handout(html=html)
