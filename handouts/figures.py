@@ -188,8 +188,9 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
     box_w = (WIDTH - gap * (cols - 1)) / cols
 
     def lines(i: int, text: str) -> list[str]:
-        here = ["You are here:"] if i == step else []
-        return here + wrap(f"{i}. {text}", size, box_w - 12, BOLD if i == step else REGULAR)
+        font = BOLD if i == step else REGULAR
+        here = wrap("You are here:", size, box_w - 12, BOLD) if i == step else []
+        return here + wrap(f"{i}. {text}", size, box_w - 12, font)
 
     box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
     d = Drawing(WIDTH, 2 * box_h + gap + 4)
