@@ -63,6 +63,8 @@ def main() -> None:
     Examples:
       handouts list
       handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
+      handouts batch tomorrow.csv -o out/tomorrow --merge out/tomorrow-print.pdf
+      handouts serve
     """
 
 
