@@ -7,6 +7,7 @@ else. A new fetcher per document keeps no state from one patient to the next.
 """
 
 import mimetypes
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -34,5 +35,9 @@ class AssetFetcher(URLFetcher):
         if path is None:
             folders = " or ".join(str(d) for d in self._search.dirs("assets"))
             raise FatalURLFetchingError(f"asset {name!r} not found in {folders}")
-        mime = _MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type(path)})
+
+
+def mime_type(path: Path) -> str:
+    """The media type of an asset file (fonts and SVG named explicitly: not every system knows them)."""
+    return _MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"

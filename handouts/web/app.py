@@ -8,7 +8,6 @@ no request log. Every handout goes through `build_request` and `build`, as on th
 """
 
 import hmac
-import mimetypes
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from ..build import build, default_filename
 from ..catalog import Catalog
 from ..errors import UserError
+from ..fetcher import mime_type
 from ..render import Renderer
 from ..request import Request
 from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
@@ -52,7 +52,6 @@ PREVIEW_CSP = (
     "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
 )
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
-FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2", ".svg": "image/svg+xml"}
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]
 
 
@@ -338,7 +337,7 @@ def _routes(app: Flask) -> None:
         path = load_catalog().search.find("assets", name)
         if path is None:
             abort(404, "No such file.")
-        mime = FONT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        mime = mime_type(path)
         response = send_file(path, mimetype=mime, max_age=3600)
         response.headers["Content-Security-Policy"] = ASSET_CSP
         return response
