@@ -13,6 +13,7 @@
 
 import contextlib
 import csv
+import difflib
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ import os
 import re
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +45,7 @@ NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
 TASKS_PER_WORKER = 250  # then the workers are replaced, so memory stays flat on long batches
 MANIFEST_COLUMNS = ["row", "id", "patient", "visit", "date", "version", "file", "sha256", "key"]
 LANGUAGES = ("en",)
+COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
 _TRUE, _FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
@@ -63,12 +66,27 @@ class Job:
     file: str
     key: str
 
+    def record(self, digest: str) -> dict[str, str]:
+        """This row's manifest line: always the row's current line number and id."""
+        return {
+            "row": str(self.line),
+            "id": self.values.get("id", ""),
+            "patient": self.kwargs["patient"],
+            "visit": self.kwargs["visit_id"],
+            "date": self.kwargs["visit_date"],
+            "version": __version__,
+            "file": self.file,
+            "sha256": digest,
+            "key": self.key,
+        }
+
 
 @dataclass
 class BatchResult:
     made: int = 0
     skipped: int = 0
     failed: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     manifest: Path | None = None
     errors_csv: Path | None = None
@@ -83,7 +101,25 @@ def _flag(value: str, column: str) -> bool:
     raise UserError(f"column {column}: {value!r} is not yes or no")
 
 
-def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False) -> dict:
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def iso_date(text: str, order: str | None) -> str:
+    """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given."""
+    match = _SLASHED.match(text.strip())
+    if not match:
+        return text
+    if order is None:
+        raise UserError(
+            f"the date {text!r} is not written as YYYY-MM-DD: fix the column, or run the batch with "
+            "--dates us (for 3/14/2026) or --dates eu (for 14/03/2026)"
+        )
+    first, second, year = (int(part) for part in match.groups())
+    month, day = (first, second) if order == "us" else (second, first)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False, dates: str | None = None) -> dict:
     """The arguments of `build_request` for one row; declared fields of its visit type only."""
     if values.get("_error"):
         raise UserError(values["_error"])
@@ -94,12 +130,30 @@ def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = Fa
     return {
         "visit_id": visit.id,
         "patient": values.get("patient", ""),
-        "visit_date": values.get("date") or date.today().isoformat(),
-        "sets": {k: v for k, v in values.items() if k in visit.fields and v},
+        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates),
+        "sets": {
+            k: iso_date(v, dates) if visit.fields[k].kind == "date" else v
+            for k, v in values.items()
+            if k in visit.fields and v
+        },
         "large_print": _flag(values.get("large_print", ""), "large_print"),
         "surgeon": values.get("surgeon") or None,
         "archival": archival,
     }
+
+
+def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
+    """A warning for each column no visit type reads: a misspelt header would otherwise be
+    ignored without a word, and a handout made without, say, its surgery date."""
+    known = set(COLUMNS) | {name for visit in catalog.visits.values() for name in visit.fields}
+    seen = dict.fromkeys(key for row in rows for key in row.values if not key.startswith("_"))
+    warnings = []
+    for column in seen:
+        if column not in known:
+            guess = difflib.get_close_matches(column, sorted(known), n=1)
+            hint = f"did you mean '{guess[0]}'?" if guess else f"the columns used are: {', '.join(sorted(known))}"
+            warnings.append(f"column '{column}' is not used by any visit type: {hint}")
+    return warnings
 
 
 def safe_name(text: str) -> str:
@@ -223,30 +277,43 @@ def _warm(jobs: list[Job], builder: ReusingBuilder) -> None:
 
 
 def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
-    """Results as they finish, from forked workers that start with the warm layouts. Workers are
-    replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat; after a
-    crash the rest of the round runs one at a time, so a crash costs only the row that caused it."""
+    """Results as they finish, from forked workers that start with the warm layouts.
+
+    Only a few handouts are in flight at a time, so Ctrl-C stops the batch at once. Workers are
+    replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat. When a
+    worker crashes, the handouts that were in flight are made again one at a time, each in a pool
+    of its own, so the crash costs only the row that caused it; then the batch goes on in parallel.
+    """
     assert _builder is not None
     _warm(jobs, _builder)
-    context = multiprocessing.get_context("fork")
-    pending = list(jobs)
-    size = workers
-    while pending:
-        batch = pending[: size * TASKS_PER_WORKER] if size > 1 else pending[:1]
-        with ProcessPoolExecutor(size, mp_context=context) as pool:
-            futures = {pool.submit(_make, job, folder): job for job in batch}
-            try:
-                while futures:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        job = futures.pop(future)
-                        yield future.result()
-                        pending.remove(job)
-            except BrokenProcessPool:
-                if size == 1:
-                    pending.remove(batch[0])
-                    yield batch[0].line, None, "a worker process crashed while making this handout"
-                size = 1
+    pending, suspects = deque(jobs), deque()
+    while pending or suspects:
+        alone = bool(suspects)
+        queue = (
+            deque([suspects.popleft()])
+            if alone
+            else deque(pending.popleft() for _ in range(min(len(pending), workers * TASKS_PER_WORKER)))
+        )
+        size = 1 if alone else workers
+        pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"))
+        futures: dict = {}
+        try:
+            while queue or futures:
+                while queue and len(futures) < 2 * size:
+                    job = queue.popleft()
+                    futures[pool.submit(_make, job, folder)] = job
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                    del futures[future]
+        except BrokenProcessPool:
+            if alone:
+                yield next(iter(futures.values())).line, None, "a worker process crashed while making this handout"
+            else:
+                suspects.extend(futures.values())
+                pending.extendleft(reversed(queue))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _in_process(jobs: list[Job], folder: Path) -> Iterator[tuple]:
@@ -270,6 +337,7 @@ def run_batch(
     names: str = DEFAULT_NAMES,
     progress: Callable[[int, int], None] | None = None,
     archival: bool = False,
+    dates: str | None = None,
 ) -> BatchResult:
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees."""
     started = time.perf_counter()
@@ -277,11 +345,12 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     check_writable(out_dir / "manifest.csv")
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
+    result.warnings = unused_columns(catalog, rows)
 
     valid: list[tuple[Row, dict]] = []
     for row in rows:
         try:
-            kwargs = request_kwargs(catalog, row.values, archival)
+            kwargs = request_kwargs(catalog, row.values, archival, dates)
             build_request(catalog, **kwargs)
             valid.append((row, kwargs))
         except UserError as exc:
@@ -289,19 +358,22 @@ def run_batch(
 
     fingerprint = catalog.fingerprint()
     done = {} if force else read_manifest(result.manifest)
-    jobs, order = [], []
+    jobs, order, still_good = [], [], []
     for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
-        key = _key(kwargs, fingerprint)
+        job = Job(row.line, row.values, kwargs, file, _key(kwargs, fingerprint))
         order.append(file)
         entry, path = done.get(file), out_dir / file
-        if entry and entry["key"] == key and path.is_file() and sha256(path) == entry["sha256"]:
-            result.skipped += 1
-            continue
-        jobs.append(Job(row.line, row.values, kwargs, file, key))
+        if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:
+            still_good.append(job.record(entry["sha256"]))  # the file stands; its row and id may have moved
+        else:
+            jobs.append(job)
 
     global _builder
     _builder = ReusingBuilder(Renderer(catalog))
     journal = Journal(result.manifest)
+    for record in still_good:
+        journal.add(record)
+    result.skipped = len(still_good)
     by_line = {job.line: job for job in jobs}
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
@@ -312,19 +384,7 @@ def run_batch(
                 result.failed.append(RowError(line, job.values.get("id", ""), error))
             else:
                 result.made += 1
-                journal.add(
-                    {
-                        "row": str(line),
-                        "id": job.values.get("id", ""),
-                        "patient": job.kwargs["patient"],
-                        "visit": job.kwargs["visit_id"],
-                        "date": job.kwargs["visit_date"] or "",
-                        "version": __version__,
-                        "file": job.file,
-                        "sha256": digest or "",
-                        "key": job.key,
-                    }
-                )
+                journal.add(job.record(digest or ""))
             if progress:
                 progress(count, len(jobs))
     finally:

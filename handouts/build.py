@@ -1,5 +1,8 @@
 """Request -> finished file bytes: the one pipeline every interface calls."""
 
+from pathlib import Path
+
+from .errors import UserError
 from .pdf import html_to_pdf
 from .render import Renderer
 from .request import Request
@@ -15,6 +18,23 @@ def build(renderer: Renderer, request: Request, fmt: str = "pdf") -> bytes:
     return html_to_pdf(html, renderer.catalog.search, request.pdf_variant)
 
 
-def default_filename(request: Request, fmt: str) -> str:
-    """`<visit>-<date>.<fmt>`: no patient name, so a file listing shows no patient data."""
+def file_name(request: Request, fmt: str) -> str:
+    """`<visit>-<date>.<fmt>`: no patient name, so a file listing or a download shows no patient data."""
     return f"{request.visit.id}-{request.visit_date.isoformat()}.{fmt}"
+
+
+def default_filename(request: Request, fmt: str, folder: Path) -> Path:
+    """`file_name` in `folder`, with _2, _3 ... when taken: never another patient's handout overwritten."""
+    stem, n = file_name(request, fmt).removesuffix(f".{fmt}"), 1
+    target = folder / f"{stem}.{fmt}"
+    while target.exists():
+        n += 1
+        target = folder / f"{stem}_{n}.{fmt}"
+    return target
+
+
+def check_format(target: Path, fmt: str) -> None:
+    """An -o name whose ending says another format is a mistake worth stopping for."""
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix in FORMATS and suffix != fmt:
+        raise UserError(f"-o {target.name} ends in .{suffix} but the format is {fmt}: name it {target.stem}.{fmt}")

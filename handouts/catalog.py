@@ -31,7 +31,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+        raise UserError(
+            f"{path}: not valid TOML ({exc}); fix the line it names (text goes in quotes, dates are written "
+            "2026-03-14, a [table] header on its own line)"
+        ) from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not valid TOML (not UTF-8 text); save it as UTF-8") from None
     except OSError as exc:
@@ -43,10 +46,10 @@ def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise UserError(f"{path}: {explain(exc)}") from None
+        raise UserError(f"{path}: {explain(exc, _field_names(model))}") from None
 
 
-def explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError, known_keys: set[str] = frozenset()) -> str:
     """The most telling problem pydantic found, in plain words with its key.
 
     A misspelt key shows up twice (unknown key, and the real one missing): the unknown key is
@@ -57,15 +60,43 @@ def explain(exc: ValidationError) -> str:
     key = ".".join(str(part) for part in err["loc"]) or "(top level)"
     if err["type"] == "extra_forbidden":
         missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
-        guess = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1)
-        hint = f"did you mean '{guess[0]}'?" if guess else "check its spelling against the starter file"
+        guess = difflib.get_close_matches(str(err["loc"][-1]), missing + sorted(known_keys), n=1)
+        hint = (
+            f"did you mean '{guess[0]}'?"
+            if guess
+            else "check its spelling (the files 'handouts init-practice' writes list every key)"
+        )
         return f"unknown key '{key}': {hint}"
     if err["type"] == "missing":
         return f"key '{key}' is required but missing: add it"
-    message = err["msg"].removeprefix("Value error, ")
+    message = _PLAIN.get(err["type"]) or err["msg"].removeprefix("Value error, ")
     if err["type"] == "string_pattern_mismatch":
         message = f"{err['input']!r} has characters that are not allowed here (letters, digits, - _ . / only)"
     return f"key '{key}': {message}"
+
+
+# pydantic's wording for the mistakes people make in these files, said with the fix
+_PLAIN = {
+    "int_parsing": "should be a whole number, e.g. 2 (no quotes, no words)",
+    "int_type": "should be a whole number, e.g. 2 (no quotes, no words)",
+    "date_from_datetime_parsing": "should be a date written 2026-03-14 (no quotes)",
+    "date_parsing": "should be a date written 2026-03-14 (no quotes)",
+    "date_type": "should be a date written 2026-03-14 (no quotes)",
+    "string_type": 'should be text in quotes, e.g. "Walk three times a day."',
+    "literal_error": None,
+}
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """Every key a file of this model may hold, nested tables included (for spelling hints)."""
+    names = set()
+    for name, info in model.model_fields.items():
+        names.add(name)
+        kind = info.annotation
+        for candidate in (kind, *getattr(kind, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                names |= _field_names(candidate)
+    return names
 
 
 def load_model(model: type[M], path: Path, **extra: Any) -> M:
@@ -81,6 +112,7 @@ class Catalog:
     visits: dict[str, VisitType]
     modules: dict[str, Module]
     surgeons: dict[str, Surgeon]
+    broken_surgeons: dict[str, str]  # surgeon ID -> what is wrong with the profile, for check and make
 
     @classmethod
     def load(cls, practice_dir: Path | None = None) -> "Catalog":
@@ -106,16 +138,13 @@ class Catalog:
         visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
         for vid, visit in visits.items():
             check_modules(visit.modules, modules, f"{visit_files[vid]}: key 'modules'")
-        surgeons = {}
+        surgeons, broken = {}, {}
         for sid, path in search.names("surgeons", ".toml").items():
-            surgeon = load_model(Surgeon, path, id=sid)
-            for vid, prefs in surgeon.visits.items():
-                if vid not in visits:
-                    raise UserError(f"{path}: key 'visits.{vid}': unknown visit type; known: {', '.join(visits)}")
-                if prefs.modules is not None:
-                    check_modules(prefs.modules, modules, f"{path}: key 'visits.{vid}.modules'")
-            surgeons[sid] = surgeon
-        return cls(search, practice, visits, modules, surgeons)
+            try:
+                surgeons[sid] = _load_surgeon(path, sid, visits, modules)
+            except UserError as exc:  # one surgeon's typo must not stop the front desk for everyone
+                broken[sid] = str(exc)
+        return cls(search, practice, visits, modules, surgeons, broken)
 
     def fingerprint(self) -> str:
         """A hash of every file a handout can be made from, so a batch redoes files after a change."""
@@ -140,6 +169,16 @@ class Catalog:
             raise UserError(
                 f"unknown visit type {visit_id!r}: choose one of {', '.join(sorted(self.visits))} (see 'handouts list')"
             ) from None
+
+
+def _load_surgeon(path: Path, sid: str, visits: dict[str, VisitType], modules: dict[str, Module]) -> Surgeon:
+    surgeon = load_model(Surgeon, path, id=sid)
+    for vid, prefs in surgeon.visits.items():
+        if vid not in visits:
+            raise UserError(f"{path}: key 'visits.{vid}': unknown visit type; known: {', '.join(visits)}")
+        if prefs.modules is not None:
+            check_modules(prefs.modules, modules, f"{path}: key 'visits.{vid}.modules'")
+    return surgeon
 
 
 def check_modules(ids: list[str], modules: dict[str, Module], where: str) -> None:

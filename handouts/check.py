@@ -7,9 +7,10 @@ front desk. WeasyPrint's warnings (an unknown CSS property in a practice style) 
 from collections.abc import Iterator
 
 from .build import build
-from .catalog import Catalog
+from .catalog import Catalog, read_toml
 from .errors import UserError
 from .pdf import weasyprint_warnings
+from .practice_folder import STARTER
 from .render import Renderer
 from .request import build_request
 
@@ -18,6 +19,9 @@ SAMPLE_PATIENT = "Maria Lopez"
 
 def check(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
     """(what was rendered, problems) for each visit type, and for each surgeon's post-op sheet."""
+    yield from _placeholders(catalog)
+    for sid, problem in catalog.broken_surgeons.items():
+        yield f"surgeon {sid}", [problem]
     renderer = Renderer(catalog)
     jobs = [(visit, None) for visit in catalog.visits]
     for sid, surgeon in catalog.surgeons.items():
@@ -30,3 +34,20 @@ def check(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
             except UserError as exc:
                 warnings.append(str(exc))
         yield label, list(warnings)
+
+
+def _placeholders(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
+    """Starter values nobody replaced yet: they would print on every patient's handout."""
+    if catalog.search.practice is None:
+        return
+    starter = read_toml(STARTER / "practice.toml")
+    same = [key for key in ("name", "address", "website") if getattr(catalog.practice, key) == starter.get(key)]
+    if same:
+        yield "practice.toml", [f"still the starter's placeholder: {', '.join(same)}: put in the practice's own"]
+    example = read_toml(STARTER / "surgeons" / "example.toml")["name"]
+    for sid, surgeon in catalog.surgeons.items():
+        if surgeon.name == example:
+            yield (
+                f"surgeon {sid}",
+                [f"still the example surgeon's name {example!r}: edit surgeons/{sid}.toml or remove it"],
+            )

@@ -12,7 +12,7 @@ import click
 
 from . import __version__
 from .batch import DEFAULT_NAMES, run_batch
-from .build import FORMATS, build, default_filename
+from .build import FORMATS, build, check_format, default_filename
 from .catalog import Catalog
 from .check import check as check_practice
 from .errors import UserError
@@ -108,7 +108,9 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.option("--note", help="A personal note printed on page 1, as plain text.")
 @click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patient's record.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here (_2 if taken)."
+)
 @PRACTICE_OPTION
 def make(
     visit: str,
@@ -130,7 +132,8 @@ def make(
     \b
     Examples:
       handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
-      handouts make injection -p "Tom Baker" -o tom-injection.pdf
+      handouts make injection -p "Tom Baker" -o tom-injection.pdf --skip pathway
+      handouts make new-patient -p "Tom Baker" --format html -o preview.html
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
       handouts make post-op -p "Ana Silva" --practice ./my-practice --surgeon lee \\
@@ -140,7 +143,8 @@ def make(
     request = build_request(
         catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note, archival
     )
-    target = output or Path(default_filename(request, fmt))
+    target = output or default_filename(request, fmt, Path.cwd())
+    check_format(target, fmt)
     check_writable(target)
     write_atomic(target, build(Renderer(catalog), request, fmt), catalog.practice.file_mode)
     click.echo(f"Wrote {target}")
@@ -188,8 +192,11 @@ def _lint_row(name: str, section: Section) -> str:
 @click.argument("visits", nargs=-1)
 @click.option("--large-print", is_flag=True, help="Check the large-print handouts instead.")
 @click.option("--sections", is_flag=True, help="Show every section's numbers, not only the handout's.")
+@click.option("--surgeon", "-s", help="Check the handouts with this surgeon's profile (their own wording).")
 @PRACTICE_OPTION
-def lint(visits: tuple[str, ...], large_print: bool, sections: bool, practice: Path | None) -> None:
+def lint(
+    visits: tuple[str, ...], large_print: bool, sections: bool, surgeon: str | None, practice: Path | None
+) -> None:
     """Check readability and type size of every handout, measured on the finished PDF.
 
     Exits with 1 when a target is missed: reading grade above 6 for a handout or above 7 for a
@@ -200,11 +207,12 @@ def lint(visits: tuple[str, ...], large_print: bool, sections: bool, practice: P
       handouts lint
       handouts lint injection --sections
       handouts lint --large-print
+      handouts lint post-op --surgeon lee --practice ./my-practice
     """
     catalog = Catalog.load(practice)
     for visit in visits:
         catalog.visit(visit)
-    results = lint_visits(catalog, list(visits or catalog.visits), large_print)
+    results = lint_visits(catalog, list(visits or catalog.visits), large_print, surgeon)
     click.echo(f"{'visit / section':<40}{'grade':>6}{'C-L':>6}{'longest':>8}{'body pt':>8}{'min pt':>7}{'pages':>6}")
     for result in results:
         r = result.report
@@ -224,14 +232,22 @@ def lint(visits: tuple[str, ...], large_print: bool, sections: bool, practice: P
 def init_practice_command(folder: Path) -> None:
     """Create a practice folder with commented starter files and an example surgeon profile.
 
+    Then edit practice.toml, rename surgeons/example.toml to the surgeon's ID (e.g. lee.toml) and
+    write their instructions, and run 'handouts check'.
+
     \b
     Examples:
       handouts init-practice ./my-practice
+      mv ./my-practice/surgeons/example.toml ./my-practice/surgeons/lee.toml
+      handouts check --practice ./my-practice
       export HANDOUTS_PRACTICE=./my-practice   # then every command uses it
     """
     for path in init_practice(folder):
         click.echo(f"Wrote {path}")
-    click.echo(f"Next: edit {folder / 'practice.toml'}, then run: handouts check --practice {folder}")
+    click.echo(
+        f"Next: edit {folder / 'practice.toml'}, rename {folder / 'surgeons' / 'example.toml'} to the surgeon's ID, "
+        f"then run: handouts check --practice {folder}"
+    )
 
 
 @main.command("customize")
@@ -279,7 +295,7 @@ def check_command(practice: Path | None) -> None:
             click.echo(f"        {problem}")
         failed += bool(problems)
     if failed:
-        raise UserError(f"{failed} handout(s) had problems; see above")
+        raise UserError(f"{failed} problem(s) found; see above")
     click.echo("All handouts render cleanly.")
 
 
@@ -304,6 +320,11 @@ def check_command(practice: Path | None) -> None:
 @click.option("--encoding", help="The schedule's text encoding. Default: UTF-8, else Windows-1252.")
 @click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patients' records.")
 @click.option(
+    "--dates",
+    type=click.Choice(["us", "eu"]),
+    help="Read dates like 3/14/2026 (us) or 14/03/2026 (eu). Default: only 2026-03-14.",
+)
+@click.option(
     "--names",
     default=DEFAULT_NAMES,
     show_default=True,
@@ -319,21 +340,29 @@ def batch(
     separator: bool,
     encoding: str | None,
     archival: bool,
+    dates: str | None,
     names: str,
     practice: Path | None,
 ) -> None:
     """Make one handout per row of a clinic schedule (CSV or JSON Lines).
 
-    Columns: visit, patient, date; optional: surgeon, lang, large_print, id, and any field a
-    visit type declares (e.g. surgery_date). Bad rows are listed with their line number (and in
-    errors.csv) and every good row is still made; exit code 1 when any row failed. Run again after
-    an interruption: only what is missing is made.
+    Columns: visit, patient, date (YYYY-MM-DD, or see --dates); optional: surgeon, lang,
+    large_print, id, and any field a visit type declares (e.g. surgery_date). Bad rows are listed
+    with their line number (and in errors.csv) and every good row is still made; exit code 1 when
+    any row failed. Run again after an interruption: only what is missing is made.
+
+    \b
+    A schedule, as Excel saves it (CSV UTF-8):
+      visit;patient;date;id;surgeon;surgery_date
+      new-patient;Maria Lopez;2026-03-14;A-1001;;
+      post-op;Ana Silva;2026-03-14;A-1002;lee;2026-03-10
 
     \b
     Examples:
       handouts batch tomorrow.csv -o out/tomorrow
       handouts batch tomorrow.csv -o out/tomorrow --merge out/tomorrow-print.pdf --separator
       handouts batch export.csv -o out --encoding cp1252 --names "{row}_{visit}_{patient}"
+      handouts batch excel-us.csv -o out --dates us
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -355,18 +384,30 @@ def batch(
             rate = done / max(time.perf_counter() - started, 1e-6)
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}/s")
 
-        result = run_batch(
-            catalog,
-            schedule,
-            folder,
-            workers=workers,
-            force=force,
-            merge=merge,
-            separator=separator,
-            encoding=encoding,
-            names=names,
-            progress=progress,
-        )
+        try:
+            result = run_batch(
+                catalog,
+                schedule,
+                folder,
+                workers=workers,
+                force=force,
+                merge=merge,
+                separator=separator,
+                encoding=encoding,
+                names=names,
+                progress=progress,
+                archival=archival,
+                dates=dates,
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                f"Interrupted. Every finished handout is recorded in {folder / 'manifest.csv'}; "
+                "run the same command again to make the rest.",
+                err=True,
+            )
+            sys.exit(130)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     for error in result.failed:
         click.echo(f"Line {error.line}: {error.reason}", err=True)
     click.echo(

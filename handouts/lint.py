@@ -45,11 +45,11 @@ def check(report: Report, large_print: bool) -> list[str]:
     return problems
 
 
-def lint(catalog: Catalog, visits: list[str], large_print: bool) -> list[Result]:
+def lint(catalog: Catalog, visits: list[str], large_print: bool, surgeon: str | None = None) -> list[Result]:
     renderer = Renderer(catalog)
     results = []
     for visit in visits:
-        request = build_request(catalog, visit, SAMPLE_PATIENT, "2026-03-14", large_print=large_print)
+        request = build_request(catalog, visit, SAMPLE_PATIENT, "2026-03-14", large_print=large_print, surgeon=surgeon)
         report = measure(build(renderer, request))
         results.append(Result(visit, large_print, report, check(report, large_print)))
     return results

@@ -103,6 +103,7 @@ class FieldSpec(Strict):
     label: Text
     kind: Literal["text", "date"] = "text"
     max_length: int = Field(default=200, ge=1, le=2000)
+    not_before: FieldName | None = None  # a date field that this date may not come before
 
 
 class VisitType(Strict):
@@ -137,7 +138,8 @@ class Section(Strict):
 
 
 class VisitPreferences(Strict):
-    """A surgeon's choices for one visit type: module order (leaving some out) and extra sections."""
+    """A surgeon's choices for one visit type: module order (leaving some out) and extra sections,
+    which follow the visit's first own module."""
 
     modules: list[Ident] | None = None
     sections: list[Section] = Field(default=[], max_length=10)

@@ -20,11 +20,12 @@ _SEPARATOR = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><titl
 <style>@font-face {{ font-family: "Atkinson Hyperlegible"; src: url(fonts/AtkinsonHyperlegible_400Regular.ttf); }}
 @page {{ size: {w}pt {h}pt; margin: 1in; }} body {{ font: 20pt "Atkinson Hyperlegible"; }}
 h1 {{ font-size: 30pt; font-weight: 400; margin-top: 2in; }}</style></head>
-<body><p>Handouts for</p><h1>{patient}</h1><p>{visit}, {date}</p><p>Line {row} of the schedule</p></body></html>"""
+<body><p>Handouts for</p><h1>{patient}</h1><p>{visit}, {date}</p><p>{id}Line {row} of the schedule</p></body></html>"""
 
 
 def _separator(entry: dict[str, str], width: float, height: float, search: SearchPath) -> PdfReader:
     values = {key: escape(entry[key]) for key in ("patient", "visit", "date", "row")}
+    values["id"] = f"ID {escape(entry['id'])} · " if entry.get("id") else ""
     return PdfReader(BytesIO(html_to_pdf(_SEPARATOR.format(w=width, h=height, **values), search)))
 
 

@@ -40,14 +40,14 @@ class Request:
 
 
 def parse_date(text: str, what: str) -> date:
-    """A calendar date written YYYY-MM-DD, or a UserError saying so."""
+    """A calendar date written YYYY-MM-DD, or a UserError saying which of the two is wrong."""
     text = text.strip()
-    if _DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise UserError(f"{what} {text!r} is not a real date: write it as YYYY-MM-DD, e.g. 2026-03-14")
+    if not _DATE.match(text):
+        raise UserError(f"{what} {text!r} is not written as YYYY-MM-DD: write it like 2026-03-14")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{what} {text!r} is not a real date (check the month and day)") from None
 
 
 def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> str:
@@ -104,12 +104,22 @@ def build_request(
         if spec is None:
             valid = ", ".join(sorted(visit.fields)) or "none"
             raise UserError(f"the {visit.id} handout has no field {key!r}; its fields are: {valid}")
-        fields[key] = parse_date(raw, key) if spec.kind == "date" else clean_text(raw, key, spec.max_length)
+        what = f"the {spec.label.lower()}"
+        fields[key] = parse_date(raw, what) if spec.kind == "date" else clean_text(raw, what, spec.max_length)
+    for key, value in fields.items():
+        earliest = fields.get(visit.fields[key].not_before or "")
+        if isinstance(value, date) and isinstance(earliest, date) and value < earliest:
+            later, sooner = visit.fields[key].label.lower(), visit.fields[visit.fields[key].not_before].label.lower()
+            raise UserError(f"the {later} ({value.isoformat()}) is before the {sooner} ({earliest.isoformat()})")
     profile = None
     if surgeon:
+        if surgeon in catalog.broken_surgeons:
+            raise UserError(catalog.broken_surgeons[surgeon])
         profile = catalog.surgeons.get(surgeon)
+        if profile is None and catalog.search.practice is None:
+            raise UserError(f"unknown surgeon {surgeon!r}: no practice folder was given (--practice DIR)")
         if profile is None:
-            known = ", ".join(sorted(catalog.surgeons)) or "none (add DIR/surgeons/ID.toml)"
+            known = ", ".join(sorted(catalog.surgeons)) or "none (add surgeons/ID.toml to the practice folder)"
             raise UserError(f"unknown surgeon {surgeon!r}; known surgeons: {known}")
     prefs = profile.visits.get(visit.id) if profile else None
     return Request(

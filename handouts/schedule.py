@@ -67,6 +67,10 @@ def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read the schedule {path}: {exc.strerror}") from None
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise UserError(
+            f"{path} is a spreadsheet workbook, not text: in Excel use File > Save As > 'CSV UTF-8' and use that file"
+        )
     if len(data) > MAX_BYTES:
         raise UserError(f"the schedule {path} is {len(data):,} bytes; the most allowed is {MAX_BYTES:,}")
     text = decode(data, encoding)

@@ -194,3 +194,48 @@ def test_bad_schedule_files_are_user_errors(tmp_path):
     assert no_column.exit_code == 2 and "has no column visit" in no_column.output
     pattern = batch(str(schedule(tmp_path, HEADER)), "-o", str(tmp_path / "o2"), "--names", "{nope}")
     assert pattern.exit_code == 2 and "unknown field {nope}" in pattern.output
+
+
+def test_spreadsheet_dates_workbooks_and_misspelt_columns(tmp_path):
+    us = schedule(tmp_path, "visit;patient;date;Surgery Dat\npost-op;Ana Silva;3/14/2026;3/10/2026\n", "us.csv")
+    refused = batch(str(us), "-o", str(tmp_path / "a"))
+    assert refused.exit_code == 1 and "run the batch with --dates us" in refused.output
+    assert "column 'surgery_dat' is not used by any visit type: did you mean 'surgery_date'?" in refused.output
+    made = batch(str(us), "-o", str(tmp_path / "b"), "--dates", "us")
+    assert made.exit_code == 0 and manifest(tmp_path / "b")[0]["date"] == "2026-03-14"
+    eu = schedule(tmp_path, "visit,patient,date\ninjection,Ana Silva,14/03/2026\n", "eu.csv")
+    assert batch(str(eu), "-o", str(tmp_path / "c"), "--dates", "eu").exit_code == 0
+    workbook = tmp_path / "day.xlsx"
+    workbook.write_bytes(b"PK\x03\x04 a zip archive")
+    result = batch(str(workbook), "-o", str(tmp_path / "d"))
+    assert result.exit_code == 2 and "Save As > 'CSV UTF-8'" in result.output
+
+
+def test_the_manifest_follows_the_schedule_when_rows_move(tmp_path, catalog):
+    out = tmp_path / "out"
+    first = schedule(tmp_path, HEADER + "injection,Tom Baker,2026-03-14,A-1003\ninjection,Mary Jones,2026-03-14,A-1\n")
+    run_batch(catalog, first, out, workers=1)
+    moved = schedule(tmp_path, HEADER + "injection,Mary Jones,2026-03-14,A-1\ninjection,Tom Baker,2026-03-14,A-9999\n")
+    again = run_batch(catalog, moved, out, workers=1)
+    assert (again.made, again.skipped) == (0, 2)
+    assert [(e["row"], e["id"], e["patient"]) for e in manifest(out)] == [
+        ("2", "A-1", "Mary Jones"),
+        ("3", "A-9999", "Tom Baker"),
+    ]
+
+
+def test_ctrl_c_stops_a_batch_at_once_and_says_how_to_go_on(tmp_path):
+    rows = "".join(f"injection,Patient {i},2026-03-14,{i}\n" for i in range(80))
+    path, out = schedule(tmp_path, HEADER + rows), tmp_path / "out"
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(path), "-o", str(out), "-j", "2"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.pdf"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+    stderr = process.communicate(timeout=30)[1]
+    assert process.returncode == 130 and "run the same command again to make the rest" in stderr
+    time.sleep(1)
+    files = len(list(out.glob("*.pdf")))
+    assert files < 40  # stopped at once, not after finishing the queue
+    assert len(manifest(out)) >= files - 4  # at most the handouts in flight go unrecorded

@@ -50,7 +50,7 @@ def test_version_and_help_with_examples():
     ("args", "message"),
     [
         (["make", "consult", "-p", "A B"], "unknown visit type 'consult': choose one of"),
-        (["make", "injection", "-p", "A B", "-d", "14/03/2026"], "write it as YYYY-MM-DD"),
+        (["make", "injection", "-p", "A B", "-d", "14/03/2026"], "is not written as YYYY-MM-DD"),
         (["make", "injection", "-p", "A B", "-d", "2026-02-30"], "is not a real date"),
         (["make", "injection", "-p", "   "], "the patient name is empty"),
         (["make", "injection", "-p", "x" * 151], "the most allowed is 150"),
@@ -103,3 +103,18 @@ def test_generate_py_behaves_like_the_console_script(tmp_path):
     )
     assert bad.returncode == 2
     assert bad.stderr.startswith("Error: unknown visit type") and "Traceback" not in bad.stderr
+
+
+def test_make_never_overwrites_another_patients_default_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("make", "injection", "-p", "Ana Silva", "-d", "2026-03-14").exit_code == 0
+    assert run("make", "injection", "-p", "Tom Baker", "-d", "2026-03-14").exit_code == 0
+    assert "Ana Silva" in pdfcheck.text((tmp_path / "injection-2026-03-14.pdf").read_bytes())
+    assert "Tom Baker" in pdfcheck.text((tmp_path / "injection-2026-03-14_2.pdf").read_bytes())
+
+
+def test_an_output_name_that_says_another_format_is_refused(tmp_path):
+    result = CliRunner().invoke(
+        main, ["make", "injection", "-p", "A B", "--format", "html", "-o", str(tmp_path / "x.pdf")]
+    )
+    assert result.exit_code == 2 and "name it x.html" in result.output and not (tmp_path / "x.pdf").exists()

@@ -149,7 +149,8 @@ def test_bad_practice_files_name_the_file_and_key(practice, tmp_path, file, old,
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))
     out = tmp_path / "out.pdf"
-    result = invoke("make", "injection", "-p", NAME, "--practice", str(practice), "-o", str(out))
+    visit = ["post-op", "--surgeon", "lee"] if file.startswith("surgeons/") else ["injection"]
+    result = invoke("make", *visit, "-p", NAME, "--practice", str(practice), "-o", str(out))
     assert result.exit_code == 2, result.output
     assert message in result.output and str(practice) in result.output
     assert "Traceback" not in result.output and not out.exists()
@@ -160,9 +161,22 @@ def test_init_practice_then_check_then_customize(tmp_path):
     folder = tmp_path / "new-practice"
     assert invoke("init-practice", str(folder)).exit_code == 0
     assert (folder / "surgeons" / "example.toml").is_file() and (folder / "assets" / "logo.svg").is_file()
+    unedited = invoke("check", "--practice", str(folder))
+    assert unedited.exit_code == 2 and "still the starter's placeholder: name, address, website" in unedited.output
+    assert "still the example surgeon's name" in unedited.output
+    toml = folder / "practice.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace("Your Practice Name", "Lakeside Spine")
+        .replace("Street, City, State ZIP", "1 Lake Road")
+        .replace("www.example.org", "lakeside.example")
+    )
+    (folder / "surgeons" / "example.toml").rename(folder / "surgeons" / "kim.toml")
+    surgeon = folder / "surgeons" / "kim.toml"
+    surgeon.write_text(surgeon.read_text().replace("Dr. Example Surgeon", "Dr. Jo Kim"))
     checked = invoke("check", "--practice", str(folder))
     assert checked.exit_code == 0 and "All handouts render cleanly." in checked.output
-    assert "post-op (surgeon example)" in checked.output
+    assert "post-op (surgeon kim)" in checked.output
     again = invoke("init-practice", str(folder))
     assert again.exit_code == 2 and "already exists" in again.output
 
@@ -186,3 +200,39 @@ def test_follow_up_date_needs_a_surgery_date_and_an_interval(riverbend):
     request = build_request(catalog, "post-op", "A B", "2026-03-14", sets={"surgery_date": "2026-03-10"})
     assert follow_up_date(request, 3) == date(2026, 3, 31)
     assert follow_up_date(request, None) is None
+
+
+def test_one_broken_surgeon_profile_stops_only_that_surgeon(practice, tmp_path):
+    profile = practice / "surgeons" / "lee.toml"
+    profile.write_text(profile.read_text().replace("credentials", "credentails"))
+    out = tmp_path / "x.pdf"
+    assert invoke("make", "post-op", "-p", NAME, "--practice", str(practice), "-o", str(out)).exit_code == 0
+    assert invoke("list", "--practice", str(practice)).exit_code == 0
+    refused = invoke("make", "post-op", "-s", "lee", "-p", NAME, "--practice", str(practice), "-o", str(out))
+    assert refused.exit_code == 2 and "unknown key 'credentails': did you mean 'credentials'?" in refused.output
+    checked = invoke("check", "--practice", str(practice))
+    assert checked.exit_code == 2 and "PROBLEM surgeon lee" in checked.output
+
+
+def test_config_mistakes_people_make_get_the_fix(practice):
+    profile = practice / "surgeons" / "lee.toml"
+    profile.write_text(profile.read_text().replace("follow_up_weeks = 2", 'follow_up_weeks = "2 weeks"'))
+    result = invoke("make", "post-op", "-s", "lee", "-p", NAME, "--practice", str(practice))
+    assert "should be a whole number, e.g. 2" in result.output
+    module = practice / "modules" / "class-checklist.toml"
+    module.write_text(module.read_text().replace("reviewed = 2026-10-01", 'reviewed = "3/10/2026"'))
+    assert "should be a date written 2026-03-14" in invoke("list", "--practice", str(practice)).output
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace("[colors]", "[colours]"))
+    assert "unknown key 'colours': did you mean 'colors'?" in invoke("list", "--practice", str(practice)).output
+
+
+def test_follow_up_before_surgery_is_refused():
+    result = invoke("make", "post-op", "-p", NAME, "--set", "surgery_date=2026-03-10", "--set", "follow_up=2026-03-01")
+    assert result.exit_code == 2
+    assert "the follow-up visit date (2026-03-01) is before the surgery date (2026-03-10)" in result.output
+
+
+def test_follow_up_date_is_on_page_one(riverbend):
+    pdf = render(riverbend, "post-op", surgeon="lee", sets={"surgery_date": "2026-03-10"})
+    assert "Your follow-up visit: March 24, 2026" in pdfcheck.page_text(pdf, 1)

@@ -17,7 +17,7 @@ from flask import Flask, Response, abort, current_app, redirect, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from ..build import build, default_filename
+from ..build import build, file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
@@ -240,7 +240,7 @@ def _routes(app: Flask) -> None:
         except UserError as exc:
             return _handout_page(catalog, form, {"form": f"The handout could not be made: {exc}"}, 500)
         download = request.form.get("download", "").lower() in TRUE
-        return pdf_response(data, default_filename(handout_request, "pdf"), download)
+        return pdf_response(data, file_name(handout_request, "pdf"), download)
 
     @app.get("/surgeon")
     def surgeon():

@@ -67,7 +67,12 @@ def make_server(app, host: str, port: int):
     envvar="HANDOUTS_PRACTICE",
     help="Practice folder (branding, overrides, surgeons). Default: $HANDOUTS_PRACTICE, else the built-in sample.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this computer only).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any but 127.0.0.1 (this computer only) needs --password.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option(
     "--password",
