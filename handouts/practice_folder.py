@@ -24,8 +24,8 @@ def init_practice(folder: Path) -> list[Path]:
             written.append(target)
     for kind in KINDS:
         (folder / SearchPath(folder).practice_dir(kind).relative_to(folder)).mkdir(parents=True, exist_ok=True)
-    logo = folder / "assets" / "logo.svg"
-    shutil.copyfile(BUILTIN_ROOT / "assets" / "logo.svg", logo)
+    logo = folder / "assets" / "logo.png"
+    shutil.copyfile(BUILTIN_ROOT / "assets" / "logo.png", logo)
     return [*written, logo]
 
 

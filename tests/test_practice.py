@@ -160,7 +160,7 @@ def test_bad_practice_files_name_the_file_and_key(practice, tmp_path, file, old,
 def test_init_practice_then_check_then_customize(tmp_path):
     folder = tmp_path / "new-practice"
     assert invoke("init-practice", str(folder)).exit_code == 0
-    assert (folder / "surgeons" / "example.toml").is_file() and (folder / "assets" / "logo.svg").is_file()
+    assert (folder / "surgeons" / "example.toml").is_file() and (folder / "assets" / "logo.png").is_file()
     unedited = invoke("check", "--practice", str(folder))
     assert unedited.exit_code == 2 and "still the starter's placeholder: name, address, website" in unedited.output
     assert "still the example surgeon's name" in unedited.output
