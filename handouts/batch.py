@@ -13,40 +13,32 @@
 
 import contextlib
 import csv
-import difflib
 import hashlib
 import io
 import json
 import multiprocessing
 import os
-import re
 import time
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from . import __version__
 from .catalog import Catalog
 from .errors import UserError
+from .manifest import Journal, read_manifest
 from .output import check_writable, write_atomic
 from .printfile import merge_for_printing
 from .render import Renderer
 from .request import build_request
 from .reuse import ReusingBuilder
+from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
-DEFAULT_NAMES = "{date}_{visit}_{patient}"
-NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
 TASKS_PER_WORKER = 250  # then the workers are replaced, so memory stays flat on long batches
-MANIFEST_COLUMNS = ["row", "id", "patient", "visit", "date", "version", "file", "sha256", "key"]
-LANGUAGES = ("en",)
-COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
-_TRUE, _FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
 @dataclass(frozen=True)
@@ -93,102 +85,6 @@ class BatchResult:
     merged: Path | None = None
 
 
-def _flag(value: str, column: str) -> bool:
-    if value.strip().lower() in _TRUE:
-        return True
-    if value.strip().lower() in _FALSE:
-        return False
-    raise UserError(f"column {column}: {value!r} is not yes or no")
-
-
-_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-def iso_date(text: str, order: str | None) -> str:
-    """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given."""
-    match = _SLASHED.match(text.strip())
-    if not match:
-        return text
-    if order is None:
-        raise UserError(
-            f"the date {text!r} is not written as YYYY-MM-DD: fix the column, or run the batch with "
-            "--dates us (for 3/14/2026) or --dates eu (for 14/03/2026)"
-        )
-    first, second, year = (int(part) for part in match.groups())
-    month, day = (first, second) if order == "us" else (second, first)
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False, dates: str | None = None) -> dict:
-    """The arguments of `build_request` for one row; declared fields of its visit type only."""
-    if values.get("_error"):
-        raise UserError(values["_error"])
-    lang = values.get("lang", "").lower() or "en"
-    if lang not in LANGUAGES:
-        raise UserError(f"language {lang!r} is not available (available: {', '.join(LANGUAGES)})")
-    visit = catalog.visit(values.get("visit", ""))
-    return {
-        "visit_id": visit.id,
-        "patient": values.get("patient", ""),
-        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates),
-        "sets": {
-            k: iso_date(v, dates) if visit.fields[k].kind == "date" else v
-            for k, v in values.items()
-            if k in visit.fields and v
-        },
-        "large_print": _flag(values.get("large_print", ""), "large_print"),
-        "surgeon": values.get("surgeon") or None,
-        "archival": archival,
-    }
-
-
-def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
-    """A warning for each column no visit type reads: a misspelt header would otherwise be
-    ignored without a word, and a handout made without, say, its surgery date."""
-    known = set(COLUMNS) | {name for visit in catalog.visits.values() for name in visit.fields}
-    seen = dict.fromkeys(key for row in rows for key in row.values if not key.startswith("_"))
-    warnings = []
-    for column in seen:
-        if column not in known:
-            guess = difflib.get_close_matches(column, sorted(known), n=1)
-            hint = f"did you mean '{guess[0]}'?" if guess else f"the columns used are: {', '.join(sorted(known))}"
-            warnings.append(f"column '{column}' is not used by any visit type: {hint}")
-    return warnings
-
-
-def safe_name(text: str) -> str:
-    """A file-name part: letters and digits kept (any script), everything else a single '-'."""
-    text = unicodedata.normalize("NFC", text)
-    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-_")
-    return text[:60] or "x"
-
-
-def file_names(pattern: str, rows: list[tuple[Row, dict]]) -> list[str]:
-    """One distinct file name per row: the pattern filled in, then _2, _3 ... on a clash."""
-    for name in re.findall(r"{(\w+)", pattern):
-        if name not in NAME_FIELDS:
-            raise UserError(f"--names: unknown field {{{name}}}; use {', '.join('{' + f + '}' for f in NAME_FIELDS)}")
-    seen: set[str] = set()
-    names = []
-    for row, kwargs in rows:
-        parts = {
-            "row": str(row.line),
-            "id": row.values.get("id", ""),
-            "visit": kwargs["visit_id"],
-            "date": kwargs["visit_date"],
-            "patient": row.values.get("patient", ""),
-            "surgeon": kwargs["surgeon"] or "",
-        }
-        stem = pattern.format(**{k: safe_name(v) if v else "" for k, v in parts.items()}).strip("_-") or "handout"
-        name, n = f"{stem}.pdf", 1
-        while name.lower() in seen:
-            n += 1
-            name = f"{stem}_{n}.pdf"
-        seen.add(name.lower())
-        names.append(name)
-    return names
-
-
 def _key(kwargs: dict, fingerprint: str) -> str:
     """Everything a handout is made from: the row's values, the tool and the practice's files."""
     blob = json.dumps([kwargs, __version__, fingerprint], sort_keys=True, default=str)
@@ -200,48 +96,6 @@ def sha256(path: Path) -> str:
 
 
 # --- manifest ------------------------------------------------------------------------------------
-
-
-def read_manifest(path: Path) -> dict[str, dict[str, str]]:
-    """file -> its last complete manifest line; a line cut short by a kill is ignored."""
-    if not path.is_file():
-        return {}
-    entries = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for record in csv.DictReader(handle):
-            if record.get("key") and len(record.get("sha256") or "") == 64:
-                entries[record["file"]] = record
-    return entries
-
-
-class Journal:
-    """manifest.csv, appended and flushed as each file is finished, rewritten in row order at the end."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        fresh = not path.is_file() or path.stat().st_size == 0
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._handle = os.fdopen(fd, "a", newline="", encoding="utf-8")
-        if not fresh and not path.read_bytes().endswith(b"\n"):
-            self._handle.write("\n")  # a line cut short by a kill stays alone, and is ignored
-        self._writer = csv.DictWriter(self._handle, MANIFEST_COLUMNS)
-        if fresh:
-            self._writer.writeheader()
-
-    def add(self, record: dict[str, str]) -> None:
-        self._writer.writerow(record)
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-
-    def close(self, order: list[str]) -> None:
-        self._handle.close()
-        entries = read_manifest(self.path)
-        rows = [entries[f] for f in order if f in entries]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, MANIFEST_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_atomic(self.path, out.getvalue().encode("utf-8"))
 
 
 # --- workers ---------------------------------------------------------------------------------------

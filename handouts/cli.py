@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import DEFAULT_NAMES, run_batch
+from .batch import run_batch
 from .build import FORMATS, build, check_format, default_filename
 from .catalog import Catalog
 from .check import check as check_practice
@@ -22,6 +22,7 @@ from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
 from .request import build_request
+from .rows import DEFAULT_NAMES
 from .web.command import serve
 
 PRACTICE_OPTION = click.option(

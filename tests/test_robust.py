@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handouts.batch import read_manifest, run_batch
+from handouts.batch import run_batch
 from handouts.catalog import Catalog
 from handouts.cli import main
+from handouts.manifest import read_manifest
 from handouts.render import Renderer
 from handouts.request import build_request
 from handouts.reuse import ReusingBuilder

@@ -1,0 +1,115 @@
+"""From schedule rows to handout requests: columns, spreadsheet dates, flags, file names.
+
+Kept apart from running the batch so the web upload and the command line read rows the same way.
+"""
+
+import difflib
+import re
+import unicodedata
+from datetime import date
+
+from .catalog import Catalog
+from .errors import UserError
+from .schedule import Row
+
+DEFAULT_NAMES = "{date}_{visit}_{patient}"
+NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
+LANGUAGES = ("en",)
+COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
+_TRUE, _FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
+
+
+def _flag(value: str, column: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise UserError(f"column {column}: {value!r} is not yes or no")
+
+
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def iso_date(text: str, order: str | None) -> str:
+    """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given."""
+    match = _SLASHED.match(text.strip())
+    if not match:
+        return text
+    if order is None:
+        raise UserError(
+            f"the date {text!r} is not written as YYYY-MM-DD: fix the column, or run the batch with "
+            "--dates us (for 3/14/2026) or --dates eu (for 14/03/2026)"
+        )
+    first, second, year = (int(part) for part in match.groups())
+    month, day = (first, second) if order == "us" else (second, first)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False, dates: str | None = None) -> dict:
+    """The arguments of `build_request` for one row; declared fields of its visit type only."""
+    if values.get("_error"):
+        raise UserError(values["_error"])
+    lang = values.get("lang", "").lower() or "en"
+    if lang not in LANGUAGES:
+        raise UserError(f"language {lang!r} is not available (available: {', '.join(LANGUAGES)})")
+    visit = catalog.visit(values.get("visit", ""))
+    return {
+        "visit_id": visit.id,
+        "patient": values.get("patient", ""),
+        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates),
+        "sets": {
+            k: iso_date(v, dates) if visit.fields[k].kind == "date" else v
+            for k, v in values.items()
+            if k in visit.fields and v
+        },
+        "large_print": _flag(values.get("large_print", ""), "large_print"),
+        "surgeon": values.get("surgeon") or None,
+        "archival": archival,
+    }
+
+
+def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
+    """A warning for each column no visit type reads: a misspelt header would otherwise be
+    ignored without a word, and a handout made without, say, its surgery date."""
+    known = set(COLUMNS) | {name for visit in catalog.visits.values() for name in visit.fields}
+    seen = dict.fromkeys(key for row in rows for key in row.values if not key.startswith("_"))
+    warnings = []
+    for column in seen:
+        if column not in known:
+            guess = difflib.get_close_matches(column, sorted(known), n=1)
+            hint = f"did you mean '{guess[0]}'?" if guess else f"the columns used are: {', '.join(sorted(known))}"
+            warnings.append(f"column '{column}' is not used by any visit type: {hint}")
+    return warnings
+
+
+def safe_name(text: str) -> str:
+    """A file-name part: letters and digits kept (any script), everything else a single '-'."""
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text[:60] or "x"
+
+
+def file_names(pattern: str, rows: list[tuple[Row, dict]]) -> list[str]:
+    """One distinct file name per row: the pattern filled in, then _2, _3 ... on a clash."""
+    for name in re.findall(r"{(\w+)", pattern):
+        if name not in NAME_FIELDS:
+            raise UserError(f"--names: unknown field {{{name}}}; use {', '.join('{' + f + '}' for f in NAME_FIELDS)}")
+    seen: set[str] = set()
+    names = []
+    for row, kwargs in rows:
+        parts = {
+            "row": str(row.line),
+            "id": row.values.get("id", ""),
+            "visit": kwargs["visit_id"],
+            "date": kwargs["visit_date"],
+            "patient": row.values.get("patient", ""),
+            "surgeon": kwargs["surgeon"] or "",
+        }
+        stem = pattern.format(**{k: safe_name(v) if v else "" for k, v in parts.items()}).strip("_-") or "handout"
+        name, n = f"{stem}.pdf", 1
+        while name.lower() in seen:
+            n += 1
+            name = f"{stem}_{n}.pdf"
+        seen.add(name.lower())
+        names.append(name)
+    return names
