@@ -16,13 +16,13 @@ DEFAULT_NAMES = "{date}_{visit}_{patient}"
 NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
 LANGUAGES = ("en",)
 COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
-_TRUE, _FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
+TRUE, FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
 def _flag(value: str, column: str) -> bool:
-    if value.strip().lower() in _TRUE:
+    if value.strip().lower() in TRUE:
         return True
-    if value.strip().lower() in _FALSE:
+    if value.strip().lower() in FALSE:
         return False
     raise UserError(f"column {column}: {value!r} is not yes or no")
 

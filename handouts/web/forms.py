@@ -13,11 +13,11 @@ from werkzeug.datastructures import MultiDict
 from ..catalog import Catalog
 from ..errors import UserError
 from ..request import Request, build_request
+from ..rows import TRUE  # the same yes-words as a schedule's large_print column
 
 PAPERS = {"letter": "US Letter", "a4": "A4"}
 # Form fields of the page itself; a visit type's own field with one of these names is posted as `set.NAME`.
 RESERVED = frozenset({"visit", "patient", "date", "surgeon", "paper", "large_print", "note", "csrf_token"})
-TRUE = frozenset({"1", "on", "true", "yes"})
 PROBE_NAME = "A Patient"  # a valid name, so other fields can be checked on their own
 
 
