@@ -61,12 +61,16 @@ def contrast_on_white(hex_colour: str) -> float:
 class PostOpInstructions(Strict):
     """What only the surgical team can say; each topic left out prints 'follow your team's instructions'."""
 
-    activity: LongText | None = None
-    lifting: LongText | None = None
-    driving: LongText | None = None
-    wound_care: LongText | None = None
-    medicines: LongText | None = None
+    activity: LongText | None = Field(default=None, title="Activity")
+    lifting: LongText | None = Field(default=None, title="Lifting")
+    driving: LongText | None = Field(default=None, title="Driving")
+    wound_care: LongText | None = Field(default=None, title="Bathing and wound care")
+    medicines: LongText | None = Field(default=None, title="Medicines")
     follow_up_weeks: int | None = Field(default=None, ge=1, le=52)
+
+
+# The instruction topics in print order, with their headings: one list for the sheet and the web form.
+POST_OP_TOPICS = {name: info.title for name, info in PostOpInstructions.model_fields.items() if info.title is not None}
 
 
 class Font(Strict):

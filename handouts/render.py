@@ -24,7 +24,7 @@ from . import __version__
 from .catalog import Catalog
 from .errors import UserError
 from .figures import figure
-from .models import RED_FLAGS, Module, PostOpInstructions, Surgeon
+from .models import POST_OP_TOPICS, RED_FLAGS, Module, PostOpInstructions, Surgeon
 from .request import Request
 from .searchpath import SearchPath
 
@@ -155,6 +155,7 @@ class Renderer:
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
             "instructions": steps.model_dump(),
+            "post_op_topics": POST_OP_TOPICS,
             "follow_up": follow_up_date(request, steps.follow_up_weeks),
             "surgeon": request.surgeon,
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)

@@ -27,8 +27,8 @@ from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
 from .profiles import (
     NO_PRACTICE,
     POST_OP,
+    POST_OP_TOPICS,
     PREVIEW_FIELDS,
-    TOPICS,
     WEEKS,
     PostOpForm,
     instructions,
@@ -193,8 +193,8 @@ def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], st
             practice=catalog.practice,
             surgeons=sorted(catalog.surgeons.values(), key=lambda s: s.name),
             profile=catalog.surgeons.get(form.surgeon),
-            topics=TOPICS,
-            practice_text={key: getattr(steps, key) for key in TOPICS},
+            topics=POST_OP_TOPICS,
+            practice_text={key: getattr(steps, key) for key in POST_OP_TOPICS},
             practice_weeks=steps.follow_up_weeks,
             weeks_name=WEEKS,
             preview_fields=preview_fields(catalog),
@@ -265,7 +265,7 @@ def _routes(app: Flask) -> None:
             form = PostOpForm.from_profile(catalog, request.args.get("id", "").strip())
         steps, errors = instructions(form)
         if steps is None:
-            labels = {**TOPICS, WEEKS: "Follow-up visit after (weeks)"}
+            labels = {**POST_OP_TOPICS, WEEKS: "Follow-up visit after (weeks)"}
             problems = [f"{labels.get(key, 'Form')}: {message}" for key, message in errors.items()]
             return render_template("preview_message.html", problems=problems)
         try:

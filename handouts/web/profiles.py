@@ -18,20 +18,12 @@ from werkzeug.datastructures import MultiDict
 from ..build import build
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
-from ..models import PostOpInstructions, Surgeon
+from ..models import POST_OP_TOPICS, PostOpInstructions, Surgeon
 from ..output import write_atomic
 from ..render import Renderer
 from ..request import build_request
 
 POST_OP = "post-op"
-# The topics in the order and words of templates/modules/post-op-care.html.
-TOPICS = {
-    "activity": "Activity",
-    "lifting": "Lifting",
-    "driving": "Driving",
-    "wound_care": "Bathing and wound care",
-    "medicines": "Medicines",
-}
 WEEKS = "follow_up_weeks"
 PREVIEW_PATIENT = "Sample Patient"
 PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
@@ -57,7 +49,7 @@ class PostOpForm:
         steps = profile.post_op if profile else catalog.practice.post_op
         return cls(
             surgeon=surgeon if profile else "",
-            topics={key: getattr(steps, key) or "" for key in TOPICS},
+            topics={key: getattr(steps, key) or "" for key in POST_OP_TOPICS},
             weeks=str(steps.follow_up_weeks or ""),
         )
 
@@ -65,7 +57,7 @@ class PostOpForm:
     def parse(cls, form: MultiDict) -> "PostOpForm":
         return cls(
             surgeon=form.get("surgeon", "").strip(),
-            topics={key: form.get(key, "") for key in TOPICS},
+            topics={key: form.get(key, "") for key in POST_OP_TOPICS},
             weeks=form.get(WEEKS, "").strip(),
             preview={key: form.get(key, "").strip() for key in PREVIEW_FIELDS},
         )
