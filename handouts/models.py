@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 RED_FLAGS = "red-flags"
 
@@ -120,6 +120,14 @@ class VisitType(Strict):
     next_steps: list[Text] = Field(min_length=1, max_length=7)
     modules: list[Ident] = Field(min_length=1)
     fields: dict[FieldName, FieldSpec] = {}
+
+    @model_validator(mode="after")
+    def _not_before_names_a_date_field(self) -> "VisitType":
+        for name, spec in self.fields.items():
+            other = self.fields.get(spec.not_before or "")
+            if spec.not_before and (other is None or other.kind != "date" or spec.kind != "date"):
+                raise ValueError(f"fields.{name}.not_before must name another date field of this visit type")
+        return self
 
 
 class Module(Strict):

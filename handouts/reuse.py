@@ -15,6 +15,7 @@ from datetime import date
 
 from weasyprint import Document
 
+from .build import build
 from .pdf import layout, write
 from .render import PageNumbers, Renderer
 from .request import Request
@@ -80,11 +81,10 @@ class ReusingBuilder:
 
     def build(self, request: Request) -> bytes:
         details = self.details(request)
-        variant = request.pdf_variant
         if details is None:
-            return write(self._layout(self.renderer.render(request).html, request), variant)
+            return build(self.renderer, request)
         summary = self._layout(self.renderer.render(request, summary_of=details.numbers).html, request)
         if len(summary.pages) != details.start:  # a long note took another summary page
-            return write(self._layout(self.renderer.render(request).html, request), variant)
+            return build(self.renderer, request)
         pages = summary.pages + details.document.pages[details.start :]
-        return write(summary.copy(pages), variant)
+        return write(summary.copy(pages), request.pdf_variant)
