@@ -112,3 +112,16 @@ def test_page_one_has_key_points_next_steps_and_when_to_call(handouts, catalog, 
     ref = int(first.split("read the box on page ")[1].split()[0])
     assert "Warning signs that need care right away" in pdfcheck.page_text(handouts[visit], ref)
     assert 1 <= ref <= pages
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_no_box_runs_into_the_footer(handouts, large, visit):
+    import io
+
+    import pdfplumber
+
+    for pdf, bottom_margin_in in ((handouts[visit], 0.85), (large[visit], 1.1)):
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            for page in doc.pages:
+                limit = page.height - bottom_margin_in * 72 + 1
+                assert all(rect["bottom"] <= limit for rect in page.rects), (visit, page.page_number)
