@@ -46,7 +46,7 @@ def naive_rate(count: int) -> float:
     started = time.perf_counter()
     for i in range(count):
         request = build_request(catalog, VISITS[i % 5], f"Patient Number {i}", "2026-03-14")
-        html = renderer.render(request).html
+        html = renderer.preview_html(request)
         HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(catalog.search)).write_pdf(
             pdf_variant=ACCESSIBLE
         )

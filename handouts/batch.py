@@ -6,7 +6,7 @@
   key of everything that made it; a rerun skips a file only when its manifest key and sha256 still
   match, so a batch killed half way makes only what is missing, and a reordered or edited schedule
   can never hand one patient's file to another.
-- Workers lay out each visit type's detail pages once (reuse.py), forked from a parent that laid
+- Workers lay out each visit type's detail pages once (build.py), forked from a parent that laid
   out the shared ones already, and are replaced after a number of handouts so memory stays
   flat; a crashed worker costs only the row it was making.
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .build import Builder
 from .catalog import Catalog
 from .errors import UserError
 from .manifest import Journal, read_manifest
@@ -34,7 +35,6 @@ from .output import check_writable, write_atomic
 from .printfile import merge_for_printing
 from .render import Renderer
 from .request import build_request
-from .reuse import ReusingBuilder
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -103,7 +103,7 @@ def sha256(path: Path) -> str:
 # The builder of the batch being run. Set anew by every run_batch from the catalog it was given
 # (so a long-running process never reuses another run's practice or layouts); forked workers
 # inherit it, with the layouts the parent made already.
-_builder: ReusingBuilder | None = None
+_builder: Builder | None = None
 
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
@@ -111,14 +111,14 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
     assert _builder is not None
     try:
         request = build_request(_builder.renderer.catalog, **job.kwargs)
-        data = _builder.build(request)
+        data = _builder.pdf(request)
         write_atomic(folder / job.file, data, _builder.renderer.catalog.practice.file_mode)
         return job.line, hashlib.sha256(data).hexdigest(), None
     except UserError as exc:
         return job.line, None, str(exc)
 
 
-def _warm(jobs: list[Job], builder: ReusingBuilder) -> None:
+def _warm(jobs: list[Job], builder: Builder) -> None:
     """Lay out, in this process, the detail pages that several rows share, before forking."""
     seen: set[str] = set()
     for job in jobs:
@@ -223,7 +223,7 @@ def run_batch(
             jobs.append(job)
 
     global _builder
-    _builder = ReusingBuilder(Renderer(catalog))
+    _builder = Builder(Renderer(catalog))
     journal = Journal(result.manifest)
     for record in still_good:
         journal.add(record)

@@ -1,21 +1,93 @@
-"""Request -> finished file bytes: the one pipeline every interface calls."""
+"""Request -> finished file bytes: the one pipeline `make`, `batch` and the web page all call.
 
+A handout is laid out in two parts and the pages joined (render.py says why): page 1, the
+summary, from the whole request; the detail pages from a context without the patient. The
+detail layout is kept under the sha256 of its own HTML, so a batch reuses it for every patient
+whose detail pages are the same text, and a reuse can only ever return the layout of exactly
+that text. `make` takes the same path with an empty cache, so the same request gives the same
+bytes from every interface.
+"""
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
+from weasyprint import Document
+
 from .errors import UserError
-from .pdf import html_to_pdf
-from .render import Renderer
+from .pdf import layout, write
+from .render import PageNumbers, Renderer
 from .request import Request
 
 FORMATS = ("pdf", "html")
+MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a second
+KEEP_LAYOUTS = 24  # detail layouts kept per process: a visit type's handful of variants, not one per patient
+
+
+@dataclass(frozen=True)
+class Details:
+    """Laid-out detail pages, after `blank` empty pages that the summary takes the place of."""
+
+    document: Document
+    blank: int
+    numbers: PageNumbers
+
+
+class Builder:
+    """Builds handouts for one renderer, keeping recent detail-page layouts for reuse."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self._layouts: OrderedDict[str, Details] = OrderedDict()
+
+    def _layout(self, html: str, request: Request) -> Document:
+        return layout(html, self.renderer.catalog.search, request.pdf_variant)
+
+    def details(self, request: Request, blank: int = 1) -> Details:
+        """The detail pages for `request`, laid out once per distinct text (and PDF variant)."""
+        html = self.renderer.details_html(request, blank)
+        key = hashlib.sha256(f"{request.pdf_variant}\0{html}".encode()).hexdigest()
+        found = self._layouts.get(key)
+        if found is None:
+            document = self._layout(html, request)
+            anchors: dict[str, int] = {}
+            for number, page in enumerate(document.pages, 1):
+                for anchor in page.anchors:
+                    anchors.setdefault(anchor, number)
+            found = Details(document, blank, PageNumbers(len(document.pages), anchors))
+            self._layouts[key] = found
+            while len(self._layouts) > KEEP_LAYOUTS:
+                self._layouts.popitem(last=False)
+        self._layouts.move_to_end(key)
+        return found
+
+    def pdf(self, request: Request) -> bytes:
+        """Summary page(s) laid out with the detail pages' numbers, then joined to them.
+
+        The details are laid out after as many blank pages as the summary takes; that count is
+        found by trying 1, 2, ... so the result never depends on what was laid out before."""
+        for blank in range(1, MAX_SUMMARY_PAGES + 1):
+            details = self.details(request, blank)
+            summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
+            if len(summary.pages) == blank:
+                pages = summary.pages + details.document.pages[blank:]
+                return write(summary.copy(pages), request.pdf_variant)
+        raise UserError(
+            f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "
+            "or the practice's page-1 template"
+        )
+
+    def build(self, request: Request, fmt: str = "pdf") -> bytes:
+        """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""
+        if fmt == "html":
+            return self.renderer.preview_html(request).encode("utf-8")
+        return self.pdf(request)
 
 
 def build(renderer: Renderer, request: Request, fmt: str = "pdf") -> bytes:
-    """The handout for `request` as PDF (for patients) or HTML (to preview a template)."""
-    html = renderer.render(request).html
-    if fmt == "html":
-        return html.encode("utf-8")
-    return html_to_pdf(html, renderer.catalog.search, request.pdf_variant)
+    """One handout, built as every interface builds it (a builder of its own: nothing reused)."""
+    return Builder(renderer).build(request, fmt)
 
 
 def file_name(request: Request, fmt: str) -> str:

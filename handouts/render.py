@@ -1,9 +1,12 @@
 """Catalog + request -> HTML, through Jinja2 templates found on the practice's search path.
 
 Autoescaping is on for every template whatever its name, and an undefined variable is an error,
-so a patient's name is always printed as text and a template typo fails loudly.
+so a patient's name is always printed as text and a template typo fails loudly. A practice
+folder is data, not code: its templates run in Jinja2's immutable sandbox, which refuses
+`__globals__`, `__init__` and the like, so a template cannot reach Python, files or the shell.
 """
 
+import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -16,7 +19,9 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    meta,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -82,20 +87,51 @@ def make_environment(search: SearchPath) -> Environment:
             FileSystemLoader(search.dirs("templates")),
         ]
     )
-    env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = ImmutableSandboxedEnvironment(
+        loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["long_date"] = long_date
     return env
 
 
-@dataclass(frozen=True)
-class PageNumbers:
-    """Page facts of a laid-out handout, for printing its summary page on its own."""
+DETAIL_TEMPLATES = "modules/"
 
-    total: int
-    anchors: dict[str, int]  # element id -> the page it starts on
 
-    def page_of(self, anchor: str) -> str:
-        return str(self.anchors[anchor])
+def check_detail_templates(env: Environment, search: SearchPath) -> None:
+    """Refuse, when the practice loads, a module template of the practice's (or one it includes)
+    that names a personal value: it would fail on every handout that prints it."""
+    folder = search.practice_dir("templates")
+    if folder is None or not folder.is_dir():
+        return
+    todo = [p.relative_to(folder).as_posix() for p in sorted(folder.glob(f"{DETAIL_TEMPLATES}**/*.html"))]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name.startswith("default:"):
+            continue
+        seen.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0]
+            tree = env.parse(source, name)
+        except TemplateNotFound:
+            continue  # reported where it is included, when rendered
+        except TemplateError as exc:
+            raise UserError(f"{_where(exc)}template error: {exc.message}") from None
+        used = sorted(meta.find_undeclared_variables(tree) & set(PERSONAL))
+        if used:
+            raise UserError(f"templates/{name}: {_ON_PAGE_ONE.format(name=used[0])}; move it to page 1 or remove it")
+        todo += [t for t in meta.find_referenced_templates(tree) if t]
+
+
+def _where(exc: TemplateError) -> str:
+    """'templates/x.html:3: ' for the template line an error comes from, when it can be told."""
+    if getattr(exc, "filename", None):
+        return f"{exc.filename}:{exc.lineno}: "
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename.endswith(".html"):
+            return f"{frame.filename}:{frame.lineno}: "
+    return ""
 
 
 def _page_ref(anchor: str) -> Markup:
@@ -104,18 +140,39 @@ def _page_ref(anchor: str) -> Markup:
 
 
 @dataclass(frozen=True)
-class Handout:
-    """A rendered handout: its HTML, ready for WeasyPrint or for a browser preview."""
+class PageNumbers:
+    """Page facts of a handout's laid-out detail pages, for numbering its summary page(s)."""
 
-    html: str
+    total: int
+    anchors: dict[str, int]  # element id -> the page it starts on
+
+    def page_of(self, anchor: str) -> str:
+        if anchor not in self.anchors:
+            raise UserError(f"page_of({anchor!r}): no section with id {anchor!r} on the detail pages")
+        return str(self.anchors[anchor])
+
+
+# Page 1 alone may show these: the detail pages are laid out once and shared by every patient of
+# the same visit type and options, so they are rendered from a context that does not hold them.
+PERSONAL = ("patient", "visit_date", "note")
+_ON_PAGE_ONE = (
+    "'{name}' is personal and may appear on page 1 only (the 'title' block, summary.html, next-steps.html): "
+    "the detail pages are the same for every patient"
+)
 
 
 class Renderer:
-    """Turns requests into HTML for one catalog; the environment and styles are built once."""
+    """Turns requests into HTML for one catalog; the environment and styles are built once.
+
+    A handout is two HTML documents from the same page template (handout.html): the summary
+    (`part="summary"`, page 1, from the whole context) and the details (`part="details"`, the
+    modules, from a context without PERSONAL values). build.py lays them out and joins the pages.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.env = make_environment(catalog.search)
+        check_detail_templates(self.env, catalog.search)
         self._css: dict[bool, Markup] = {}
 
     def modules_for(self, request: Request) -> list[Module]:
@@ -135,19 +192,16 @@ class Renderer:
             self._css[large_print] = Markup("\n".join(parts))
         return self._css[large_print]
 
-    def render(self, request: Request, summary_of: "PageNumbers | None" = None) -> Handout:
-        """The handout's HTML; with `summary_of`, only its summary page, numbered as part of a
-        handout whose detail pages were laid out already (see reuse.py)."""
+    def _shared(self, request: Request) -> dict:
+        """Everything but the patient: the visit type, its fields, the practice, surgeon and options."""
         practice = self.catalog.practice
         modules = self.modules_for(request)
         steps = post_op_instructions(practice.post_op, request.surgeon)
-        context = {
+        return {
             "practice": practice,
             "visit": request.visit,
-            "patient": request.patient,
-            "visit_date": request.visit_date,
             "fields": request.fields,
-            "modules": [] if summary_of else modules,
+            "modules": modules,
             "paper": request.paper or practice.paper,
             "css": self.css(request.large_print),
             "figure": partial(figure, size=FIGURE_PT[request.large_print]),
@@ -161,15 +215,47 @@ class Renderer:
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
-            "note": request.note.split("\n") if request.note else [],
-            "total_pages": Markup(f'"{summary_of.total}"' if summary_of else "counter(pages)"),
-            "page_of": summary_of.page_of if summary_of else _page_ref,
+            "details": Markup(""),
+            "blank_pages": 0,
         }
+
+    def details_html(self, request: Request, blank_pages: int = 0, part: str = "details") -> str:
+        """The detail pages, after `blank_pages` empty pages that stand for the summary, so page
+        numbers, "of N" and the pages sections start on come out as in the joined handout.
+        With part="fragment", the modules alone, for `preview_html`."""
+        hidden = {name: self.env.undefined(hint=_ON_PAGE_ONE.format(name=name), name=name) for name in PERSONAL}
+        context = self._shared(request) | hidden | {
+            "part": part,
+            "blank_pages": blank_pages,
+            "total_pages": Markup("counter(pages)"),
+            "page_of": _page_ref,
+        }
+        return self._render(context)
+
+    def summary_html(self, request: Request, numbers: PageNumbers) -> str:
+        """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out."""
+        numbered = {"total_pages": Markup(f'"{numbers.total}"'), "page_of": numbers.page_of}
+        return self._render(self._personal(request) | numbered)
+
+    def preview_html(self, request: Request) -> str:
+        """The whole handout as one HTML page for a browser: the summary with the detail modules
+        inserted, each part rendered from its own context as for the PDF."""
+        details = Markup(self.details_html(request, part="fragment"))
+        whole = {"details": details, "total_pages": Markup("counter(pages)"), "page_of": _page_ref}
+        return self._render(self._personal(request) | whole)
+
+    def _personal(self, request: Request) -> dict:
+        return self._shared(request) | {
+            "part": "summary",
+            "patient": request.patient,
+            "visit_date": request.visit_date,
+            "note": request.note.split("\n") if request.note else [],
+        }
+
+    def _render(self, context: dict) -> str:
         try:
-            html = self.env.get_template(BASE_TEMPLATE).render(context)
+            return self.env.get_template(BASE_TEMPLATE).render(context)
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:
-            where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "filename", None) else ""
-            raise UserError(f"{where}template error: {exc.message}") from None
-        return Handout(html=html)
+            raise UserError(f"{_where(exc)}template error: {exc.message}") from None

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handouts.batch import run_batch
+from handouts.build import Builder
 from handouts.catalog import Catalog
 from handouts.cli import main
 from handouts.manifest import read_manifest
 from handouts.render import Renderer
 from handouts.request import build_request
-from handouts.reuse import ReusingBuilder
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS, render
@@ -49,8 +49,8 @@ def invoke(*args: str):
 
 
 @pytest.fixture(scope="module")
-def fast(renderer) -> ReusingBuilder:
-    return ReusingBuilder(renderer)
+def fast(renderer) -> Builder:
+    return Builder(renderer)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -252,14 +252,14 @@ def test_a_character_no_font_has_is_refused_not_boxed(tmp_path):
 def test_a_crashing_worker_costs_only_its_row(tmp_path, catalog, monkeypatch):
     from handouts import batch
 
-    original = batch.ReusingBuilder.build
+    original = batch.Builder.pdf
 
     def crash_on_one(self, request):
         if request.patient == "Crash Me":
             os._exit(3)  # a worker dying mid-handout, as a segfault would
         return original(self, request)
 
-    monkeypatch.setattr(batch.ReusingBuilder, "build", crash_on_one)  # forked workers inherit it
+    monkeypatch.setattr(batch.Builder, "pdf", crash_on_one)  # forked workers inherit it
     schedule = tmp_path / "day.csv"
     rows = ["Ana Silva", "Crash Me", "Tom Baker", "Li Wei", "Rosa Diaz"]
     schedule.write_text("visit,patient\n" + "".join(f"injection,{r}\n" for r in rows))
