@@ -2,7 +2,9 @@
 
 import subprocess
 import sys
+import sysconfig
 import venv
+from pathlib import Path
 
 import pdfcheck
 from conftest import NAME, ROOT
@@ -17,8 +19,20 @@ def test_wheel_renders_from_an_unrelated_folder(tmp_path):
     )
     wheel = next(dist.glob("*.whl"))
     env = tmp_path / "venv"
-    # The dependencies come from this environment; the package itself only from the wheel.
-    venv.create(env, system_site_packages=True, with_pip=True)
+    # The package comes only from the wheel; its dependencies from the project's own .venv, whose
+    # site-packages a .pth line puts on the path. (Not system_site_packages: that is the base
+    # interpreter's, which has nothing installed on a fresh machine.) A .pth line adds the folder
+    # without running the .pth files inside it, so the editable checkout is not on the path.
+    venv.create(env, with_pip=True)
+    purelib = Path(
+        subprocess.run(
+            [env / "bin/python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (purelib / "project-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [env / "bin/python", "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True
     )
@@ -32,6 +46,7 @@ def test_wheel_renders_from_an_unrelated_folder(tmp_path):
         check=True,
     ).stdout.strip()
     assert where.startswith(str(env)) and where.endswith("_builtin")
+    assert str(ROOT) not in where
     done = subprocess.run(
         [env / "bin/handouts", "make", "surgical-consult", "-p", NAME, "-d", "2026-03-14", "-o", "s.pdf"],
         cwd=elsewhere,
