@@ -67,6 +67,7 @@ class Builder:
 
         The details are laid out after as many blank pages as the summary takes; that count is
         found by trying 1, 2, ... so the result never depends on what was laid out before."""
+        self.check_approved(request)
         for blank in range(1, MAX_SUMMARY_PAGES + 1):
             details = self.details(request, blank)
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
@@ -77,6 +78,17 @@ class Builder:
             f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "
             "or the practice's page-1 template"
         )
+
+    def check_approved(self, request: Request) -> None:
+        """With `require_approval = true`, a handout with any text not yet approved is not printed."""
+        if not self.renderer.catalog.practice.require_approval:
+            return
+        drafts = [unit.id for unit in self.renderer.drafts(request)]
+        if drafts:
+            raise UserError(
+                f"not printed: the practice requires approval, and this handout has text not yet approved "
+                f"({', '.join(drafts)}); approve it with: handouts approve {' '.join(drafts)} --by \"NAME, ROLE\""
+            )
 
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
         """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .approvals import FILE as APPROVALS_FILE
+from .approvals import Approvals, ApprovalsFile
 from .errors import UserError
 from .models import RED_FLAGS, Module, Practice, Surgeon, VisitType
 from .searchpath import BUILTIN_PRACTICE_FILE, SearchPath
@@ -113,6 +115,7 @@ class Catalog:
     modules: dict[str, Module]
     surgeons: dict[str, Surgeon]
     broken_surgeons: dict[str, str]  # surgeon ID -> what is wrong with the profile, for check and make
+    approvals: Approvals = Approvals()
 
     @classmethod
     def load(cls, practice_dir: Path | None = None) -> "Catalog":
@@ -144,7 +147,10 @@ class Catalog:
                 surgeons[sid] = _load_surgeon(path, sid, visits, modules)
             except UserError as exc:  # one surgeon's typo must not stop the front desk for everyone
                 broken[sid] = str(exc)
-        return cls(search, practice, visits, modules, surgeons, broken)
+        approvals = Approvals()
+        if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
+            approvals = Approvals(tuple(load_model(ApprovalsFile, practice_dir / APPROVALS_FILE).approval))
+        return cls(search, practice, visits, modules, surgeons, broken, approvals)
 
     def fingerprint(self) -> str:
         """A hash of every file a handout can be made from, so a batch redoes files after a change."""

@@ -13,6 +13,7 @@ from .pdf import weasyprint_warnings
 from .practice_folder import STARTER
 from .render import Renderer
 from .request import build_request
+from .versions import Unit
 
 SAMPLE_PATIENT = "Maria Lopez"
 
@@ -51,3 +52,18 @@ def _placeholders(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
                 f"surgeon {sid}",
                 [f"still the example surgeon's name {example!r}: edit surgeons/{sid}.toml or remove it"],
             )
+
+
+def unapproved(catalog: Catalog, renderer: Renderer) -> list[tuple[Unit, str]]:
+    """Each text that prints with the draft mark, and why it needs the practice's approval."""
+    found = []
+    for unit in renderer.units.values():
+        if not unit.needs_approval or catalog.approvals.of(unit.id, unit.version):
+            continue
+        why = {"general": "common practice, not in the clinical source", "practice": "the practice's own text"}
+        reason = why[unit.basis] + (f" ({unit.note})" if unit.note else "")
+        last = catalog.approvals.last(unit.id)
+        if last:
+            reason += f"; changed since {last.by} approved version {last.version} on {last.date.date().isoformat()}"
+        found.append((unit, reason))
+    return found

@@ -10,19 +10,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, approvals
 from .batch import run_batch
 from .build import FORMATS, build, check_format, default_filename
 from .catalog import Catalog
 from .check import check as check_practice
+from .check import unapproved
 from .errors import UserError
 from .lint import lint as lint_visits
 from .output import check_writable, write_atomic
 from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
-from .request import build_request
+from .request import MAX_NAME, build_request, clean_text
 from .rows import DEFAULT_NAMES
+from .versions import find_units
 from .web.command import serve
 
 PRACTICE_OPTION = click.option(
@@ -295,9 +297,62 @@ def check_command(practice: Path | None) -> None:
         for problem in problems:
             click.echo(f"        {problem}")
         failed += bool(problems)
+    drafts = unapproved(catalog, Renderer(catalog))
+    if drafts:
+        click.echo(f'Not yet approved: these print with the mark "Draft: not yet approved by {catalog.practice.name}":')
+        for unit, reason in drafts:
+            click.echo(f"  {unit.id:<32} {reason}")
+        where = f" --practice {practice}" if practice else ""
+        click.echo(f'Read them, then: handouts approve {" ".join(u.id for u, _ in drafts)} --by "NAME, ROLE"{where}')
     if failed:
         raise UserError(f"{failed} problem(s) found; see above")
     click.echo("All handouts render cleanly.")
+
+
+@main.command("approve")
+@click.argument("items", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every text that is not yet approved.")
+@click.option("--by", "by", required=True, help='Who approves, with their role: "Dr. Ana Lee, MD".')
+@click.option("--role", help="Their role, if not after the comma in --by (e.g. 'medical translator').")
+@PRACTICE_OPTION
+def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str | None, practice: Path | None) -> None:
+    """Approve the current version of texts, so they print without the draft mark.
+
+    ITEMS are module IDs, visit type IDs, or surgeon:ID (see 'handouts check' for what is not
+    approved yet). The approval is added to PRACTICE/approvals.toml with the name, role, date and
+    the version approved; when the text changes later, it is a draft again until approved again.
+
+    \b
+    Examples:
+      handouts check --practice ./my-practice
+      handouts approve post-op-care surgeon:lee --by "Dr. Ana Lee, MD" --practice ./my-practice
+      handouts approve --all --by "Dr. Ana Lee" --role "spine surgeon" --practice ./my-practice
+    """
+    if practice is None:
+        raise UserError("give the practice folder whose texts you approve: --practice DIR (or set HANDOUTS_PRACTICE)")
+    catalog = Catalog.load(practice)
+    renderer = Renderer(catalog)
+    if everything == bool(items):
+        raise UserError("name the texts to approve (e.g. post-op-care surgeon:lee), or give --all, not both")
+    if everything:
+        units = [unit for unit, _ in unapproved(catalog, renderer)]
+    else:
+        units = find_units(renderer.units, list(items))
+    if not units:
+        click.echo("Nothing to approve: every text is approved or comes from the clinical source.")
+        return
+    name = clean_text(by, "--by", MAX_NAME)
+    if role is None:
+        name, comma, role = name.rpartition(",")
+        if not comma:
+            raise UserError('say who approves and their role: --by "Dr. Ana Lee, MD" (or --role "spine surgeon")')
+    role = clean_text(role, "the role", MAX_NAME)
+    when = approvals.now()
+    entries = [approvals.Approval(unit=u.id, version=u.version, by=name.strip(), role=role, date=when) for u in units]
+    path = approvals.append(practice, entries)
+    for unit in units:
+        click.echo(f"Approved {unit.id} version {unit.version} ({unit.title})")
+    click.echo(f"Recorded in {path}: {name.strip()}, {role}, {when.date().isoformat()}.")
 
 
 @main.command()

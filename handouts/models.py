@@ -81,6 +81,12 @@ class Font(Strict):
     bold: AssetName
 
 
+# Where a built-in text comes from: the practice's clinical source, or common practice the source
+# does not state (which prints as a draft until the practice approves it). Undeclared is general.
+SourceBasis = Literal["source", "general"]
+BasisNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)]
+
+
 class Practice(Strict):
     name: Text
     address: Text | None = None
@@ -95,6 +101,11 @@ class Practice(Strict):
     # Handouts carry patient data: readable by their owner only, unless the practice says otherwise.
     file_permissions: Literal["600", "640", "644"] = "600"
     post_op: PostOpInstructions = PostOpInstructions()
+    # Refuse to print a handout with any text not yet approved (see `handouts approve`).
+    require_approval: bool = False
+    # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
+    # a postgresql:// URL for one record shared by several desks, or "off".
+    ledger: str = ""
 
     @property
     def file_mode(self) -> int:
@@ -120,6 +131,8 @@ class VisitType(Strict):
     next_steps: list[Text] = Field(min_length=1, max_length=7)
     modules: list[Ident] = Field(min_length=1)
     fields: dict[FieldName, FieldSpec] = {}
+    basis: SourceBasis = "general"
+    basis_note: BasisNote = ""
 
     @model_validator(mode="after")
     def _not_before_names_a_date_field(self) -> "VisitType":
@@ -136,6 +149,8 @@ class Module(Strict):
     purpose: Text
     reviewed: date
     template: str = ""
+    basis: SourceBasis = "general"
+    basis_note: BasisNote = ""
 
     @property
     def template_name(self) -> str:

@@ -32,6 +32,7 @@ from .figures import figure
 from .models import POST_OP_TOPICS, RED_FLAGS, Module, PostOpInstructions, Surgeon
 from .request import Request
 from .searchpath import SearchPath
+from .versions import Unit, content_units, handout_units, handout_version
 
 MONTHS = [
     "January",
@@ -173,7 +174,14 @@ class Renderer:
         self.catalog = catalog
         self.env = make_environment(catalog.search)
         check_detail_templates(self.env, catalog.search)
+        self.units = content_units(catalog, self.env)
         self._css: dict[bool, Markup] = {}
+
+    def drafts(self, request: Request) -> list[Unit]:
+        """The texts of this handout that need the practice's approval and do not have it (for this version)."""
+        approvals = self.catalog.approvals
+        units = [self.units[uid] for uid in handout_units(request)]
+        return [u for u in units if u.needs_approval and approvals.of(u.id, u.version) is None]
 
     def modules_for(self, request: Request) -> list[Module]:
         return [self.catalog.modules[mid] for mid in request.modules]
@@ -217,6 +225,8 @@ class Renderer:
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
             "details": Markup(""),
             "blank_pages": 0,
+            "draft": bool(self.drafts(request)),
+            "content_version": handout_version(self.units, handout_units(request)),
         }
 
     def details_html(self, request: Request, blank_pages: int = 0, part: str = "details") -> str:

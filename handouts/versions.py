@@ -1,0 +1,143 @@
+"""Content units and their versions: what a practice approves, and what a handout records it gave.
+
+A unit is a piece of text that prints: a content module (`module:ID`), a visit type with its page
+1 and page template (`visit:ID`), or a surgeon's profile (`surgeon:ID`). Its version is a short
+hash of exactly what makes its text: the data file, the template source and every template it
+includes (practice override or built-in), the figure code when it draws figures, and the
+practice's own post-op wording where a module prints it. Change a word and the version changes, so
+an approval of the old version no longer covers it and the draft mark comes back by itself.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import Environment, TemplateError, TemplateNotFound, meta
+
+from .catalog import Catalog
+from .errors import UserError
+from .models import Module, VisitType
+from .request import Request
+
+PAGE_TEMPLATE = "handout.html"
+FIGURE_CODE = Path(__file__).with_name("figures.py")
+VERSION_LENGTH = 10
+
+Basis = Literal["source", "general", "practice"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One approvable piece of text and where it comes from."""
+
+    id: str  # module:ID, visit:ID or surgeon:ID
+    title: str
+    version: str
+    basis: Basis  # source: the clinical source; general: common practice; practice: the practice's own
+    note: str  # for general text: which statements the source does not state
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.basis != "source"
+
+
+def digest(*parts: object) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
+
+
+class _Templates:
+    """Template sources with everything they include, read through the renderer's own loader."""
+
+    def __init__(self, env: Environment, practice: Path | None) -> None:
+        self.env = env
+        self.practice = practice.resolve() if practice else None
+
+    def tree(self, name: str) -> tuple[dict[str, str], set[str], bool]:
+        """(name -> source for `name` and all it includes, the variables they use, from the practice?)"""
+        sources: dict[str, str] = {}
+        used: set[str] = set()
+        own = False
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in sources:
+                continue
+            try:
+                source, filename, _ = self.env.loader.get_source(self.env, current)
+                tree = self.env.parse(source)
+            except (TemplateNotFound, TemplateError):
+                sources[current] = ""  # reported when rendered; still part of the version
+                continue
+            sources[current] = source
+            own |= bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
+            used |= meta.find_undeclared_variables(tree)
+            todo += [t for t in meta.find_referenced_templates(tree) if t]
+        return sources, used, own
+
+
+def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_practice: bool) -> Unit:
+    sources, used, own = templates.tree(module.template_name)
+    extra: list[object] = []
+    if "figure" in used:
+        extra.append(FIGURE_CODE.read_text(encoding="utf-8"))
+    if "instructions" in used:
+        extra.append(catalog.practice.post_op.model_dump())
+    data = module.model_dump(exclude={"reviewed"})
+    basis: Basis = "practice" if from_practice or own else module.basis
+    return Unit(f"module:{module.id}", module.title, digest(data, sources, extra), basis, module.basis_note)
+
+
+def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) -> Unit:
+    sources, _, own = templates.tree(PAGE_TEMPLATE)
+    basis: Basis = "practice" if from_practice or own else visit.basis
+    return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
+
+
+def content_units(catalog: Catalog, env: Environment) -> dict[str, Unit]:
+    """Every unit of the catalog by id, with its current version."""
+    search = catalog.search
+    templates = _Templates(env, search.practice)
+    own_modules = _own(search.practice_dir("modules"))
+    own_visits = _own(search.practice_dir("visits"))
+    units = [_module_unit(m, catalog, templates, m.id in own_modules) for m in catalog.modules.values()]
+    units += [_visit_unit(v, templates, v.id in own_visits) for v in catalog.visits.values()]
+    units += [
+        Unit(f"surgeon:{s.id}", s.display_name, digest(s.model_dump()), "practice", "")
+        for s in catalog.surgeons.values()
+    ]
+    return {unit.id: unit for unit in units}
+
+
+def _own(folder: Path | None) -> set[str]:
+    return {p.stem for p in folder.glob("*.toml")} if folder and folder.is_dir() else set()
+
+
+def handout_units(request: Request) -> list[str]:
+    """The units one handout prints, page 1 first."""
+    ids = [f"visit:{request.visit.id}", *(f"module:{m}" for m in request.modules)]
+    return ids + ([f"surgeon:{request.surgeon.id}"] if request.surgeon else [])
+
+
+def handout_version(units: dict[str, Unit], ids: list[str]) -> str:
+    """One short version for a whole handout, printed in its footer so a page can be traced."""
+    return digest([(i, units[i].version) for i in ids])[:8]
+
+
+def find_units(units: dict[str, Unit], items: list[str]) -> list[Unit]:
+    """Units by what a person types: `module:ID`, `visit:ID`, `surgeon:ID`, or a bare module or visit ID."""
+    found = []
+    for item in items:
+        if ":" in item:
+            matches = [item] if item in units else []
+        else:
+            matches = [uid for uid in (f"module:{item}", f"visit:{item}") if uid in units]
+        if not matches:
+            known = ", ".join(sorted(units))
+            raise UserError(f"no text called {item!r} to approve; choose from: {known}")
+        if len(matches) > 1:
+            raise UserError(f"{item!r} is both a module and a visit type: write {' or '.join(matches)}")
+        found.append(units[matches[0]])
+    return found
