@@ -1,0 +1,135 @@
+"""Content a practice approves: versions, the draft mark, `approve`, `check`, `require_approval`."""
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.catalog import Catalog
+from handouts.cli import main
+from handouts.paths import BUILTIN_ROOT
+from handouts.render import Renderer
+
+import pdfcheck
+from conftest import NAME, render
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+DRAFT = "Draft: not yet approved by"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def practice(tmp_path) -> Path:
+    return Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
+
+
+def test_every_built_in_text_says_where_it_comes_from():
+    for path in sorted((BUILTIN_ROOT / "content").glob("[mv]*/*.toml")):
+        data = tomllib.loads(path.read_text())
+        assert data.get("basis") in ("source", "general"), f"{path} declares no basis"
+        assert (data["basis"] == "general") == bool(data.get("basis_note")), f"{path}: a general text says why"
+
+
+def test_general_text_prints_the_draft_mark_on_every_page_of_the_sample(renderer):
+    pdf = render(renderer, "post-op")
+    for text in pages(pdf):
+        assert f"{DRAFT} Sample Spine Practice" in text
+        assert re.search(r"content [0-9a-f]{8}", text)
+
+
+def test_approving_removes_the_mark_and_a_change_brings_it_back(practice, tmp_path):
+    out = tmp_path / "x.pdf"
+    args = ["make", "injection", "-p", NAME, "-d", "2026-03-14", "-o", out, "--practice", practice]
+    assert invoke(*args).exit_code == 0
+    assert all(f"{DRAFT} Riverbend Spine Center" in text for text in pages(out.read_bytes()))
+    version_before = re.search(r"content ([0-9a-f]{8})", pages(out.read_bytes())[0]).group(1)
+
+    approved = invoke("approve", "--all", "--by", "Dr. Ana Lee, MD", "--practice", practice)
+    assert approved.exit_code == 0, approved.output
+    assert "Approved module:injections version" in approved.output
+    record = tomllib.loads((practice / "approvals.toml").read_text())["approval"]
+    assert {"unit", "version", "by", "role", "date"} <= set(record[0]) and record[0]["role"] == "MD"
+    out.unlink()
+    assert invoke(*args).exit_code == 0
+    assert not any(DRAFT in text for text in pages(out.read_bytes()))
+    checked = invoke("check", "--practice", practice)
+    assert checked.exit_code == 0 and "Not yet approved" not in checked.output
+
+    walking = practice / "templates" / "modules" / "injections.html"
+    shutil.copyfile(BUILTIN_ROOT / "templates" / "modules" / "injections.html", walking)
+    walking.write_text(walking.read_text().replace("</p>", " Ask us about it.</p>", 1))
+    out.unlink()
+    assert invoke(*args).exit_code == 0
+    text = pages(out.read_bytes())
+    assert all(f"{DRAFT} Riverbend Spine Center" in t for t in text)
+    assert re.search(r"content ([0-9a-f]{8})", text[0]).group(1) != version_before
+    checked = invoke("check", "--practice", practice)
+    assert "module:injections" in checked.output and "changed since Dr. Ana Lee approved version" in checked.output
+    assert "handouts approve module:injections" in checked.output
+
+
+def test_require_approval_refuses_drafts_with_what_to_approve(practice, tmp_path):
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace('footer = "', 'require_approval = true\nfooter = "'))
+    out = tmp_path / "x.pdf"
+    args = ["make", "post-op", "-p", NAME, "-o", out, "--surgeon", "lee", "--practice", practice]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and not out.exists()
+    assert "not yet approved" in refused.output and "surgeon:lee" in refused.output
+    assert "handouts approve" in refused.output and NAME not in refused.output
+    checked = invoke("check", "--practice", practice)
+    assert checked.exit_code == 2 and "handouts approve" in checked.output
+    assert (
+        invoke(
+            "approve",
+            "post-op",
+            "post-op-care",
+            "red-flags",
+            "recovery",
+            "surgeon:lee",
+            "--by",
+            "Dr. Lee, MD",
+            "--practice",
+            practice,
+        ).exit_code
+        == 0
+    )
+    made = invoke(*args)
+    assert made.exit_code == 0, made.output
+    assert not any(DRAFT in t for t in pages(out.read_bytes()))
+
+
+def test_versions_are_stable_and_follow_the_text(practice):
+    first = Renderer(Catalog.load(practice)).units
+    again = Renderer(Catalog.load(practice)).units
+    assert {k: u.version for k, u in first.items()} == {k: u.version for k, u in again.items()}
+    surgeon = practice / "surgeons" / "lee.toml"
+    surgeon.write_text(surgeon.read_text().replace("walk three times a day", "walk four times a day"))
+    changed = Renderer(Catalog.load(practice)).units
+    differ = {k for k in first if first[k].version != changed[k].version}
+    assert differ == {"surgeon:lee"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["approve", "red-flags", "--by", "Dr. Lee, MD"], "give the practice folder"),
+        (["approve", "nope", "--by", "Dr. Lee, MD", "--practice", FIXTURE], "no text called 'nope'"),
+        (["approve", "red-flags", "--by", "Dr. Lee", "--practice", FIXTURE], "their role"),
+        (["approve", "--by", "Dr. Lee, MD", "--practice", FIXTURE], "name the texts to approve"),
+    ],
+)
+def test_approve_mistakes_are_one_line(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not (FIXTURE / "approvals.toml").exists()
