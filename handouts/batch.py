@@ -33,8 +33,9 @@ from .errors import UserError
 from .manifest import Journal, read_manifest
 from .output import check_writable, write_atomic
 from .printfile import merge_for_printing
+from .record.recorder import Recorder
 from .render import Renderer
-from .request import build_request
+from .request import build_request, clean_id
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -192,6 +193,7 @@ def run_batch(
     progress: Callable[[int, int], None] | None = None,
     archival: bool = False,
     dates: str | None = None,
+    record: bool = True,
 ) -> BatchResult:
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees."""
     started = time.perf_counter()
@@ -224,6 +226,7 @@ def run_batch(
 
     global _builder
     _builder = Builder(Renderer(catalog))
+    recorder = Recorder(catalog, _builder.renderer, "batch", enabled=record)
     journal = Journal(result.manifest)
     for record in still_good:
         journal.add(record)
@@ -239,9 +242,11 @@ def run_batch(
             else:
                 result.made += 1
                 journal.add(job.record(digest or ""))
+                recorder.add(build_request(catalog, **job.kwargs), digest or "", clean_id(job.values.get("id")))
             if progress:
                 progress(count, len(jobs))
     finally:
+        recorder.close()
         journal.close(order)
         result.failed.sort(key=lambda e: e.line)
         _write_errors(result.errors_csv, result.failed)

@@ -17,7 +17,8 @@ from .approvals import FILE as APPROVALS_FILE
 from .approvals import Approvals, ApprovalsFile
 from .errors import UserError
 from .models import RED_FLAGS, Module, Practice, Surgeon, VisitType
-from .searchpath import BUILTIN_PRACTICE_FILE, SearchPath
+from .paths import BUILTIN_ROOT
+from .searchpath import SearchPath
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,15 +119,13 @@ class Catalog:
     approvals: Approvals = Approvals()
 
     @classmethod
-    def load(cls, practice_dir: Path | None = None) -> "Catalog":
+    def load(cls, practice_dir: Path | None = None, builtin: Path = BUILTIN_ROOT) -> "Catalog":
         if practice_dir is not None and not practice_dir.is_dir():
             raise UserError(f"practice folder {practice_dir} does not exist: check the path")
-        search = SearchPath(practice_dir)
-        practice_file = BUILTIN_PRACTICE_FILE
-        if practice_dir is not None:
-            practice_file = practice_dir / "practice.toml"
-            if not practice_file.is_file():
-                raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
+        search = SearchPath(practice_dir, builtin)
+        practice_file = search.practice_file
+        if practice_dir is not None and not practice_file.is_file():
+            raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
         practice = load_model(Practice, practice_file)
         _check_assets(practice, practice_file, search)
         modules = {mid: load_model(Module, path, id=mid) for mid, path in search.names("modules", ".toml").items()}

@@ -3,6 +3,7 @@
 User errors become one line on stderr and exit code 2; the CLI never builds HTML itself.
 """
 
+import hashlib
 import json
 import sys
 import time
@@ -18,21 +19,17 @@ from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
 from .lint import lint as lint_visits
+from .options import NO_RECORD_OPTION, PRACTICE_OPTION
 from .output import check_writable, write_atomic
 from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
+from .record.commands import COMMANDS as RECORD_COMMANDS
+from .record.recorder import Recorder
 from .render import Renderer
-from .request import MAX_NAME, build_request, clean_text
+from .request import MAX_NAME, build_request, clean_id, clean_text
 from .rows import DEFAULT_NAMES
 from .versions import find_units
 from .web.command import serve
-
-PRACTICE_OPTION = click.option(
-    "--practice",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="HANDOUTS_PRACTICE",
-    help="Practice folder (branding, overrides, surgeons). Default: $HANDOUTS_PRACTICE, else the built-in sample.",
-)
 
 
 class HandoutsGroup(click.Group):
@@ -110,6 +107,8 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.option("--skip", multiple=True, metavar="MODULE", help="Leave a module out (repeatable; not red-flags).")
 @click.option("--note", help="A personal note printed on page 1, as plain text.")
 @click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patient's record.")
+@click.option("--id", "patient_id", help="The patient's record number, kept in the record of handouts given.")
+@NO_RECORD_OPTION
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here (_2 if taken)."
@@ -126,11 +125,16 @@ def make(
     skip: tuple[str, ...],
     note: str | None,
     archival: bool,
+    patient_id: str | None,
+    no_record: bool,
     fmt: str,
     output: Path | None,
     practice: Path | None,
 ) -> None:
     """Make one patient's handout for VISIT (see 'handouts list').
+
+    In a practice folder, each handout made is added to the practice's record of handouts given
+    (see 'handouts history'); --no-record leaves it out.
 
     \b
     Examples:
@@ -149,8 +153,12 @@ def make(
     target = output or default_filename(request, fmt, Path.cwd())
     check_format(target, fmt)
     check_writable(target)
-    write_atomic(target, build(Renderer(catalog), request, fmt), catalog.practice.file_mode)
-    click.echo(f"Wrote {target}")
+    renderer = Renderer(catalog)
+    recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
+    data = build(renderer, request, fmt)
+    write_atomic(target, data, catalog.practice.file_mode)
+    number = recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+    click.echo(f"Wrote {target}" + (f" (record {number})" if number else ""))
 
 
 SAMPLE_PATIENTS = ("Zoë O'Brien-Nuñez", "Walter Jankowski", "Mei-Ling Park", "Abdul Rahman Haddad", "Rosa Delgado")
@@ -380,6 +388,7 @@ def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str
     type=click.Choice(["us", "eu"]),
     help="Read dates like 3/14/2026 (us) or 14/03/2026 (eu). Default: only 2026-03-14.",
 )
+@NO_RECORD_OPTION
 @click.option(
     "--names",
     default=DEFAULT_NAMES,
@@ -397,6 +406,7 @@ def batch(
     encoding: str | None,
     archival: bool,
     dates: str | None,
+    no_record: bool,
     names: str,
     practice: Path | None,
 ) -> None:
@@ -454,6 +464,7 @@ def batch(
                 progress=progress,
                 archival=archival,
                 dates=dates,
+                record=not no_record,
             )
         except KeyboardInterrupt:
             click.echo(
@@ -477,3 +488,5 @@ def batch(
 
 
 main.add_command(serve)
+for command in RECORD_COMMANDS:
+    main.add_command(command)

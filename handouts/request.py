@@ -17,6 +17,7 @@ from .pdf import ACCESSIBLE, ARCHIVAL
 
 MAX_NAME = 150
 MAX_NOTE = 1500
+MAX_ID = 64
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -61,6 +62,11 @@ def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> st
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
         raise UserError(f"{what} contains a control or unassigned character: retype it")
     return text
+
+
+def clean_id(text: str | None) -> str | None:
+    """A patient's record number as given (trimmed, bounded), or None when there is none."""
+    return clean_text(text, "the patient id", MAX_ID) if text and text.strip() else None
 
 
 def compose_modules(catalog: Catalog, visit: VisitType, surgeon: Surgeon | None, skip: list[str]) -> list[str]:

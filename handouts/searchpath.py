@@ -20,14 +20,18 @@ _BUILTIN_LAYOUT = {
 }
 _PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules", "surgeons": "surgeons"}
 
-BUILTIN_PRACTICE_FILE = BUILTIN_ROOT / "content" / "practice.toml"
+BUILTIN_PRACTICE_FILE = "content/practice.toml"  # the sample practice, relative to the built-in root
 
 
 @dataclass(frozen=True)
 class SearchPath:
-    """The folders searched for each kind of file, in order of precedence."""
+    """The folders searched for each kind of file, in order of precedence.
+
+    `builtin` is the installed built-ins, or a copy of them as they were when a recorded handout
+    was made (record/snapshot.py), so a reprint finds the text it was made from."""
 
     practice: Path | None = None
+    builtin: Path = BUILTIN_ROOT
 
     def dirs(self, kind: str) -> list[Path]:
         """Folders holding files of `kind`, practice first; missing practice folders are skipped."""
@@ -37,12 +41,17 @@ class SearchPath:
             if folder.is_dir():
                 found.append(folder)
         if kind in _BUILTIN_LAYOUT:
-            found.append(BUILTIN_ROOT / _BUILTIN_LAYOUT[kind])
+            found.append(self.builtin / _BUILTIN_LAYOUT[kind])
         return found
 
     def builtin_dir(self, kind: str) -> Path:
         """The built-in folder of `kind` (what `default:` template names refer to)."""
-        return BUILTIN_ROOT / _BUILTIN_LAYOUT[kind]
+        return self.builtin / _BUILTIN_LAYOUT[kind]
+
+    @property
+    def practice_file(self) -> Path:
+        """practice.toml: the practice folder's, else the built-in sample practice's."""
+        return (self.practice / "practice.toml") if self.practice else self.builtin / BUILTIN_PRACTICE_FILE
 
     def practice_dir(self, kind: str) -> Path | None:
         """Where the practice keeps files of `kind` (whether or not the folder exists yet)."""

@@ -1,6 +1,7 @@
 """Shared fixtures: the built-in catalog, and a helper that renders and fails on any WeasyPrint warning."""
 
 import http.server
+import os
 import threading
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from handouts.render import Renderer
 from handouts.request import build_request
 
 ROOT = Path(__file__).resolve().parent.parent
+# The record of handouts given is off unless a test turns it on (tests/test_record.py), so no test
+# writes a ledger into a fixture folder.
+os.environ["HANDOUTS_LEDGER"] = "off"
 NAME = "Zoë O'Brien-Nuñez"
 VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op")
 
@@ -61,3 +65,49 @@ def listener():
     thread.start()
     yield server.server_address[1], hits
     server.shutdown()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """A throwaway PostgreSQL cluster started here with initdb and pg_ctl (Debian's `postgresql`
+    package, installed by `scripts/setup --test`); as root, it runs as the `postgres` user."""
+    import glob
+    import os
+    import pwd
+    import shutil
+    import subprocess
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb") or ""]
+    if not found[-1]:
+        pytest.skip("PostgreSQL is not installed (scripts/setup --test installs it)")
+    bin_dir = Path(found[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="handouts-pg-"))  # not under pytest's 0700 folders: postgres reads it
+    data, port = folder / "data", _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+
+    def run(*args: str) -> None:
+        done = subprocess.run([*as_user, *args], capture_output=True, text=True)
+        if done.returncode:
+            pytest.fail(f"{Path(args[0]).name} failed: {done.stderr.strip()}")
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "handouts", "--auth=trust", "-E", "UTF8")
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "handouts", "handouts")
+    try:
+        yield f"postgresql://handouts@127.0.0.1:{port}/handouts"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

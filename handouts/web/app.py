@@ -7,6 +7,7 @@ load only this server's own files, `no-store` on every answer that may carry pat
 no request log. Every handout goes through `build_request` and `build`, as on the command line.
 """
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -21,6 +22,7 @@ from ..build import build, file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
+from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
 from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
@@ -63,6 +65,7 @@ class Settings:
     password: str | None
     # WeasyPrint and its shared font configuration are not made for concurrent renders.
     render_lock: threading.Lock = field(default_factory=threading.Lock)
+    ledgers: Ledgers = field(default_factory=Ledgers)
     outcomes: OutcomeStore = field(default_factory=OutcomeStore)
 
 
@@ -98,10 +101,14 @@ def load_catalog() -> Catalog:
     return Catalog.load(settings().practice)
 
 
-def make(catalog: Catalog, handout: Request, fmt: str) -> bytes:
-    """The handout through the one pipeline, one render at a time."""
+def make(catalog: Catalog, handout: Request, fmt: str, patient_id: str | None = None) -> bytes:
+    """The handout through the one pipeline, one render at a time; a PDF is recorded as given."""
     with settings().render_lock:
-        return build(Renderer(catalog), handout, fmt)
+        renderer = Renderer(catalog)
+        recorder = Recorder(catalog, renderer, "web", enabled=fmt == "pdf", ledgers=settings().ledgers)
+        data = build(renderer, handout, fmt)
+        recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
+        return data
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:

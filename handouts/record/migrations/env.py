@@ -1,0 +1,10 @@
+"""Alembic's entry: run the migrations on the connection the ledger hands over."""
+
+from alembic import context
+
+from handouts.record.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

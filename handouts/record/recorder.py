@@ -1,0 +1,125 @@
+"""Between the handout pipeline and the ledger: what a request is as a record, and back.
+
+`make`, `batch` and the web page record through `Recorder.add`, so a record always holds the same
+fields whichever way the handout was made, and `reprint` turns a record back into the same request.
+"""
+
+import dataclasses
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Catalog
+from ..errors import UserError
+from ..render import Renderer
+from ..request import Request, build_request
+from ..versions import handout_units, handout_version
+from .ledger import Ledger, ledger_url
+from .snapshot import fileset
+
+HOW = ("make", "batch", "web", "reprint")
+
+
+def request_record(request: Request) -> dict[str, Any]:
+    """Everything that makes this handout, as plain JSON values (dates as YYYY-MM-DD)."""
+    return {
+        "visit": request.visit.id,
+        "patient": request.patient,
+        "date": request.visit_date.isoformat(),
+        "fields": {k: v.isoformat() if isinstance(v, date) else v for k, v in request.fields.items()},
+        "modules": list(request.modules),
+        "paper": request.paper,
+        "large_print": request.large_print,
+        "surgeon": request.surgeon.id if request.surgeon else None,
+        "note": request.note,
+        "archival": request.archival,
+        "lang": "en",
+    }
+
+
+def request_from_record(catalog: Catalog, data: dict[str, Any]) -> Request:
+    """The request a record was made from, validated against `catalog` as any request is."""
+    request = build_request(
+        catalog,
+        data["visit"],
+        data["patient"],
+        data["date"],
+        sets=data["fields"],
+        paper=data["paper"],
+        large_print=data["large_print"],
+        surgeon=data["surgeon"],
+        note=data["note"],
+        archival=data["archival"],
+    )
+    missing = [m for m in data["modules"] if m not in catalog.modules]
+    if missing:
+        raise UserError(f"the record's module(s) {', '.join(missing)} no longer exist")
+    return dataclasses.replace(request, modules=list(data["modules"]))
+
+
+class Recorder:
+    """Records the handouts made from one catalog, in the practice's ledger (or nowhere when off)."""
+
+    def __init__(
+        self, catalog: Catalog, renderer: Renderer, how: str, enabled: bool = True, ledgers: "Ledgers | None" = None
+    ) -> None:
+        assert how in HOW
+        self.renderer = renderer
+        self.how = how
+        url = ledger_url(catalog.practice.ledger, catalog.search.practice) if enabled else None
+        self._shared = ledgers is not None
+        self.ledger = (ledgers.get(url) if ledgers is not None else Ledger.open(url)) if url else None
+
+    @property
+    def on(self) -> bool:
+        return self.ledger is not None
+
+    def add(self, request: Request, sha256: str, patient_id: str | None = None) -> int | None:
+        """Record one handout given; its record number, or None when the practice records nothing."""
+        if self.ledger is None:
+            return None
+        ids = handout_units(request)
+        units = self.renderer.units
+        files = fileset(self.renderer.catalog.search)
+        self.ledger.store_fileset(files)
+        return self.ledger.add(
+            how=self.how,
+            request=request_record(request),
+            patient_id=patient_id,
+            sha256=sha256,
+            content=handout_version(units, ids),
+            units={uid: units[uid].version for uid in ids},
+            fileset=files.id,
+        )
+
+    def close(self) -> None:
+        if self.ledger is not None and not self._shared:
+            self.ledger.close()
+
+
+class Ledgers:
+    """Open ledgers by address, for a server that records many handouts (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, Ledger] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Ledger:
+        with self._lock:
+            if url not in self._open:
+                self._open[url] = Ledger.open(url)
+            return self._open[url]
+
+
+def open_ledger(catalog: Catalog) -> Ledger:
+    """The practice's ledger, for the commands that read it; a clear error when there is none."""
+    url = ledger_url(catalog.practice.ledger, catalog.search.practice)
+    if url is None:
+        raise UserError(
+            "no ledger: handouts are recorded in a practice folder's ledger.sqlite (give --practice DIR), "
+            "in practice.toml's ledger setting, or in HANDOUTS_LEDGER"
+        )
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise UserError(f"no ledger yet at {url.removeprefix('sqlite:///')}: nothing has been recorded")
+    return Ledger.open(url)

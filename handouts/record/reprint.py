@@ -1,0 +1,61 @@
+"""Make a recorded handout again, from the files it was made from, and prove it by its sha256.
+
+When nothing has changed since, the current files are used. When the practice's text, settings or
+the built-ins changed, the files stored with the record are laid out in a private folder and the
+handout is made from them: the old text, as it was given. Only a change of the software itself
+cannot be undone; the reprint then says so, and the sha256 check says whether the bytes still match.
+"""
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..build import Builder
+from ..catalog import Catalog
+from ..render import Renderer
+from .ledger import Ledger, Record
+from .recorder import request_from_record
+from .snapshot import fileset, lay_out
+
+
+@dataclass(frozen=True)
+class Reprint:
+    record: Record
+    pdf: bytes
+    identical: bool
+    differences: list[str]  # what changed since the record was made, in plain words
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def _changes(record: Record, renderer: Renderer) -> list[str]:
+    found = []
+    for unit, version in sorted(record.units.items()):
+        now = renderer.units.get(unit)
+        if now is None:
+            found.append(f"{unit}: version {version} then, no longer there now")
+        elif now.version != version:
+            found.append(f"{unit}: version {version} then, {now.version} now")
+    return found or ["other files changed since (practice settings, styles, approvals or images)"]
+
+
+def reprint(catalog: Catalog, ledger: Ledger, number: int) -> Reprint:
+    record = ledger.get(number)
+    differences = [] if record.software == __version__ else [f"software {record.software} then, {__version__} now"]
+    if record.fileset == fileset(catalog.search).id:
+        return _make(record, catalog, differences)
+    differences += _changes(record, Renderer(catalog))
+    files, blobs = ledger.files(record.fileset)
+    with tempfile.TemporaryDirectory(prefix="handouts-reprint-") as folder:
+        search = lay_out(files, blobs, Path(folder))
+        return _make(record, Catalog.load(search.practice, builtin=search.builtin), differences)
+
+
+def _make(record: Record, catalog: Catalog, differences: list[str]) -> Reprint:
+    renderer = Renderer(catalog)
+    pdf = Builder(renderer).pdf(request_from_record(catalog, record.request))
+    return Reprint(record, pdf, hashlib.sha256(pdf).hexdigest() == record.sha256, differences)
