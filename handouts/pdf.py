@@ -12,6 +12,7 @@ from weasyprint.urls import FatalURLFetchingError
 from .errors import UserError
 from .fetcher import ASSET_BASE, AssetFetcher
 from .searchpath import SearchPath
+from .ua import finish
 
 ACCESSIBLE = "pdf/ua-1"  # tagged, with title and language: read aloud, reflowed, zoomed
 ARCHIVAL = "pdf/a-3a"  # for the patient's record: tagged too (level A), fonts embedded, no outside links
@@ -85,7 +86,7 @@ def layout(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> Document
 
 def write(document: Document, variant: str = ACCESSIBLE) -> bytes:
     with _strict():
-        return document.write_pdf(pdf_variant=variant)
+        return document.write_pdf(pdf_variant=variant, finisher=finish)
 
 
 def html_to_pdf(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> bytes:

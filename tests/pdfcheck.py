@@ -48,9 +48,9 @@ def squash(value: str) -> str:
     return "".join(value.split())
 
 
-def figure_alts(pdf: bytes) -> list[str]:
-    """The alternative text of every /Figure in the PDF's structure tree."""
-    found: list[str] = []
+def structure(pdf: bytes) -> list[tuple[str, dict]]:
+    """(role, element) for every element of the PDF's structure tree, in reading order."""
+    found: list[tuple[str, dict]] = []
 
     def walk(node) -> None:
         node = node.get_object()
@@ -58,13 +58,17 @@ def figure_alts(pdf: bytes) -> list[str]:
             for child in node:
                 walk(child)
         elif isinstance(node, dict) and "/S" in node:
-            if node["/S"] == "/Figure":
-                found.append(str(node.get("/Alt", "")))
+            found.append((str(node["/S"]), node))
             if "/K" in node:
                 walk(node["/K"])
 
     walk(pypdf.PdfReader(_source(pdf)).trailer["/Root"]["/StructTreeRoot"]["/K"])
     return found
+
+
+def figure_alts(pdf: bytes) -> list[str]:
+    """The alternative text of every /Figure in the PDF's structure tree."""
+    return [str(node.get("/Alt", "")) for role, node in structure(pdf) if role == "/Figure"]
 
 
 def page_text(pdf: bytes, number: int) -> str:

@@ -150,23 +150,6 @@ def test_sizes_are_bounded_before_rendering(tmp_path):
     assert big.exit_code == 2 and "too large for a settings file" in big.output
 
 
-def _structure(pdf: bytes) -> list[tuple[str, dict]]:
-    found = []
-
-    def walk(node):
-        node = node.get_object()
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict) and "/S" in node:
-            found.append((str(node["/S"]), node))
-            if "/K" in node:
-                walk(node["/K"])
-
-    walk(pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/StructTreeRoot"]["/K"])
-    return found
-
-
 @pytest.mark.parametrize("visit", VISITS)
 def test_tagged_pdf_with_title_language_headings_figures_and_table_headers(handouts, catalog, visit):
     pdf = handouts[visit]
@@ -174,7 +157,7 @@ def test_tagged_pdf_with_title_language_headings_figures_and_table_headers(hando
     assert reader.trailer["/Root"]["/Lang"] == "en"
     assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
     assert reader.metadata.title == catalog.visits[visit].title
-    structure = _structure(pdf)
+    structure = pdfcheck.structure(pdf)
     levels = [int(kind[2]) for kind, _ in structure if kind in ("/H1", "/H2", "/H3", "/H4")]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
     figures = [node for kind, node in structure if kind == "/Figure"]
@@ -188,7 +171,7 @@ def test_pdf_a_for_the_record(tmp_path):
     assert invoke("make", "injection", "-p", NAME, "--pdf-a", "-o", str(out)).exit_code == 0
     xmp = pypdf.PdfReader(out).trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
-    assert any(kind == "/Figure" for kind, _ in _structure(out.read_bytes()))
+    assert any(kind == "/Figure" for kind, _ in pdfcheck.structure(out.read_bytes()))
 
 
 def test_same_input_same_bytes_in_another_process(tmp_path):
