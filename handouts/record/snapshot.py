@@ -16,7 +16,15 @@ from pathlib import Path
 from ..searchpath import SearchPath
 
 # What can change a handout, relative to each root (see searchpath.py for the two layouts).
-BUILTIN_PARTS = ("templates", "styles", "content/visits", "content/modules", "content/practice.toml", "assets")
+BUILTIN_PARTS = (
+    "templates",
+    "styles",
+    "content/visits",
+    "content/modules",
+    "content/practice.toml",
+    "content/post-op.toml",
+    "assets",
+)
 PRACTICE_PARTS = (
     "templates",
     "styles",
