@@ -207,7 +207,7 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         return here + wrap(f"{i}. {text}", size, box_w - 12, font)
 
     box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
-    row_gap = size * 3.4  # room for the fork and its two labels
+    row_gap = size * 3  # room for the fork and its two labels
     d = Drawing(WIDTH, 2 * box_h + row_gap + 4)
     tops = (d.height - 2, d.height - 2 - box_h - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
