@@ -236,6 +236,7 @@ class Renderer:
             "fields": request.fields,
             "modules": modules,
             "paper": request.paper or practice.paper,
+            "large_print": request.large_print,
             "css": self.css(request.large_print),
             "figure": partial(figure, size=FIGURE_PT[request.large_print]),
             "lang": "en",
