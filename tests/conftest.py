@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # writes a ledger into a fixture folder.
 os.environ["HANDOUTS_LEDGER"] = "off"
 NAME = "Zoë O'Brien-Nuñez"
-VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op")
+VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op", "post-op-fusion")
+MAX_PAGES = 6  # standard print; large print at most twice that
 
 
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
