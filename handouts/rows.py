@@ -10,12 +10,11 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
-from .schedule import Row
+from .schedule import COLUMNS, Row
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
 NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
 LANGUAGES = ("en",)
-COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
 TRUE, FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
