@@ -18,6 +18,9 @@ from .pdf import ACCESSIBLE, ARCHIVAL
 MAX_NAME = 150
 MAX_NOTE = 1500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Characters that turn the direction of the text after them: "\u202eavliS anA" prints as "Ana Silva".
+# A name must print as it reads in the file or form, so these are refused, not dropped.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def parse_date(text: str, what: str) -> date:
 
 
 def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> str:
-    """Trimmed text with no control characters, at most `limit` characters, never empty."""
+    """Trimmed text with no control or direction-turning characters, at most `limit` characters, never empty."""
     lines = [" ".join(line.split()) for line in text.strip().splitlines()] if keep_lines else [" ".join(text.split())]
     text = "\n".join(lines).strip()
     if not text:
@@ -60,6 +63,12 @@ def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> st
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
         raise UserError(f"{what} contains a control or unassigned character: retype it")
+    hidden = next((ch for ch in text if ch in BIDI_CONTROLS), None)
+    if hidden:
+        raise UserError(
+            f"{what} contains a hidden character that turns the text's direction (U+{ord(hidden):04X}), "
+            "so it would not print as it reads: retype it"
+        )
     return text
 
 

@@ -166,3 +166,22 @@ def test_line_breaks_are_kept_in_other_columns_and_refused_in_a_name(tmp_path):
     assert result.exit_code == 1, result.output
     assert "Line 4: the cell in column 'patient' runs over several lines" in result.output
     assert made(tmp_path) == ["Ana Silva", "Li Wei"]
+
+
+# --- names that print otherwise than they read ----------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2067", "\u2069", "\u200f", "\u061c"])
+def test_direction_controls_are_refused_in_names_and_notes(tmp_path, control):
+    name = f"{control}avliS anA"
+    result = batch(tmp_path, HEADER + f"injection,{name},2026-03-14\ninjection,Li Wei,2026-03-14\n")
+    assert result.exit_code == 1, result.output
+    code = f"U+{ord(control):04X}"
+    assert f"Line 2: the patient name contains a hidden character that turns the text's direction ({code})" in (
+        result.output
+    )
+    assert made(tmp_path) == ["Li Wei"]
+    note = CliRunner().invoke(
+        main, ["make", "injection", "-p", "Ana Silva", "--note", f"Call {control}us", "-o", str(tmp_path / "a.pdf")]
+    )
+    assert note.exit_code == 2 and "the note contains a hidden character" in note.output
