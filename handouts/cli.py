@@ -22,7 +22,7 @@ from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
 from .request import build_request
-from .rows import DEFAULT_NAMES
+from .rows import DEFAULT_NAMES, folded
 from .web.command import serve
 
 PRACTICE_OPTION = click.option(
@@ -409,8 +409,8 @@ def batch(
             sys.exit(130)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    for error in result.failed:
-        click.echo(f"Line {error.line}: {error.reason}", err=True)
+    for where, reason in folded([(error.line, error.reason) for error in result.failed]):
+        click.echo(f"{where}: {reason}", err=True)
     click.echo(
         f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
         f" in {result.seconds:.1f} s. Manifest: {result.manifest}"

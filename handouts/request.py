@@ -18,6 +18,7 @@ from .pdf import ACCESSIBLE, ARCHIVAL
 MAX_NAME = 150
 MAX_NOTE = 1500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATELIKE = re.compile(r"^[\d\s./-]{1,20}$")
 # Characters that turn the direction of the text after them: "\u202eavliS anA" prints as "Ana Silva".
 # A name must print as it reads in the file or form, so these are refused, not dropped.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -46,6 +47,11 @@ def parse_date(text: str, what: str) -> date:
     """A calendar date written YYYY-MM-DD, or a UserError saying which of the two is wrong."""
     text = text.strip()
     if not _DATE.match(text):
+        if not _DATELIKE.match(text):  # a piece of a name, say, from a row whose name has an unquoted comma
+            raise UserError(
+                f"{what} is not a date: it has more than digits in it (not shown here); write it like 2026-03-14, "
+                "and in a schedule put a name with a comma in double quotes"
+            )
         raise UserError(f"{what} {text!r} is not written as YYYY-MM-DD: write it like 2026-03-14")
     try:
         return date.fromisoformat(text)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.cli import main
+from handouts.rows import folded
 from handouts.web.app import create_app
 
 import pdfcheck
@@ -129,6 +130,13 @@ def test_an_unquoted_comma_in_a_name_is_a_row_error_that_says_to_quote_it(tmp_pa
     assert "Baker" not in report(tmp_path, result) and "Tom" not in report(tmp_path, result)
 
 
+def test_a_name_piece_pushed_into_the_date_column_is_not_echoed(tmp_path):
+    result = batch(tmp_path, HEADER + "injection,Baker, Tom\n")
+    assert result.exit_code == 1, result.output
+    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in result.output
+    assert "Tom" not in report(tmp_path, result)
+
+
 def test_a_schedule_without_a_header_line_is_refused_without_echoing_it(tmp_path):
     result = batch(tmp_path, "new-patient, Maria Lopez, 2026-03-14\ninjection, Ana Silva, 2026-03-14\n")
     assert result.exit_code == 2
@@ -185,3 +193,33 @@ def test_direction_controls_are_refused_in_names_and_notes(tmp_path, control):
         main, ["make", "injection", "-p", "Ana Silva", "--note", f"Call {control}us", "-o", str(tmp_path / "a.pdf")]
     )
     assert note.exit_code == 2 and "the note contains a hidden character" in note.output
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+
+def test_an_impossible_date_is_quoted_as_written(tmp_path):
+    text = "visit,patient,date,surgery_date\npost-op,Ana Silva,2/30/2026,2/1/2026\npost-op,Li Wei,3/14/2026,13/1/2026\n"
+    result = batch(tmp_path, text, "--dates", "us")
+    assert result.exit_code == 1
+    assert "Line 2: the date '2/30/2026' is not a real date read as month/day/year (--dates us)" in result.output
+    assert "Line 3: the surgery date '13/1/2026' is not a real date read as month/day/year" in result.output
+    assert "2026-02-30" not in result.output
+
+
+def test_dates_in_another_order_are_said_once_with_the_fix(tmp_path):
+    rows = "".join(f"injection,Patient {n},3/1{n}/2026\n" for n in range(5))
+    result = batch(tmp_path, HEADER + rows + "bogus,Ana Silva,2026-03-14\n")
+    assert result.exit_code == 1
+    fix = "run the batch with --dates us (month first) or --dates eu (day first)"
+    assert result.output.count(fix) == 1
+    assert f"Lines 2-6: dates written with slashes (3/14/2026 or 14/03/2026) need their order: {fix}" in result.output
+    assert "Line 7: unknown visit type 'bogus'" in result.output
+    with (tmp_path / "out" / "errors.csv").open() as handle:
+        assert [row["line"] for row in csv.DictReader(handle)] == ["2", "3", "4", "5", "6", "7"]  # each row on record
+
+
+def test_folded_lines_read_short():
+    assert folded([(3, "a")]) == [("Line 3", "a")]
+    assert folded([(2, "a"), (3, "a"), (4, "b"), (5, "a"), (9, "a")]) == [("Lines 2-3, 5, 9", "a"), ("Line 4", "b")]
+    assert folded([(n, "a") for n in range(2, 40, 2)]) == [("Lines 2, 4, 6, 8, 10, 12, 14, 16 and 11 more", "a")]
