@@ -159,13 +159,14 @@ def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
 def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[str] | str]]:
     """(first line, last line, cells) for each record, or (first, last, why) for one csv cannot read.
 
-    A record csv cannot read costs only its first line: reading starts again on the next one, so
-    the rows a stray double quote swallowed are still read as rows.
+    A double quote that is not closed on its line (csv reads on to the next quote, or the end) costs
+    only its own row: the lines it swallowed are read again, as rows of their own. Only once: a line
+    is never read a third time, so a file of stray quotes takes two passes, not one per line.
     """
     # csv's own cell limit (128 KiB) would stop the whole file; the file is bounded, so cells are
     # bounded by MAX_CELL in _row instead, one row's error.
     csv.field_size_limit(MAX_BYTES + 1)
-    start = 0
+    start, reread = 0, 0  # reread: the last line read a second time
     while start < len(lines):
         reader, offset, start = csv.reader(lines[start:], delimiter=delimiter, strict=True), start, len(lines)
         while True:
@@ -176,11 +177,15 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[
                 break
             except csv.Error as exc:
                 first, last = offset + before + 1, offset + reader.line_num
-                if last > first or "end of data" in str(exc):
-                    yield first, last, 'a double quote (") opens a cell on this line and is not closed on it: close it'
-                else:
+                if last == first and "end of data" not in str(exc):
                     yield first, last, "a quoted cell has text after its closing quote: put the whole cell in quotes"
-                start = first  # the lines after it are read again, as rows of their own
+                    continue
+                unclosed = 'a double quote (") opens a cell on this line and is not closed on it: close it'
+                if first <= reread:
+                    yield first, last, unclosed + (f" (lines {first + 1}-{last} were not read)" if last > first else "")
+                    continue
+                yield first, last, unclosed
+                start, reread = first, last
                 break
             yield offset + before + 1, offset + reader.line_num, cells
 

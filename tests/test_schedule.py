@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from handouts.rows import folded
 from handouts.web.app import create_app
 
 import pdfcheck
+from conftest import ROOT
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 HEADER = "visit,patient,date\n"
@@ -166,6 +169,17 @@ def test_a_stray_double_quote_costs_only_its_own_row(tmp_path, stray, later, rea
     assert result.exit_code == 1, result.output
     assert f"Line 2: {reason}" in result.output
     assert made(tmp_path) == ["Tom Baker", "Li Wei", "Mary Jones"]
+
+
+def test_a_file_of_stray_quotes_is_read_in_two_passes_not_one_per_line(tmp_path):
+    path = tmp_path / "day.csv"
+    path.write_text(HEADER + ',",a","\n' * 50_000)  # each line, read afresh, opens a quote no line closes
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(path), "-o", str(tmp_path / "out")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "Line 2: a double quote" in result.stderr
+    assert 'Line 3: a double quote (") opens a cell on this line and is not closed on it: close it' in result.stderr
+    assert "(lines 4-50001 were not read)" in result.stderr
 
 
 def test_line_breaks_are_kept_in_other_columns_and_refused_in_a_name(tmp_path):
