@@ -24,6 +24,7 @@ are read where they are. Messages name lines and columns, never what a cell says
 
 import codecs
 import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -119,7 +120,7 @@ def _decode(data: bytes, encoding: str, label: str) -> Lines:
         if probe.encode(encoding) != probe.encode("ascii"):
             raise UserError(f"the schedule cannot be read as {label}: {exc}") from None
         return _by_line(data, encoding, label)
-    return Lines(text.splitlines(keepends=True), {})
+    return Lines(io.StringIO(text, newline="").readlines(), {})  # lines end at \r\n, \r or \n only, as for csv
 
 
 def _by_line(data: bytes, encoding: str, label: str) -> Lines:
