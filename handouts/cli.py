@@ -27,7 +27,7 @@ from .record.commands import COMMANDS as RECORD_COMMANDS
 from .record.recorder import Recorder
 from .render import Renderer
 from .request import MAX_NAME, build_request, clean_id, clean_text
-from .rows import DEFAULT_NAMES
+from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
 from .web.command import serve
 
@@ -475,8 +475,8 @@ def batch(
             sys.exit(130)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    for error in result.failed:
-        click.echo(f"Line {error.line}: {error.reason}", err=True)
+    for where, reason in folded([(error.line, error.reason) for error in result.failed]):
+        click.echo(f"{where}: {reason}", err=True)
     click.echo(
         f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
         f" in {result.seconds:.1f} s. Manifest: {result.manifest}"
