@@ -10,6 +10,7 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
+from .request import clean_id
 from .schedule import COLUMNS, Row
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
@@ -60,6 +61,7 @@ def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = Fa
     if lang not in LANGUAGES:
         raise UserError(f"language {lang!r} is not available (available: {', '.join(LANGUAGES)})")
     visit = catalog.visit(values.get("visit", ""))
+    clean_id(values.get("id"))  # a record number goes into the manifest and the record: checked like a name
     return {
         "visit_id": visit.id,
         "patient": values.get("patient", ""),
