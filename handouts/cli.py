@@ -17,7 +17,7 @@ from .catalog import Catalog
 from .check import check as check_practice
 from .errors import UserError
 from .lint import lint as lint_visits
-from .output import check_writable, write_atomic
+from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .render import Renderer
@@ -110,7 +110,11 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patient's record.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here (_2 if taken)."
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    help="Output file; a folder (one that exists, or any path ending in /) for the default name in it; "
+    "- for standard output. Default: VISIT-DATE.pdf here (_2 if taken).",
 )
 @PRACTICE_OPTION
 def make(
@@ -125,7 +129,7 @@ def make(
     note: str | None,
     archival: bool,
     fmt: str,
-    output: Path | None,
+    output: str | None,
     practice: Path | None,
 ) -> None:
     """Make one patient's handout for VISIT (see 'handouts list').
@@ -134,6 +138,8 @@ def make(
     Examples:
       handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
       handouts make injection -p "Tom Baker" -o tom-injection.pdf --skip pathway
+      handouts make injection -p "Tom Baker" -o handouts/
+      handouts make injection -p "Tom Baker" -o - | lp
       handouts make new-patient -p "Tom Baker" --format html -o preview.html
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
@@ -144,9 +150,16 @@ def make(
     request = build_request(
         catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note, archival
     )
-    target = output or default_filename(request, fmt, Path.cwd())
+    if output == "-":
+        write_stdout(build(Renderer(catalog), request, fmt))
+        return
+    if output is None or output.endswith("/") or Path(output).is_dir():
+        target = default_filename(request, fmt, Path(output) if output else Path.cwd())
+    else:
+        target = Path(output)
     check_format(target, fmt)
     check_writable(target)
+    remove_leftovers(target.parent, target.name)
     write_atomic(target, build(Renderer(catalog), request, fmt), catalog.practice.file_mode)
     click.echo(f"Wrote {target}")
 
@@ -414,7 +427,7 @@ def batch(
     click.echo(
         f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
         f" in {result.seconds:.1f} s. Manifest: {result.manifest}"
-        + (f". Errors: {result.errors_csv}" if result.failed else "")
+        + (f". Errors: {result.errors_csv}" if result.failed and result.errors_csv else "")
         + (f". Print file: {result.merged}" if result.merged else "")
     )
     if result.failed:
