@@ -1,23 +1,27 @@
 """A whole clinic day: one handout per schedule row, in parallel, resumable, nothing lost or mixed up.
 
 - Every row is validated first; a bad row is reported with its line number and never stops the
-  good ones.
+  good ones. The error report (errors.csv) gives the line and the reason only: file names carry
+  patients' names, so no reason names a file.
+- One batch at a time writes into a folder (a lock file); the next run removes the part files a
+  killed one left.
 - Files are written atomically, and each finished file is appended to manifest.csv at once, with a
   key of everything that made it; a rerun skips a file only when its manifest key and sha256 still
   match, so a batch killed half way makes only what is missing, and a reordered or edited schedule
   can never hand one patient's file to another.
 - Workers lay out each visit type's detail pages once (build.py), forked from a parent that laid
   out the shared ones already, and are replaced after a number of handouts so memory stays
-  flat; a crashed worker costs only the row it was making.
+  flat; a crashed worker costs only the row it was making. Workers die with the main process,
+  even when it is killed with kill -9.
 """
 
 import contextlib
-import csv
+import ctypes
 import hashlib
-import io
 import json
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -30,8 +34,8 @@ from . import __version__
 from .build import Builder
 from .catalog import Catalog
 from .errors import UserError
-from .manifest import Journal, read_manifest
-from .output import check_writable, write_atomic
+from .manifest import Journal, csv_line, read_manifest
+from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
@@ -45,7 +49,6 @@ TASKS_PER_WORKER = 250  # then the workers are replaced, so memory stays flat on
 @dataclass(frozen=True)
 class RowError:
     line: int
-    id: str
     reason: str
 
 
@@ -115,6 +118,8 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         data = _builder.pdf(request)
         write_atomic(folder / job.file, data, _builder.renderer.catalog.practice.file_mode)
         return job.line, hashlib.sha256(data).hexdigest(), None
+    except WriteError as exc:
+        return job.line, None, f"could not write this row's handout: {exc.reason}"
     except UserError as exc:
         return job.line, None, str(exc)
 
@@ -131,6 +136,17 @@ def _warm(jobs: list[Job], builder: Builder) -> None:
                 builder.details(build_request(builder.renderer.catalog, **job.kwargs))
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel kills the worker when the process that started it dies, even
+    by kill -9. Left alone, a worker would wait for work forever, holding 100 MB and the folder's lock."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
 def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
     """Results as they finish, from forked workers that start with the warm layouts.
 
@@ -138,6 +154,8 @@ def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
     replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat. When a
     worker crashes, the handouts that were in flight are made again one at a time, each in a pool
     of its own, so the crash costs only the row that caused it; then the batch goes on in parallel.
+    Workers die with the thread that started them (`_die_with_parent`), and are waited for at the
+    end, so the folder is free for the next batch when this one returns.
     """
     assert _builder is not None
     _warm(jobs, _builder)
@@ -150,7 +168,12 @@ def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
             else deque(pending.popleft() for _ in range(min(len(pending), workers * TASKS_PER_WORKER)))
         )
         size = 1 if alone else workers
-        pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            size,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
         futures: dict = {}
         try:
             while queue or futures:
@@ -161,6 +184,7 @@ def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
                 for future in done:
                     yield future.result()
                     del futures[future]
+            pool.shutdown()
         except BrokenProcessPool:
             if alone:
                 yield next(iter(futures.values())).line, None, "a worker process crashed while making this handout"
@@ -198,8 +222,10 @@ def run_batch(
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees."""
     started = time.perf_counter()
     rows = read_schedule(schedule, encoding)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    check_writable(out_dir / "manifest.csv")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
     result.warnings = unused_columns(catalog, rows)
 
@@ -210,59 +236,74 @@ def run_batch(
             build_request(catalog, **kwargs)
             valid.append((row, kwargs))
         except UserError as exc:
-            result.failed.append(RowError(row.line, row.values.get("id", ""), str(exc)))
+            result.failed.append(RowError(row.line, str(exc)))
 
-    fingerprint = catalog.fingerprint()
-    done = {} if force else read_manifest(result.manifest)
-    jobs, order, still_good = [], [], []
-    for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
-        job = Job(row.line, row.values, kwargs, file, _key(kwargs, fingerprint))
-        order.append(file)
-        entry, path = done.get(file), out_dir / file
-        if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:
-            still_good.append(job.record(entry["sha256"]))  # the file stands; its row and id may have moved
-        else:
-            jobs.append(job)
-
-    global _builder
-    _builder = Builder(Renderer(catalog))
-    recorder = Recorder(catalog, _builder.renderer, "batch", enabled=record)
-    journal = Journal(result.manifest)
-    for record in still_good:
-        journal.add(record)
-    result.skipped = len(still_good)
-    by_line = {job.line: job for job in jobs}
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
-    try:
-        for count, (line, digest, error) in enumerate(runner, 1):
-            job = by_line[line]
-            if error:
-                result.failed.append(RowError(line, job.values.get("id", ""), error))
+    with one_writer(out_dir):
+        remove_leftovers(out_dir)
+        check_writable(result.manifest)
+        check_writable(result.errors_csv)
+        fingerprint = catalog.fingerprint()
+        done = {} if force else read_manifest(result.manifest)
+        journal = Journal(result.manifest)
+        jobs, order = [], []
+        for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
+            job = Job(row.line, row.values, kwargs, file, _key(kwargs, fingerprint))
+            order.append(file)
+            entry, path = done.get(file), out_dir / file
+            if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:
+                journal.keep(job.record(entry["sha256"]))  # the file stands; its row and id may have moved
+                result.skipped += 1
             else:
-                result.made += 1
-                journal.add(job.record(digest or ""))
-                recorder.add(build_request(catalog, **job.kwargs), digest or "", clean_id(job.values.get("id")))
-            if progress:
-                progress(count, len(jobs))
-    finally:
-        recorder.close()
-        journal.close(order)
-        result.failed.sort(key=lambda e: e.line)
-        _write_errors(result.errors_csv, result.failed)
-    if merge is not None:
-        entries = read_manifest(result.manifest)
-        files = [(out_dir / f, entries[f]) for f in order if f in entries]
-        merge_for_printing(files, merge, catalog.search, separator)
-        result.merged = merge
+                jobs.append(job)
+
+        global _builder
+        _builder = Builder(Renderer(catalog))
+        recorder = Recorder(catalog, _builder.renderer, "batch", enabled=record)
+        by_line = {job.line: job for job in jobs}
+        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+        runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
+        try:
+            for count, (line, digest, error) in enumerate(runner, 1):
+                job = by_line[line]
+                if not error:
+                    try:
+                        journal.add(job.record(digest or ""))
+                        result.made += 1
+                        recorder.add(build_request(catalog, **job.kwargs), digest or "", clean_id(job.values.get("id")))
+                    except WriteError as exc:
+                        (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
+                        error = f"could not record this row's handout in manifest.csv: {exc.reason}"
+                if error:
+                    result.failed.append(RowError(line, error))
+                if progress:
+                    progress(count, len(jobs))
+        finally:
+            recorder.close()
+            result.failed.sort(key=lambda e: e.line)
+            _finish(journal, order, result)
+        if merge is not None:
+            files = [(out_dir / f, journal.records[f]) for f in order if f in journal.records]
+            merge_for_printing(files, merge, catalog.search, separator)
+            result.merged = merge
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _finish(journal: Journal, order: list[str], result: BatchResult) -> None:
+    """The manifest in schedule order and the error report; when the disk is full, a warning
+    each, and the manifest stays as it was appended (every handout made is in it)."""
+    try:
+        journal.close(order)
+    except WriteError as exc:
+        result.warnings.append(f"{journal.path} lists every handout made, but not in schedule order ({exc.reason})")
+    errors_csv = journal.path.with_name("errors.csv")
+    try:
+        _write_errors(errors_csv, result.failed)
+    except WriteError as exc:
+        result.warnings.append(f"could not write {errors_csv} ({exc.reason}); the failed rows are listed below")
+        result.errors_csv = None
+
+
 def _write_errors(path: Path, failed: list[RowError]) -> None:
-    """errors.csv: the line, the id and the reason; never the patient's name."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["line", "id", "reason"])
-    writer.writerows([e.line, e.id, e.reason] for e in failed)
-    write_atomic(path, out.getvalue().encode("utf-8"))
+    """errors.csv: the line and the reason; never a name (file names carry patients' names)."""
+    write_atomic(path, csv_line(["line", "reason"]) + b"".join(csv_line([str(e.line), e.reason]) for e in failed))

@@ -9,6 +9,7 @@ bytes from every interface.
 """
 
 import hashlib
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ def default_filename(request: Request, fmt: str, folder: Path) -> Path:
     """`file_name` in `folder`, with _2, _3 ... when taken: never another patient's handout overwritten."""
     stem, n = file_name(request, fmt).removesuffix(f".{fmt}"), 1
     target = folder / f"{stem}.{fmt}"
-    while target.exists():
+    while os.path.lexists(target):  # a dangling symbolic link takes the name too
         n += 1
         target = folder / f"{stem}_{n}.{fmt}"
     return target

@@ -20,14 +20,14 @@ from .check import unapproved
 from .errors import UserError
 from .lint import lint as lint_visits
 from .options import NO_RECORD_OPTION, PRACTICE_OPTION
-from .output import check_writable, write_atomic
+from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
 from .record.commands import COMMANDS as RECORD_COMMANDS
 from .record.recorder import Recorder
 from .render import Renderer
 from .request import MAX_NAME, build_request, clean_id, clean_text
-from .rows import DEFAULT_NAMES
+from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
 from .web.command import serve
 
@@ -111,7 +111,11 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @NO_RECORD_OPTION
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: VISIT-DATE.pdf here (_2 if taken)."
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    help="Output file; a folder (one that exists, or any path ending in /) for the default name in it; "
+    "- for standard output. Default: VISIT-DATE.pdf here (_2 if taken).",
 )
 @PRACTICE_OPTION
 def make(
@@ -128,7 +132,7 @@ def make(
     patient_id: str | None,
     no_record: bool,
     fmt: str,
-    output: Path | None,
+    output: str | None,
     practice: Path | None,
 ) -> None:
     """Make one patient's handout for VISIT (see 'handouts list').
@@ -140,6 +144,8 @@ def make(
     Examples:
       handouts make new-patient --patient "Maria Lopez" --date 2026-03-14
       handouts make injection -p "Tom Baker" -o tom-injection.pdf --skip pathway
+      handouts make injection -p "Tom Baker" -o handouts/
+      handouts make injection -p "Tom Baker" -o - | lp
       handouts make new-patient -p "Tom Baker" --format html -o preview.html
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
@@ -150,11 +156,20 @@ def make(
     request = build_request(
         catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note, archival
     )
-    target = output or default_filename(request, fmt, Path.cwd())
-    check_format(target, fmt)
-    check_writable(target)
     renderer = Renderer(catalog)
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
+    if output == "-":
+        data = build(renderer, request, fmt)
+        write_stdout(data)
+        recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+        return
+    if output is None or output.endswith("/") or Path(output).is_dir():
+        target = default_filename(request, fmt, Path(output) if output else Path.cwd())
+    else:
+        target = Path(output)
+    check_format(target, fmt)
+    check_writable(target)
+    remove_leftovers(target.parent, target.name)
     data = build(renderer, request, fmt)
     write_atomic(target, data, catalog.practice.file_mode)
     number = recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
@@ -475,12 +490,12 @@ def batch(
             sys.exit(130)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    for error in result.failed:
-        click.echo(f"Line {error.line}: {error.reason}", err=True)
+    for where, reason in folded([(error.line, error.reason) for error in result.failed]):
+        click.echo(f"{where}: {reason}", err=True)
     click.echo(
         f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
         f" in {result.seconds:.1f} s. Manifest: {result.manifest}"
-        + (f". Errors: {result.errors_csv}" if result.failed else "")
+        + (f". Errors: {result.errors_csv}" if result.failed and result.errors_csv else "")
         + (f". Print file: {result.merged}" if result.merged else "")
     )
     if result.failed:

@@ -11,6 +11,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from .errors import UserError
 from .fetcher import ASSET_BASE, AssetFetcher
+from .scratch import private_tempdir
 from .searchpath import SearchPath
 from .ua import finish
 
@@ -20,7 +21,9 @@ ARCHIVAL = "pdf/a-3a"  # for the patient's record: tagged too (level A), fonts e
 
 @cache
 def font_config() -> FontConfiguration:
-    """One font configuration per process: building it is a tenth of a render."""
+    """One font configuration per process: building it is a tenth of a render. Its font files go
+    to the process's private temporary folder, which is removed even after a crash."""
+    private_tempdir()
     return FontConfiguration()
 
 

@@ -51,6 +51,7 @@ MONTHS = [
 ]
 
 BASE_TEMPLATE = "handout.html"
+DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
@@ -275,7 +276,14 @@ class Renderer:
     def summary_html(self, request: Request, numbers: PageNumbers) -> str:
         """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out."""
         numbered = {"total_pages": Markup(f'"{numbers.total}"'), "page_of": numbers.page_of}
-        return self._render(self._personal(request) | numbered)
+        context = self._personal(request) | numbered
+        html = self._render(context)
+        if context["draft"] and DRAFT_MARK not in html:
+            raise UserError(
+                f"this handout has text not yet approved, and the practice's {BASE_TEMPLATE} does not print the "
+                "draft mark: keep the <header> of the built-in template (override its 'header' block instead)"
+            )
+        return html
 
     def preview_html(self, request: Request) -> str:
         """The whole handout as one HTML page for a browser: the summary with the detail modules

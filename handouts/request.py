@@ -19,6 +19,10 @@ MAX_NAME = 150
 MAX_NOTE = 1500
 MAX_ID = 64
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATELIKE = re.compile(r"^[\d\s./-]{1,20}$")
+# Characters that turn the direction of the text after them: "\u202eavliS anA" prints as "Ana Silva".
+# A name must print as it reads in the file or form, so these are refused, not dropped.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,11 @@ def parse_date(text: str, what: str) -> date:
     """A calendar date written YYYY-MM-DD, or a UserError saying which of the two is wrong."""
     text = text.strip()
     if not _DATE.match(text):
+        if not _DATELIKE.match(text):  # a piece of a name, say, from a row whose name has an unquoted comma
+            raise UserError(
+                f"{what} is not a date: it has more than digits in it (not shown here); write it like 2026-03-14, "
+                "and in a schedule put a name with a comma in double quotes"
+            )
         raise UserError(f"{what} {text!r} is not written as YYYY-MM-DD: write it like 2026-03-14")
     try:
         return date.fromisoformat(text)
@@ -52,7 +61,7 @@ def parse_date(text: str, what: str) -> date:
 
 
 def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> str:
-    """Trimmed text with no control characters, at most `limit` characters, never empty."""
+    """Trimmed text with no control or direction-turning characters, at most `limit` characters, never empty."""
     lines = [" ".join(line.split()) for line in text.strip().splitlines()] if keep_lines else [" ".join(text.split())]
     text = "\n".join(lines).strip()
     if not text:
@@ -61,6 +70,12 @@ def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> st
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
         raise UserError(f"{what} contains a control or unassigned character: retype it")
+    hidden = next((ch for ch in text if ch in BIDI_CONTROLS), None)
+    if hidden:
+        raise UserError(
+            f"{what} contains a hidden character that turns the text's direction (U+{ord(hidden):04X}), "
+            "so it would not print as it reads: retype it"
+        )
     return text
 
 

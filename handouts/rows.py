@@ -10,12 +10,12 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
-from .schedule import Row
+from .request import clean_id
+from .schedule import COLUMNS, Row
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
 NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
 LANGUAGES = ("en",)
-COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
 TRUE, FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
@@ -28,21 +28,29 @@ def _flag(value: str, column: str) -> bool:
 
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# The same words on every row it hits, so `folded` says it once for the whole schedule.
+NEEDS_ORDER = (
+    "dates written with slashes (3/14/2026 or 14/03/2026) need their order: run the batch with --dates us "
+    "(month first) or --dates eu (day first), or write them as YYYY-MM-DD"
+)
 
 
-def iso_date(text: str, order: str | None) -> str:
+def iso_date(text: str, order: str | None, what: str) -> str:
     """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given."""
     match = _SLASHED.match(text.strip())
     if not match:
         return text
     if order is None:
-        raise UserError(
-            f"the date {text!r} is not written as YYYY-MM-DD: fix the column, or run the batch with "
-            "--dates us (for 3/14/2026) or --dates eu (for 14/03/2026)"
-        )
+        raise UserError(NEEDS_ORDER)
     first, second, year = (int(part) for part in match.groups())
     month, day = (first, second) if order == "us" else (second, first)
-    return f"{year:04d}-{month:02d}-{day:02d}"
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        reading = "month/day/year (--dates us)" if order == "us" else "day/month/year (--dates eu)"
+        raise UserError(
+            f"{what} {text.strip()!r} is not a real date read as {reading}: check the month and day"
+        ) from None
 
 
 def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False, dates: str | None = None) -> dict:
@@ -53,12 +61,13 @@ def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = Fa
     if lang not in LANGUAGES:
         raise UserError(f"language {lang!r} is not available (available: {', '.join(LANGUAGES)})")
     visit = catalog.visit(values.get("visit", ""))
+    clean_id(values.get("id"))  # a record number goes into the manifest and the record: checked like a name
     return {
         "visit_id": visit.id,
         "patient": values.get("patient", ""),
-        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates),
+        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates, "the date"),
         "sets": {
-            k: iso_date(v, dates) if visit.fields[k].kind == "date" else v
+            k: iso_date(v, dates, f"the {visit.fields[k].label.lower()}") if visit.fields[k].kind == "date" else v
             for k, v in values.items()
             if k in visit.fields and v
         },
@@ -80,6 +89,29 @@ def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
             hint = f"did you mean '{guess[0]}'?" if guess else f"the columns used are: {', '.join(sorted(known))}"
             warnings.append(f"column '{column}' is not used by any visit type: {hint}")
     return warnings
+
+
+def folded(failed: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """("Line 3", reason) or ("Lines 2-40", reason): rows that fail for the same reason are said
+    once, so a mistake made throughout the schedule is one line with its fix, not one per row."""
+    by_reason: dict[str, list[int]] = {}
+    for line, reason in failed:
+        by_reason.setdefault(reason, []).append(line)
+    return [(_lines(lines), reason) for reason, lines in by_reason.items()]
+
+
+def _lines(lines: list[int], most: int = 8) -> str:
+    """'Line 3', 'Lines 2-5, 9', or the first few runs and how many lines more."""
+    runs: list[list[int]] = []
+    for line in sorted(lines):
+        if runs and line == runs[-1][-1] + 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    shown = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs[:most]]
+    rest = sum(len(run) for run in runs[most:])
+    text = ", ".join(shown) + (f" and {rest} more" if rest else "")
+    return f"Line {text}" if len(lines) == 1 else f"Lines {text}"
 
 
 def safe_name(text: str) -> str:

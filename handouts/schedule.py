@@ -1,15 +1,33 @@
 """Reading a clinic's schedule export: CSV as Excel and EHRs write it, or JSON Lines.
 
-CSV may be UTF-8 with or without a byte-order mark, or Windows-1252 (detected, or given with
---encoding), separated by commas, semicolons or tabs. Header names are matched forgivingly
-("Patient Name", "patient", "PATIENT" all mean `patient`). Each row keeps its line number, so a
-problem is reported where the person can find it.
+Every cell is read as the clinic meant it, or its row is refused with a reason and its line number
+(the header is line 1), and every other row is still read. Header names are matched forgivingly
+("Patient Name", "patient", "PATIENT" all mean `patient`); cells may be separated by commas,
+semicolons or tabs.
+
+Encodings are decided once per file, then checked line by line, so a name is never printed as
+mojibake ("ZoÃ«" for "Zoë"):
+
+- A UTF-8 byte-order mark means UTF-8, a UTF-16 one UTF-16 (Excel's "Unicode Text").
+- A file that is valid UTF-8 is UTF-8.
+- Otherwise, if any line is UTF-8 text with letters beyond ASCII, the file is UTF-8 and the lines
+  that are not valid UTF-8 are refused: they were written by something else (a row pasted from
+  another export, say), and reading them as Windows-1252 would guess.
+- A file with no such line at all is Windows-1252 (older Excel and EHR exports); a line with a byte
+  Windows-1252 does not define is refused.
+- `--encoding` names the encoding instead, checked the same way; naming a legacy one for a file
+  that is UTF-8 throughout is refused, as it would misread every accented letter.
+
+A refused line keeps its place (read with stand-in characters, never used) so the rows after it
+are read where they are. Messages name lines and columns, never what a cell says.
 """
 
+import codecs
 import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +35,8 @@ from .errors import UserError
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 20_000
+MAX_CELL = 10_000  # far above any value a handout takes (a name: 150, a field: 2,000)
+COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
 ALIASES = {
     "patient_name": "patient",
     "name": "patient",
@@ -34,12 +54,21 @@ ALIASES = {
     "visit_id": "id",
     "record_number": "id",
 }
+RESAVE = "retype the row, or save the whole file again as 'CSV UTF-8'"
 
 
 @dataclass(frozen=True)
 class Row:
     line: int  # as the person sees it in a spreadsheet or editor: the header is line 1
-    values: dict[str, str]
+    values: dict[str, str]  # or {"_error": why the row cannot be read}
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The file's lines as text, each with its line ending, and the lines that did not decode."""
+
+    text: list[str]
+    bad: dict[int, str]  # line number -> why it is refused
 
 
 def normalize(header: str) -> str:
@@ -48,17 +77,61 @@ def normalize(header: str) -> str:
     return ALIASES.get(key, key)
 
 
-def decode(data: bytes, encoding: str | None) -> str:
-    """Text from bytes: the given encoding, else UTF-8 (BOM or not), else Windows-1252."""
+def decode(data: bytes, encoding: str | None) -> Lines:
+    """The file's lines by the rule in the module docstring."""
     if encoding:
         try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise UserError(f"the schedule cannot be read as {encoding}: {exc}") from None
+            name = codecs.lookup(encoding).name
+            "".encode(encoding)  # a text encoding, not rot13 or zlib
+        except LookupError:
+            raise UserError(f"--encoding {encoding}: unknown encoding; use utf-8 or cp1252, for example") from None
+        if name != "utf-8" and not data.isascii() and _is_utf8(data):
+            raise UserError(
+                f"the schedule is UTF-8 text, and reading it as {encoding} would misspell every accented letter: "
+                "run the batch without --encoding"
+            )
+        return _decode(data, "utf-8" if name == "utf-8" else encoding, encoding)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(data, "utf-16", "UTF-16")
+    if _is_utf8(data):
+        return _decode(data, "utf-8", "UTF-8")
+    utf8 = _by_line(data.removeprefix(codecs.BOM_UTF8), "utf-8", "UTF-8")
+    if any(not line.isascii() for number, line in enumerate(utf8.text, 1) if number not in utf8.bad):
+        return utf8
+    return _by_line(data, "cp1252", "Windows-1252")
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return False
+    return True
+
+
+def _decode(data: bytes, encoding: str, label: str) -> Lines:
+    """The whole file in one go when it decodes, else line by line (when lines can be told apart in bytes)."""
+    if encoding == "utf-8":
+        data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        probe = '\r\n\t,;"{}az09'
+        if probe.encode(encoding) != probe.encode("ascii"):
+            raise UserError(f"the schedule cannot be read as {label}: {exc}") from None
+        return _by_line(data, encoding, label)
+    return Lines(io.StringIO(text, newline="").readlines(), {})  # lines end at \r\n, \r or \n only, as for csv
+
+
+def _by_line(data: bytes, encoding: str, label: str) -> Lines:
+    lines, bad = [], {}
+    for number, raw in enumerate(data.splitlines(keepends=True), 1):  # \r\n, \r or \n, as csv reads them
+        try:
+            lines.append(raw.decode(encoding))
+        except UnicodeDecodeError:
+            lines.append(raw.decode(encoding, errors="replace"))
+            bad[number] = f"this line is not {label} text like the rest of the schedule: {RESAVE}"
+    return Lines(lines, bad)
 
 
 def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
@@ -73,49 +146,129 @@ def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
         )
     if len(data) > MAX_BYTES:
         raise UserError(f"the schedule {path} is {len(data):,} bytes; the most allowed is {MAX_BYTES:,}")
-    text = decode(data, encoding)
-    if path.suffix.lower() in (".jsonl", ".ndjson") or text.lstrip().startswith("{"):
-        rows = _json_lines(text, path)
+    lines = decode(data, encoding)
+    first = next((line for line in lines.text if line.strip()), "")
+    if path.suffix.lower() in (".jsonl", ".ndjson") or first.lstrip().startswith("{"):
+        rows = _json_lines(lines)
     else:
-        rows = _csv(text, path)
+        rows = _csv(lines, path)
     if len(rows) > MAX_ROWS:
         raise UserError(f"the schedule has {len(rows):,} rows; the most allowed is {MAX_ROWS:,}: split it")
     return rows
 
 
-def _csv(text: str, path: Path) -> list[Row]:
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[str] | str]]:
+    """(first line, last line, cells) for each record, or (first, last, why) for one csv cannot read.
+
+    A double quote that is not closed on its line (csv reads on to the next quote, or the end) costs
+    only its own row: the lines it swallowed are read again, as rows of their own. Only once: a line
+    is never read a third time, so a file of stray quotes takes two passes, not one per line.
+    """
+    # csv's own cell limit (128 KiB) would stop the whole file; the file is bounded, so cells are
+    # bounded by MAX_CELL in _row instead, one row's error.
+    csv.field_size_limit(MAX_BYTES + 1)
+    start, reread = 0, 0  # reread: the last line read a second time
+    while start < len(lines):
+        reader, offset, start = csv.reader(lines[start:], delimiter=delimiter, strict=True), start, len(lines)
+        while True:
+            before = reader.line_num
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                first, last = offset + before + 1, offset + reader.line_num
+                if last == first and "end of data" not in str(exc):
+                    yield first, last, "a quoted cell has text after its closing quote: put the whole cell in quotes"
+                    continue
+                unclosed = 'a double quote (") opens a cell on this line and is not closed on it: close it'
+                if first <= reread:
+                    yield first, last, unclosed + (f" (lines {first + 1}-{last} were not read)" if last > first else "")
+                    continue
+                yield first, last, unclosed
+                start, reread = first, last
+                break
+            yield offset + before + 1, offset + reader.line_num, cells
+
+
+def _csv(lines: Lines, path: Path) -> list[Row]:
+    if not lines.text or not lines.text[0].strip():
         raise UserError(f"the schedule {path} is empty: it needs a header line (visit, patient, date)")
-    delimiter = max(",;\t", key=lines[0].count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [normalize(h) for h in next(reader)]
+    if 1 in lines.bad:
+        raise UserError(f"the schedule {path}, line 1 (the header): {lines.bad[1]}")
+    delimiter = max(",;\t", key=lines.text[0].count)
+    records = _records(lines.text, delimiter)
+    _, _, cells = next(records)
+    if isinstance(cells, str):
+        raise UserError(f"the schedule {path}, header: {cells}")
+    header = [normalize(h) for h in cells]
     missing = {"visit", "patient"} - set(header)
     if missing:
+        named = [c for c in COLUMNS if c in header]
         raise UserError(
-            f"the schedule {path} has no column {' or '.join(sorted(missing))}; its header is: {', '.join(header)}"
+            f"the schedule {path} has no column {' or '.join(sorted(missing))} in its first line"
+            + (f" (it names {', '.join(named)})" if named else "")
+            + ": the first line must name the columns, like visit,patient,date;"
+            " add one if the file starts with a patient's row"
         )
     rows = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        values = {key: cell.strip() for key, cell in zip(header, cells, strict=False) if key}
-        rows.append(Row(reader.line_num, values))
+    for first, last, cells in records:
+        if isinstance(cells, str):
+            rows.append(_refused(first, cells))
+        elif any(cell.strip() for cell in cells):
+            rows.append(_csv_row(first, last, cells, header, lines.bad))
     return rows
 
 
-def _json_lines(text: str, path: Path) -> list[Row]:
+def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str]) -> Row:
+    """The row, or its error: a line that did not decode, more cells than columns (an unquoted
+    comma moves every cell after it), or a line break in a cell a handout uses (a stray quote)."""
+    values = {key: cell.strip() for key, cell in zip(header, cells, strict=False) if key}
+    broken = next((bad[n] for n in range(first, last + 1) if n in bad), None)
+    split = next((key for key in COLUMNS if len(values.get(key, "").splitlines()) > 1), None)
+    if broken:
+        return _refused(first, broken)
+    if any(cell.strip() for cell in cells[len(header) :]):
+        return _refused(
+            first,
+            f"this row has {len(cells)} cells but the header names {len(header)} columns: "
+            'a cell with a comma in it (a name written "Last, First") must be in double quotes',
+        )
+    if split:
+        return _refused(first, f"the cell in column '{split}' runs over several lines: check its double quotes")
+    return _row(first, values)
+
+
+def _row(line: int, values: dict[str, str]) -> Row:
+    """The row, or its error when a cell is too long to be anything a handout uses."""
+    for key, value in values.items():
+        if len(value) > MAX_CELL:
+            return _refused(
+                line, f"the cell in column '{key}' is {len(value):,} characters long; the most allowed is {MAX_CELL:,}"
+            )
+    return Row(line, values)
+
+
+def _refused(line: int, why: str) -> Row:
+    """A row that cannot be read: only its line and the reason, none of its cells (they may be shifted)."""
+    return Row(line, {"_error": why})
+
+
+def _json_lines(lines: Lines) -> list[Row]:
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lines.text, 1):
         if not line.strip():
+            continue
+        if number in lines.bad:
+            rows.append(_refused(number, lines.bad[number]))
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append(Row(number, {"_error": f"not valid JSON ({exc.msg})"}))
+            rows.append(_refused(number, f"not valid JSON ({exc.msg})"))
             continue
         if not isinstance(record, dict):
-            rows.append(Row(number, {"_error": "each line must be a JSON object"}))
+            rows.append(_refused(number, "each line must be a JSON object"))
             continue
-        rows.append(Row(number, {normalize(k): "" if v is None else str(v).strip() for k, v in record.items()}))
+        rows.append(_row(number, {normalize(k): "" if v is None else str(v).strip() for k, v in record.items()}))
     return rows

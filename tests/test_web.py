@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.catalog import Catalog
+from handouts.scratch import private_tempdir
 from handouts.web import create_app
 from handouts.web.command import is_loopback, serve
 
@@ -391,8 +392,7 @@ def upload(client, data: bytes, name: str = "day.csv"):
     return client.post("/batch", data=fields, content_type="multipart/form-data")
 
 
-def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend, tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     assert riverbend.get("/batch").status_code == 200
     response = upload(riverbend, SCHEDULE.encode())
     assert response.status_code == 303
@@ -408,8 +408,8 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend, tmp_p
     again = builtin.get(upload(builtin, SCHEDULE.encode()).headers["Location"] + "/handouts.pdf")
     assert "Sample Spine Practice" in pdfcheck.text(again.data) and "Riverbend" not in pdfcheck.text(again.data)
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
-    assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,id,reason"
-    assert list(tmp_path.glob("handouts-batch-*")) == []  # the upload and the single handouts are gone
+    assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
+    assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
 
 
 def test_batch_upload_errors(riverbend):

@@ -15,6 +15,7 @@ from .. import __version__
 from ..build import Builder
 from ..catalog import Catalog
 from ..render import Renderer
+from ..scratch import private_tempdir
 from .ledger import Ledger, Record
 from .recorder import request_from_record
 from .snapshot import fileset, lay_out
@@ -50,7 +51,7 @@ def reprint(catalog: Catalog, ledger: Ledger, number: int) -> Reprint:
         return _make(record, catalog, differences)
     differences += _changes(record, Renderer(catalog))
     files, blobs = ledger.files(record.fileset)
-    with tempfile.TemporaryDirectory(prefix="handouts-reprint-") as folder:
+    with tempfile.TemporaryDirectory(prefix="reprint-", dir=private_tempdir()) as folder:
         search = lay_out(files, blobs, Path(folder))
         return _make(record, Catalog.load(search.practice, builtin=search.builtin), differences)
 

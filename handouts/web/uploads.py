@@ -1,9 +1,11 @@
 """The day's schedule uploaded from the page: `run_batch` in a temporary folder, results in memory.
 
-Nothing is left on disk: the upload, the single handouts and the merged file live in a private
-temporary folder for the length of the request. The merged PDF and the error report are then
-held in memory for a short while under a random key, so the result page can show, print and
-download them; they are dropped after `KEEP_SECONDS`, or when newer results push them out.
+Nothing is left on disk: the upload, the single handouts and the merged file live in a temporary
+folder for the length of the request, inside the process's private one (scratch.py), so no other
+user can read them and a server killed mid-upload leaves nothing the next start does not remove.
+The merged PDF and the error report are then held in memory for a short while under a random
+key, so the result page can show, print and download them; they are dropped after
+`KEEP_SECONDS`, or when newer results push them out.
 """
 
 import re
@@ -18,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..batch import run_batch
 from ..catalog import Catalog
+from ..scratch import private_tempdir
 
 KEEP_SECONDS = 30 * 60
 KEEP_MAX = 4
@@ -39,7 +42,7 @@ def run_upload(catalog: Catalog, upload: FileStorage) -> BatchOutcome:
     """Save the upload privately, run the batch on it, and read back the merged PDF and report."""
     suffix = Path(upload.filename or "").suffix.lower()
     suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".csv"
-    with tempfile.TemporaryDirectory(prefix="handouts-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="batch-", dir=private_tempdir()) as tmp:
         root = Path(tmp)
         schedule = root / f"schedule{suffix}"
         upload.save(schedule)

@@ -1,0 +1,89 @@
+"""`make -o`: a file, a folder, standard output, and paths that are none of these."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.cli import main
+
+import pdfcheck
+from conftest import NAME, ROOT
+
+
+def make(*args: str):
+    return CliRunner().invoke(main, ["make", "injection", "-p", NAME, "-d", "2026-03-14", *args])
+
+
+def make_process(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(ROOT / "generate.py"), "make", "injection", "-p", NAME, "-d", "2026-03-14", *args]
+    return subprocess.run(command, capture_output=True, cwd=cwd)
+
+
+def test_an_existing_target_that_is_not_a_regular_file_is_refused(tmp_path):
+    pipe = tmp_path / "printer.pdf"
+    os.mkfifo(pipe)
+    result = make("-o", str(pipe))
+    assert result.exit_code == 2
+    assert result.output == f"Error: output {pipe} exists and is not a regular file: choose another -o path\n"
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    link = tmp_path / "latest.pdf"
+    link.symlink_to(tmp_path / "elsewhere.pdf")
+    refused = make("-o", str(link))
+    assert refused.exit_code == 2 and "is a symbolic link" in refused.output
+    assert link.is_symlink() and not (tmp_path / "elsewhere.pdf").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may make a device node, and only root could replace one")
+def test_root_never_replaces_a_device(tmp_path):
+    full = tmp_path / "full"  # the same device as /dev/full, so a test of old code never breaks the real one
+    os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    result = make("-o", str(full))
+    assert result.exit_code == 2
+    assert result.output == f"Error: output {full} exists and is not a regular file: choose another -o path\n"
+    assert stat.S_ISCHR(full.lstat().st_mode)
+
+
+def test_a_trailing_slash_means_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = make("-o", "nope/")
+    assert missing.exit_code == 2
+    assert missing.output == "Error: output folder nope does not exist: create it or choose another -o path\n"
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "day").mkdir()
+    for given in ("day/", "day"):  # an existing folder, with or without the slash
+        assert make("-o", given).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "day").iterdir()) == [
+        "injection-2026-03-14.pdf",
+        "injection-2026-03-14_2.pdf",
+    ]
+    assert NAME in pdfcheck.text((tmp_path / "day" / "injection-2026-03-14.pdf").read_bytes())
+
+
+def test_dash_writes_the_pdf_to_standard_output(tmp_path):
+    done = make_process("-o", "-", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"%PDF-") and NAME in pdfcheck.text(done.stdout)
+    assert done.stderr == b"" and list(tmp_path.iterdir()) == []
+
+
+def test_a_path_the_system_refuses_is_one_line(tmp_path):
+    done = make_process("-o", "/proc/x.pdf")
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        "Error: could not write /proc/x.pdf: No such file or directory"
+        if os.geteuid() == 0
+        else "Error: output folder /proc is not writable: choose another -o path"
+    ]
+
+
+def test_make_removes_what_a_killed_make_of_the_same_file_left(tmp_path):
+    left = tmp_path / ".x.pdf.k1ll3d00.part"  # as a kill mid-write leaves it: a whole handout
+    left.write_bytes(b"%PDF- Ann Person's handout")
+    other = tmp_path / ".y.pdf.k1ll3d00.part"
+    other.write_bytes(b"%PDF- not this file's")
+    assert make("-o", str(tmp_path / "x.pdf")).exit_code == 0
+    assert not left.exists() and other.exists()

@@ -1,0 +1,239 @@
+"""Every schedule cell read as the clinic meant it, or its row refused with the reason; no patient data in messages."""
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.cli import main
+from handouts.rows import folded
+from handouts.web.app import create_app
+
+import pdfcheck
+from conftest import ROOT
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+HEADER = "visit,patient,date\n"
+
+
+def batch(tmp_path: Path, data: bytes | str, *extra: str, name: str = "day.csv"):
+    """The batch command on a schedule of these bytes, into tmp_path/out."""
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return CliRunner().invoke(main, ["batch", str(path), "-o", str(tmp_path / "out"), "-j", "1", *extra])
+
+
+def made(tmp_path: Path) -> list[str]:
+    """The patients whose handouts were made, each checked in its PDF's text."""
+    out = tmp_path / "out"
+    with (out / "manifest.csv").open(encoding="utf-8") as handle:
+        entries = list(csv.DictReader(handle))
+    for entry in entries:
+        assert entry["patient"] in pdfcheck.text((out / entry["file"]).read_bytes())
+    return [entry["patient"] for entry in entries]
+
+
+def report(tmp_path: Path, result) -> str:
+    """All the person is told: the command's output and errors.csv."""
+    return result.output + (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8")
+
+
+# --- cells too large -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_an_oversize_cell_fails_its_row_and_the_others_are_made(tmp_path, kind):
+    big = "x" * 140_000  # over the csv module's own limit of 131,072 characters
+    rows = [("Ana Silva", "A1"), ("Tom Baker", big), ("Li Wei", "A3")]
+    if kind == "csv":
+        data = "visit,patient,date,id\n" + "".join(f'injection,{p},2026-03-14,"{i}"\n' for p, i in rows)
+    else:
+        data = "".join(json.dumps({"visit": "injection", "patient": p, "id": i}) + "\n" for p, i in rows)
+    result = batch(tmp_path, data, name=f"day.{kind}")
+    assert result.exit_code == 1, result.output
+    line = 3 if kind == "csv" else 2
+    assert (
+        f"Line {line}: the cell in column 'id' is 140,000 characters long; the most allowed is 10,000" in result.output
+    )
+    assert made(tmp_path) == ["Ana Silva", "Li Wei"]
+    assert "Tom Baker" not in report(tmp_path, result)
+
+
+def test_an_oversize_cell_uploaded_on_the_page_is_one_rows_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    client = create_app(FIXTURE).test_client()
+    page = client.get("/batch").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = HEADER + f"injection,Ana Silva,2026-03-14\ninjection,{'x' * 140_000},2026-03-14\n"
+    fields = {"csrf_token": token, "schedule": (io.BytesIO(data.encode()), "day.csv")}
+    response = client.post("/batch", data=fields, content_type="multipart/form-data")
+    assert response.status_code == 303
+    result = client.get(response.headers["Location"]).text
+    assert "1 made" in result and "1 need fixing" in result
+    assert "140,000 characters long" in result
+
+
+# --- encodings ------------------------------------------------------------------------------------
+
+
+def test_a_row_in_another_encoding_is_refused_and_no_name_is_misread(tmp_path):
+    data = (
+        (HEADER + "injection,Zoë Nuñez,2026-03-14\n").encode()
+        + "injection,Chloé Brontë,2026-03-14\n".encode("cp1252")  # pasted in from an older export
+        + b"injection,Ana Silva,2026-03-14\n"
+    )
+    result = batch(tmp_path, data)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line is not UTF-8 text like the rest of the schedule" in result.output
+    assert made(tmp_path) == ["Zoë Nuñez", "Ana Silva"]
+    told = report(tmp_path, result) + (tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8")
+    assert "Ã" not in told and "Chlo" not in told
+
+
+def test_windows_1252_files_are_read_and_a_byte_it_does_not_define_is_a_row_error(tmp_path):
+    data = (HEADER + "injection,Zoë Nuñez,2026-03-14\n").encode("cp1252") + b"injection,Ana\x81 Silva,2026-03-14\n"
+    result = batch(tmp_path, data)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line is not Windows-1252 text like the rest of the schedule" in result.output
+    assert made(tmp_path) == ["Zoë Nuñez"]
+
+
+def test_a_legacy_encoding_named_for_a_utf8_file_is_refused(tmp_path):
+    result = batch(tmp_path, HEADER + "injection,Zoë Nuñez,2026-03-14\n", "--encoding", "cp1252")
+    assert result.exit_code == 2
+    assert "the schedule is UTF-8 text" in result.output and "run the batch without --encoding" in result.output
+    unknown = batch(tmp_path, HEADER, "--encoding", "rot13")
+    assert unknown.exit_code == 2 and "unknown encoding" in unknown.output
+
+
+def test_excel_unicode_text_and_old_mac_line_endings(tmp_path):
+    utf16 = "visit\tpatient\tdate\r\ninjection\tZoë Nuñez\t2026-03-14\r\n".encode("utf-16")  # with its BOM
+    assert batch(tmp_path, utf16).exit_code == 0
+    assert made(tmp_path) == ["Zoë Nuñez"]
+    result = batch(tmp_path, "visit,patient,date\rinjection,Ana Silva,2026-03-14\r", "--force")
+    assert result.exit_code == 0, result.output
+    assert made(tmp_path) == ["Ana Silva"]
+
+
+# --- cells in the wrong place ---------------------------------------------------------------------
+
+
+def test_an_unquoted_comma_in_a_name_is_a_row_error_that_says_to_quote_it(tmp_path):
+    result = batch(tmp_path, 'visit,patient\ninjection,Baker, Tom\ninjection,"Silva, Ana"\n')
+    assert result.exit_code == 1, result.output
+    assert "Line 2: this row has 3 cells but the header names 2 columns" in result.output
+    assert "must be in double quotes" in result.output
+    assert made(tmp_path) == ["Silva, Ana"]
+    assert "Baker" not in report(tmp_path, result) and "Tom" not in report(tmp_path, result)
+
+
+def test_a_name_piece_pushed_into_the_date_column_is_not_echoed(tmp_path):
+    result = batch(tmp_path, HEADER + "injection,Baker, Tom\n")
+    assert result.exit_code == 1, result.output
+    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in result.output
+    assert "Tom" not in report(tmp_path, result)
+
+
+def test_a_schedule_without_a_header_line_is_refused_without_echoing_it(tmp_path):
+    result = batch(tmp_path, "new-patient, Maria Lopez, 2026-03-14\ninjection, Ana Silva, 2026-03-14\n")
+    assert result.exit_code == 2
+    assert "has no column patient or visit in its first line" in result.output
+    assert "add one if the file starts with a patient's row" in result.output
+    assert "maria" not in result.output.lower() and "lopez" not in result.output.lower()
+    misspelt = batch(tmp_path, "visit,patiemt,date\ninjection,Ana Silva,2026-03-14\n")
+    assert misspelt.exit_code == 2 and "has no column patient in its first line (it names visit, date)" in (
+        misspelt.output
+    )
+
+
+NOT_CLOSED = 'a double quote (") opens a cell on this line and is not closed on it'
+
+
+@pytest.mark.parametrize(
+    ("stray", "later", "reason"),
+    [
+        ('"Ana Silva', "A-3", NOT_CLOSED),  # the quote runs to the end of the file
+        ('"Ana Silva', '"A-3"', NOT_CLOSED),  # the quote ends at the next one, two rows down
+        ('"Ana" Silva', '"A-3"', "a quoted cell has text after its closing quote"),
+    ],
+)
+def test_a_stray_double_quote_costs_only_its_own_row(tmp_path, stray, later, reason):
+    rows = [f"{stray},2026-03-14", "Tom Baker,2026-03-14", f"Li Wei,2026-03-14,{later}", "Mary Jones,2026-03-14"]
+    result = batch(tmp_path, "visit,patient,date,id\n" + "".join(f"injection,{row}\n" for row in rows))
+    assert result.exit_code == 1, result.output
+    assert f"Line 2: {reason}" in result.output
+    assert made(tmp_path) == ["Tom Baker", "Li Wei", "Mary Jones"]
+
+
+def test_a_file_of_stray_quotes_is_read_in_two_passes_not_one_per_line(tmp_path):
+    path = tmp_path / "day.csv"
+    path.write_text(HEADER + ',",a","\n' * 50_000)  # each line, read afresh, opens a quote no line closes
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(path), "-o", str(tmp_path / "out")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "Line 2: a double quote" in result.stderr
+    assert 'Line 3: a double quote (") opens a cell on this line and is not closed on it: close it' in result.stderr
+    assert "(lines 4-50001 were not read)" in result.stderr
+
+
+def test_line_breaks_are_kept_in_other_columns_and_refused_in_a_name(tmp_path):
+    text = "visit,patient,date,notes\n" + 'injection,Ana Silva,2026-03-14,"call back\nafter 5\u2028or\x85later"\n'
+    result = batch(tmp_path, text + 'injection,"Tom\nBaker",2026-03-14,\ninjection,Li Wei,2026-03-14,\n')
+    assert result.exit_code == 1, result.output
+    assert "Line 4: the cell in column 'patient' runs over several lines" in result.output  # lines end at \r or \n only
+    assert made(tmp_path) == ["Ana Silva", "Li Wei"]
+
+
+# --- names that print otherwise than they read ----------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2067", "\u2069", "\u200f", "\u061c"])
+def test_direction_controls_are_refused_in_names_and_notes(tmp_path, control):
+    name = f"{control}avliS anA"
+    result = batch(tmp_path, HEADER + f"injection,{name},2026-03-14\ninjection,Li Wei,2026-03-14\n")
+    assert result.exit_code == 1, result.output
+    code = f"U+{ord(control):04X}"
+    assert f"Line 2: the patient name contains a hidden character that turns the text's direction ({code})" in (
+        result.output
+    )
+    assert made(tmp_path) == ["Li Wei"]
+    note = CliRunner().invoke(
+        main, ["make", "injection", "-p", "Ana Silva", "--note", f"Call {control}us", "-o", str(tmp_path / "a.pdf")]
+    )
+    assert note.exit_code == 2 and "the note contains a hidden character" in note.output
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+
+def test_an_impossible_date_is_quoted_as_written(tmp_path):
+    text = "visit,patient,date,surgery_date\npost-op,Ana Silva,2/30/2026,2/1/2026\npost-op,Li Wei,3/14/2026,13/1/2026\n"
+    result = batch(tmp_path, text, "--dates", "us")
+    assert result.exit_code == 1
+    assert "Line 2: the date '2/30/2026' is not a real date read as month/day/year (--dates us)" in result.output
+    assert "Line 3: the surgery date '13/1/2026' is not a real date read as month/day/year" in result.output
+    assert "2026-02-30" not in result.output
+
+
+def test_dates_in_another_order_are_said_once_with_the_fix(tmp_path):
+    rows = "".join(f"injection,Patient {n},3/1{n}/2026\n" for n in range(5))
+    result = batch(tmp_path, HEADER + rows + "bogus,Ana Silva,2026-03-14\n")
+    assert result.exit_code == 1
+    fix = "run the batch with --dates us (month first) or --dates eu (day first)"
+    assert result.output.count(fix) == 1
+    assert f"Lines 2-6: dates written with slashes (3/14/2026 or 14/03/2026) need their order: {fix}" in result.output
+    assert "Line 7: unknown visit type 'bogus'" in result.output
+    with (tmp_path / "out" / "errors.csv").open() as handle:
+        assert [row["line"] for row in csv.DictReader(handle)] == ["2", "3", "4", "5", "6", "7"]  # each row on record
+
+
+def test_folded_lines_read_short():
+    assert folded([(3, "a")]) == [("Line 3", "a")]
+    assert folded([(2, "a"), (3, "a"), (4, "b"), (5, "a"), (9, "a")]) == [("Lines 2-3, 5, 9", "a"), ("Line 4", "b")]
+    assert folded([(n, "a") for n in range(2, 40, 2)]) == [("Lines 2, 4, 6, 8, 10, 12, 14, 16 and 11 more", "a")]
