@@ -10,6 +10,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from itertools import takewhile
 
 from jinja2 import (
     ChoiceLoader,
@@ -51,6 +52,7 @@ MONTHS = [
 ]
 
 BASE_TEMPLATE = "handout.html"
+WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
 DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
@@ -251,6 +253,8 @@ class Renderer:
                                       request.visit_date),
             "online": online_link(practice.links.get(request.visit.id)),
             "surgeon": request.surgeon,
+            # in large print, "When to call" follows the warning-sign boxes that lead the details
+            "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
