@@ -172,11 +172,11 @@ def leaning(size: float = 13) -> Markup:
 
 PATHWAY_STEPS = (
     "Notice the pattern",
-    "See your doctor for an exam",
-    "Get an MRI",
-    "Care without surgery for 2 to 8 weeks",
+    "Exam by your doctor",
+    "MRI scan",
+    "2 to 8 weeks of care without surgery",
     "Better? Keep going",
-    "Not better? Try 1 or 2 epidural shots",
+    "Not better? 1 or 2 epidural shots",
     "Shots did not help? Talk about surgery",
     "Decide about surgery",
 )
@@ -203,7 +203,7 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
 
     def lines(i: int, text: str) -> list[str]:
         font = BOLD if i == step else REGULAR
-        here = wrap("You are here:", size, box_w - 12, BOLD) if i == step else []
+        here = wrap("You are here", size, box_w - 12, BOLD) if i == step else []
         return here + wrap(f"{i}. {text}", size, box_w - 12, font)
 
     box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
