@@ -8,19 +8,24 @@ golden text shows every other change to what prints in review. Update the golden
 """
 
 import io
+import re
+from collections import Counter
 from pathlib import Path
 
 import pdfplumber
+import pypdf
 import pytest
 
-import pdfcheck
-from conftest import MAX_PAGES, VISITS, render
 from handouts.catalog import Catalog
 from handouts.errors import UserError
 from handouts.render import Renderer, timeline_rows
 from handouts.rows import LANGUAGES
 
+import pdfcheck
+from conftest import MAX_PAGES, VISITS, render
+
 GOLDEN = Path(__file__).with_name("golden")
+MARGINS_PT = {False: (1.05 * 72, 0.85 * 72), True: (1.65 * 72, 1.1 * 72)}  # top, bottom (styles/*.css)
 SETS = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 
 # The seven warning signs of the source, each as it prints, with the urgency of each group; all
@@ -46,6 +51,8 @@ WARNING_SIGNS = {
 POST_OP_SIGNS = {
     "en": (
         "Call 911 or go to the emergency room now if:",
+        "Call our office now, today, at",  # the second box's own, with the same wording
+        "If you cannot talk to someone right away, go to the emergency room now.",
         "You have chest pain, or you are short of breath.",
         "Your wound gets red, warm or swollen, or fluid or pus drains from it.",
         "You have a fever.",
@@ -85,7 +92,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "more than 2 to 3 shots in a year": 1,
             "0 means none and 10 means the worst": 1,
             "Biking and swimming": 1,
-            "If you are getting worse quickly, call us": 1,
+            "If you are getting worse quickly, call us": 2,
             "shopping cart, walking poles or a walker": 1,
             "Once in a while, muscle relaxants help": 1,
             "Example: Mar 3": 1,
@@ -103,7 +110,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "2 to 8 weeks": 2,
             "suggests that decompression surgery": 1,
             "If a shot gave you no relief at all, your doctor will first check for other causes.": 1,
-            "blood thinner": 3,
+            "blood thinner": 2,
             "The steroid can raise your blood sugar": 1,
             "Before the shot:": 1,
             "Your name:": 1,
@@ -118,7 +125,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "more than 2 to 3 shots in a year": 1,
             "Not always.": 1,
             "Surgery is a choice": 2,
-            "Risks of surgery": 1,
+            "Risks of surgery": 2,
             "Severe obesity": 1,
             "After this kind, most people walk the same day and go home the next day.": 1,
             "Back pain may or may not": 2,
@@ -168,16 +175,30 @@ def test_every_visit_type_has_its_facts(catalog):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_the_facts_print(printed, lang, visit):
+def test_the_facts_print(printed, catalog, lang, visit):
     """Each warning sign once, each number from the source as often as it should print: in both print sizes."""
     for large in (False, True):
-        text = pdfcheck.text(printed[visit, large])
-        expected = dict.fromkeys(WARNING_SIGNS[lang], 1)
+        text = _body_text(printed[visit, large], catalog.practice.name)
+        expected = Counter(WARNING_SIGNS[lang])
         if visit.startswith("post-op"):
-            expected |= dict.fromkeys(POST_OP_SIGNS[lang], 1)
+            expected += Counter(POST_OP_SIGNS[lang])
         expected |= FACTS[lang][visit]
         wrong = {fact: text.count(fact) for fact, count in expected.items() if text.count(fact) != count}
         assert wrong == {}, f"{visit} ({'large' if large else 'standard'} print): fact -> times printed {wrong}"
+
+
+_MARKERS = re.compile(r"(?:\s+(?:•|\d+\.))+\s*$")  # list markers, which the text layer puts after a page's text
+
+
+def _body_text(pdf: bytes, practice: str) -> str:
+    """Every page's text without the running header and footer (which the text layer puts after
+    the page's own text) and list markers, joined: a sentence over a page break reads as one."""
+    pages = []
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        text = " ".join((page.extract_text() or "").split())
+        ends = [i for i in (text.find("Draft: not yet approved"), text.find(f"{practice} Questions? Call")) if i >= 0]
+        pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]))
+    return " ".join(pages)
 
 
 def _page_texts(pdf: bytes) -> str:
@@ -204,7 +225,6 @@ def test_golden_text(printed, update_golden, visit):
 
 # --- Pages ---------------------------------------------------------------------------------
 
-MARGINS_PT = {False: (1.05 * 72, 0.85 * 72), True: (1.65 * 72, 1.1 * 72)}  # top, bottom (styles/*.css)
 
 
 def _fill(pdf: bytes, large: bool) -> list[float]:
