@@ -75,3 +75,15 @@ def page_text(pdf: bytes, number: int) -> str:
     """One page's text (1-based), whitespace collapsed."""
     page = pypdf.PdfReader(_source(pdf)).pages[number - 1]
     return " ".join((page.extract_text() or "").split())
+
+
+def summary_text(pdf: bytes) -> str:
+    """The personal pages' text: page 1, and page 2 when a long note runs on there (every page
+    before the warning-sign box, with which the detail pages begin)."""
+    texts = []
+    for number in range(1, pages(pdf) + 1):
+        text = page_text(pdf, number)
+        if number > 1 and "Warning signs that need care right away" in text:
+            break
+        texts.append(text)
+    return " ".join(texts)

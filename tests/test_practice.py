@@ -74,9 +74,9 @@ def test_surgeon_profile_changes_the_post_op_sheet(riverbend):
     assert "Dr. Lee's rule: walk three times a day." in text
     assert "Dr. Lee's rule: keep the dressing dry." in text
     assert "Practice rule: no driving" in text  # the practice default where the surgeon has none
-    assert text.count("Follow the instructions your surgical team gave you") == 2  # lifting, medicines
+    assert "Do not lift more than 10 pounds" in text and "constipation" in text  # the built-in starter text
     assert "March 24, 2026" in text  # follow-up: surgery date + 2 weeks from the profile
-    assert "Recovery after decompression" not in text  # the surgeon left 'recovery' out ...
+    assert "Your recovery" not in text  # the surgeon left 'recovery' out ...
     assert text.index("Your care at home") < text.index("Warning signs that need care right away")  # ... and reordered
     assert "Dr. Lee's extra tips" in text and "<b>not html</b>" in text and "{{ 7*7 }}" in text
     assert any("Bold" in name for _, _, name in _chars_of(pdf, "before"))
@@ -98,9 +98,10 @@ def test_given_follow_up_date_wins_over_the_interval(riverbend):
     assert "April 2, 2026" in text and "March 24, 2026" not in text
 
 
-def test_note_is_printed_as_text_on_page_one(riverbend):
+def test_note_is_printed_as_text_after_the_summary(riverbend):
+    """On page 1 after the next steps, or on page 2 when page 1 is full: never pushing the summary off page 1."""
     pdf = render(riverbend, "injection", note="Bring your walker.\n<i>See you</i> {{ soon }}")
-    first = pdfcheck.page_text(pdf, 1)
+    first = pdfcheck.summary_text(pdf)
     assert "A note for you" in first and "Bring your walker." in first and "<i>See you</i> {{ soon }}" in first
 
 
