@@ -80,7 +80,6 @@ def postgresql_url():
     """A throwaway PostgreSQL cluster started here with initdb and pg_ctl (Debian's `postgresql`
     package, installed by `scripts/setup --test`); as root, it runs as the `postgres` user."""
     import glob
-    import os
     import pwd
     import shutil
     import subprocess
@@ -90,7 +89,8 @@ def postgresql_url():
     if not found[-1]:
         pytest.skip("PostgreSQL is not installed (scripts/setup --test installs it)")
     bin_dir = Path(found[-1]).parent
-    folder = Path(tempfile.mkdtemp(prefix="handouts-pg-"))  # not under pytest's 0700 folders: postgres reads it
+    # Not under pytest's or the tool's own 0700 temporary folders: the postgres user works in it.
+    folder = Path(tempfile.mkdtemp(prefix="handouts-pg-", dir=os.environ.get("TMPDIR") or "/tmp"))
     data, port = folder / "data", _free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:
