@@ -85,9 +85,12 @@ class SearchPath:
     def find(self, kind: str, name: str) -> Path | None:
         """The first file called `name` on the path for `kind`, refusing names that climb out."""
         for folder in self.dirs(kind):
-            candidate = (folder / name).resolve()
-            if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
-                return candidate
+            try:
+                candidate = (folder / name).resolve()
+                if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
+                    return candidate
+            except (OSError, ValueError):  # a NUL byte, a name too long for the file system: not a file here
+                continue
         return None
 
     def names(self, kind: str, suffix: str) -> dict[str, Path]:

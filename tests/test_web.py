@@ -235,8 +235,9 @@ def test_assets_only_from_the_asset_folders(client, riverbend):
     assert logo.mimetype == "image/svg+xml" and "sandbox" in logo.headers["Content-Security-Policy"]
     assert riverbend.get("/assets/riverbend.png").mimetype == "image/png"
     escapes = ("../pyproject.toml", "%2e%2e/pyproject.toml", "..%2Fpyproject.toml", "fonts/../../README.md")
-    for name in (*escapes, "nope.svg"):
-        assert client.get(f"/assets/{name}").status_code == 404, name
+    bad_names = ("%00", "fonts/%00", "logo.svg%00.png", "x" * 300, "x/" * 3000, "%ff", "%ED%A0%80")
+    for name in (*escapes, *bad_names, "nope.svg"):
+        assert client.get(f"/assets/{name}").status_code == 404, name[:20]
 
 
 # --- the surgeon's post-op sheet ------------------------------------------------------------------
