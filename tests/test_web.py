@@ -413,6 +413,19 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
 
 
+def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    app = create_app(FIXTURE)
+    mine, other = app.test_client(), app.test_client()
+    result = upload(mine, SCHEDULE.encode()).headers["Location"]
+    for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
+        assert mine.get(url).status_code == 200, url
+        refused = other.get(url)  # the same URL from another browser: as if it never existed
+        assert refused.status_code == 404 and NAME not in refused.text and b"%PDF" not in refused.data, url
+    other.get("/batch")  # a session of its own does not help either
+    assert other.get(result).status_code == 404
+
+
 def test_batch_upload_errors(riverbend):
     empty = riverbend.post("/batch", data={"csrf_token": token(riverbend, "/batch")})
     assert empty.status_code == 400 and error_beside(empty.text, "schedule") == "Choose the schedule file first."

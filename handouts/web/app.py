@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -94,6 +94,11 @@ def field_inputs(catalog: Catalog) -> list[FieldInput]:
 
 def settings() -> Settings:
     return current_app.extensions["handouts"]
+
+
+def browser_session() -> str:
+    """A random id kept in this browser's (signed) session cookie: a batch's results answer only to it."""
+    return session.setdefault("owner", secrets.token_urlsafe(18))
 
 
 def load_catalog() -> Catalog:
@@ -313,25 +318,29 @@ def _routes(app: Flask) -> None:
                 outcome = run_upload(catalog, upload)
         except UserError as exc:
             return _batch_page(catalog, {"schedule": sentence(str(exc))}, 400)
-        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome)), 303)
+        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome, browser_session())), 303)
 
     @app.get("/batch/<key>")
     def batch_result(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None:
-            abort(404, f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes): upload the file again.")
+            abort(
+                404,
+                f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes, for the browser that uploaded "
+                "the file): upload the file again.",
+            )
         return render_template("batch_result.html", practice=load_catalog().practice, outcome=outcome, key=key)
 
     @app.get("/batch/<key>/handouts.pdf")
     def batch_pdf(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None or outcome.pdf is None:
             abort(404, "This print file is gone: upload the schedule again.")
         return pdf_response(outcome.pdf, "handouts.pdf", request.args.get("download") == "1")
 
     @app.get("/batch/<key>/errors.csv")
     def batch_errors(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None:
             abort(404, "This report is gone: upload the schedule again.")
         response = Response(outcome.errors_csv, mimetype="text/csv")
