@@ -222,10 +222,31 @@ def test_password_when_configured():
     assert client.get("/", auth=("frontdesk", "correct horse battery")).status_code == 200
 
 
-def test_host_header_must_be_this_computer_on_loopback():
-    client = create_app(trusted_hosts=["localhost", "127.0.0.1"]).test_client()
-    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
-    assert client.get("/", headers={"Host": "rebound.example:8000"}).status_code == 400
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:8000", 200),
+        ("127.0.0.5", 200),  # all of 127/8 is this computer
+        ("[::1]:8000", 200),
+        ("localhost:8000", 200),
+        ("LocalHost.:8000", 200),  # names compare without case or a trailing dot
+        ("clinic-pc", 200),
+        ("rebound.example:8000", 400),  # DNS rebinding: the attacker's own name
+        ("clinic-pc.rebound.example", 400),
+        ("localhost.rebound.example:8000", 400),
+        ("203.0.113.7:8000", 400),  # an address, but not one of this computer's
+        ("0.0.0.0:8000", 400),
+        ("[::]:8000", 400),
+        ("[::1:8000", 400),
+        ("clinic-pc/x", 400),
+    ],
+)
+def test_host_header_must_name_this_computer(host, status):
+    client = create_app(trusted_hosts=["localhost", "Clinic-PC"]).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == status, host
+    if status == 400:
+        assert "--allow-host NAME" in response.text and "csrf_token" not in response.text
 
 
 def test_assets_only_from_the_asset_folders(client, riverbend):
