@@ -314,6 +314,7 @@ def test_preview_follows_the_edits_and_escapes_them(riverbend):
         ({"follow_up_weeks": "two"}, "Write a whole number of weeks"),
         ({"follow_up_weeks": "60"}, "from 1 to 52"),
         ({"surgery_date": "2026-99-01"}, "is not a real date"),
+        ({"medicines": "Take one\x00"}, "Medicines: This text contains a control or unassigned character"),
     ],
 )
 def test_preview_says_what_to_fix(riverbend, fields, message):
@@ -336,7 +337,7 @@ def test_save_as_my_defaults(practice):
         "surgeon": "lee",
         "activity": "Walk five times a day.\nRest between walks.",
         "wound_care": "",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",  # any character the fonts have is fine
         "follow_up_weeks": "3",
         "procedure": "not saved",
     }
@@ -347,7 +348,7 @@ def test_save_as_my_defaults(practice):
     saved = tomllib.loads(path.read_text())
     assert saved["post_op"] == {
         "activity": "Walk five times a day.\nRest between walks.",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",
         "follow_up_weeks": 3,
     }
     assert {k: v for k, v in saved.items() if k != "post_op"} == {k: v for k, v in before.items() if k != "post_op"}
@@ -363,6 +364,10 @@ def test_save_as_my_defaults(practice):
         ({"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
         ({"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
         ({"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
+        # what `make` would refuse for that surgeon's sheets afterwards (issue 10): refused on save instead
+        ({"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
+        ({"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
+        ({"driving": "Drive when ready \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
     ],
 )
 def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):

@@ -40,6 +40,7 @@ from .profiles import (
     instructions,
     preview_html,
     save_defaults,
+    unprintable,
 )
 from .uploads import KEEP_SECONDS, OutcomeStore, run_upload
 
@@ -357,9 +358,9 @@ def _routes(app: Flask) -> None:
         steps, errors = instructions(form)
         if steps is not None:
             try:
-                save_defaults(catalog, form.surgeon, steps)
+                save_defaults(catalog, form.surgeon, steps, make)
             except UserError as exc:
-                errors = {"form": f"Not saved. {sentence(str(exc))}"}
+                errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:
                 return redirect(url_for("surgeon", id=form.surgeon, saved=form.surgeon), 303)
         return _surgeon_page(catalog, form, errors, 400)
