@@ -168,3 +168,11 @@ def test_customize_and_init_never_write_through_a_link(practice, outside, tmp_pa
     result = invoke("init-practice", str(fresh))
     assert result.exit_code == 2 and "surgeons (a link to" in result.output
     assert sorted(p.name for p in outside.iterdir()) == ["notes.txt", "pw.html", "riverbend.png"]
+
+
+def test_the_folder_itself_may_be_reached_through_a_link(practice, tmp_path):
+    """Only what is inside is checked: `--practice /srv/practice`, a link to the real folder, is the user's choice."""
+    (tmp_path / "via-link").symlink_to(practice, target_is_directory=True)
+    out = tmp_path / "handout.pdf"
+    assert make(tmp_path / "via-link", out).exit_code == 0
+    assert "Riverbend Spine Center" in pdfcheck.text(out.read_bytes())
