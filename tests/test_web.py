@@ -329,7 +329,8 @@ def test_preview_of_the_practice_defaults(client):
     assert "No driving for two weeks." in preview.text and "Sample Patient" in preview.text
 
 
-def test_save_as_my_defaults(practice):
+def test_save_as_my_defaults(practice, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # the record on: the save's trial print must not be recorded as given
     client = create_app(practice).test_client()
     before = tomllib.loads((practice / "surgeons" / "lee.toml").read_text())
     data = {
@@ -356,6 +357,17 @@ def test_save_as_my_defaults(practice):
     page = client.get(response.headers["Location"])
     assert "Saved. These are now Dr. Avery Lee, MD" in unescape(page.text) and "Walk five times a day." in page.text
     assert [p.name for p in path.parent.iterdir()] == ["lee.toml"]  # no temporary file left behind
+    assert not (practice / "ledger.sqlite").exists()
+
+
+def test_save_needs_no_approval_first(practice):
+    """New text is a draft until approved; the trial print on save does not ask for the approval."""
+    toml = practice / "practice.toml"
+    toml.write_text("require_approval = true\n" + toml.read_text())
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "activity": "Walk twice a day."}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    assert "Walk twice a day." in (practice / "surgeons" / "lee.toml").read_text()
 
 
 @pytest.mark.parametrize(

@@ -358,7 +358,8 @@ def _routes(app: Flask) -> None:
         steps, errors = instructions(form)
         if steps is not None:
             try:
-                save_defaults(catalog, form.surgeon, steps, make)
+                with settings().render_lock:
+                    save_defaults(catalog, form.surgeon, steps)
             except UserError as exc:
                 errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:

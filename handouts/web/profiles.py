@@ -10,7 +10,6 @@ emoji, stops that print), through the atomic writer.
 
 import dataclasses
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
 from ..models import POST_OP_TOPICS, LongText, PostOpInstructions, Surgeon
 from ..output import write_atomic
-from ..pdf import UnprintableText
+from ..pdf import UnprintableText, html_to_pdf
 from ..render import Renderer
 from ..request import Request, build_request, clean_text
 from .forms import sentence
@@ -162,11 +161,9 @@ def for_browser(html: str, href: str) -> str:
     return html[:end] + style + html[end:] if end >= 0 else html + style
 
 
-def save_defaults(
-    catalog: Catalog, surgeon: str, steps: PostOpInstructions, make: Callable[[Catalog, Request, str], bytes]
-) -> Path:
+def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
     """Write the instructions into the surgeon's profile; refused without a practice folder, or when
-    `make` (the page's one way to build a PDF) cannot print the sheet with them."""
+    the sheet cannot be printed with them. The caller holds the render lock (a PDF is built)."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
         raise UserError(NO_PRACTICE)
@@ -179,6 +176,10 @@ def save_defaults(
     data = read_toml(path)
     data["post_op"] = steps.model_dump(exclude_none=True)
     validate(Surgeon, {**data, "id": surgeon}, path)  # the whole profile, as Catalog.load will read it
-    make(*post_op_sheet(catalog, surgeon, steps), "pdf")  # what would fail at the front desk fails here
+    # A trial print of the whole sheet, with the fonts and styles `make` uses: what would fail at the
+    # front desk fails here. Not through `make`: it is no handout given (nothing recorded), and new
+    # text awaits approval anyway, so the approval gate is not asked.
+    edited, sample = post_op_sheet(catalog, surgeon, steps)
+    html_to_pdf(Renderer(edited).preview_html(sample), edited.search, sample.pdf_variant)
     write_atomic(path, tomli_w.dumps(data).encode("utf-8"), mode=0o644)
     return path
