@@ -116,11 +116,15 @@ def test_check_names_every_link(practice, outside):
     (practice / "templates" / "modules" / "nested").mkdir(parents=True)
     (practice / "templates" / "modules" / "nested" / "x.html").symlink_to("/etc/hostname")
     os.mkfifo(practice / "styles" / "pipe.css")
+    (practice / "approvals.toml").symlink_to(outside / "notes.txt")
+    (practice / "visits" / "extra.toml").symlink_to(outside / "notes.txt")
     result = invoke("check", "--practice", str(practice))
     assert result.exit_code == 2
     line = result.output.strip()
     assert len(line.splitlines()) == 1
+    assert f"templates/pw.html (a link to {outside / 'pw.html'}) and 1 more: " in line  # five named, then a count
     for named in (
+        "approvals.toml (a link to",
         "assets/riverbend.png (a link to",
         "styles/pipe.css (not a plain file)",
         "templates/modules/nested/x.html (a link to /etc/hostname)",
