@@ -380,6 +380,7 @@ def test_save_needs_no_approval_first(practice):
         ({"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
         ({"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
         ({"driving": "Drive when ready \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
+        ({"wound_care": "Keep it \u202edry"}, "wound_care", "This text contains a hidden character that turns"),
     ],
 )
 def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):
