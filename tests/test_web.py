@@ -222,10 +222,31 @@ def test_password_when_configured():
     assert client.get("/", auth=("frontdesk", "correct horse battery")).status_code == 200
 
 
-def test_host_header_must_be_this_computer_on_loopback():
-    client = create_app(trusted_hosts=["localhost", "127.0.0.1"]).test_client()
-    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
-    assert client.get("/", headers={"Host": "rebound.example:8000"}).status_code == 400
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:8000", 200),
+        ("127.0.0.5", 200),  # all of 127/8 is this computer
+        ("[::1]:8000", 200),
+        ("localhost:8000", 200),
+        ("LocalHost.:8000", 200),  # names compare without case or a trailing dot
+        ("clinic-pc", 200),
+        ("rebound.example:8000", 400),  # DNS rebinding: the attacker's own name
+        ("clinic-pc.rebound.example", 400),
+        ("localhost.rebound.example:8000", 400),
+        ("203.0.113.7:8000", 400),  # an address, but not one of this computer's
+        ("0.0.0.0:8000", 400),
+        ("[::]:8000", 400),
+        ("[::1:8000", 400),
+        ("clinic-pc/x", 400),
+    ],
+)
+def test_host_header_must_name_this_computer(host, status):
+    client = create_app(trusted_hosts=["localhost", "Clinic-PC"]).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == status, host
+    if status == 400:
+        assert "--allow-host NAME" in response.text and "csrf_token" not in response.text
 
 
 def test_assets_only_from_the_asset_folders(client, riverbend):
@@ -235,8 +256,9 @@ def test_assets_only_from_the_asset_folders(client, riverbend):
     assert logo.mimetype == "image/svg+xml" and "sandbox" in logo.headers["Content-Security-Policy"]
     assert riverbend.get("/assets/riverbend.png").mimetype == "image/png"
     escapes = ("../pyproject.toml", "%2e%2e/pyproject.toml", "..%2Fpyproject.toml", "fonts/../../README.md")
-    for name in (*escapes, "nope.svg"):
-        assert client.get(f"/assets/{name}").status_code == 404, name
+    bad_names = ("%00", "fonts/%00", "logo.svg%00.png", "x" * 300, "x/" * 3000, "%ff", "%ED%A0%80")
+    for name in (*escapes, *bad_names, "nope.svg"):
+        assert client.get(f"/assets/{name}").status_code == 404, name[:20]
 
 
 # --- the surgeon's post-op sheet ------------------------------------------------------------------
@@ -292,6 +314,7 @@ def test_preview_follows_the_edits_and_escapes_them(riverbend):
         ({"follow_up_weeks": "two"}, "Write a whole number of weeks"),
         ({"follow_up_weeks": "60"}, "from 1 to 52"),
         ({"surgery_date": "2026-99-01"}, "is not a real date"),
+        ({"medicines": "Take one\x00"}, "Medicines: This text contains a control or unassigned character"),
     ],
 )
 def test_preview_says_what_to_fix(riverbend, fields, message):
@@ -306,7 +329,8 @@ def test_preview_of_the_practice_defaults(client):
     assert "No driving for two weeks." in preview.text and "Sample Patient" in preview.text
 
 
-def test_save_as_my_defaults(practice):
+def test_save_as_my_defaults(practice, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # the record on: the save's trial print must not be recorded as given
     client = create_app(practice).test_client()
     before = tomllib.loads((practice / "surgeons" / "lee.toml").read_text())
     data = {
@@ -314,7 +338,7 @@ def test_save_as_my_defaults(practice):
         "surgeon": "lee",
         "activity": "Walk five times a day.\nRest between walks.",
         "wound_care": "",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",  # any character the fonts have is fine
         "follow_up_weeks": "3",
         "procedure": "not saved",
     }
@@ -325,7 +349,7 @@ def test_save_as_my_defaults(practice):
     saved = tomllib.loads(path.read_text())
     assert saved["post_op"] == {
         "activity": "Walk five times a day.\nRest between walks.",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",
         "follow_up_weeks": 3,
     }
     assert {k: v for k, v in saved.items() if k != "post_op"} == {k: v for k, v in before.items() if k != "post_op"}
@@ -333,6 +357,17 @@ def test_save_as_my_defaults(practice):
     page = client.get(response.headers["Location"])
     assert "Saved. These are now Dr. Avery Lee, MD" in unescape(page.text) and "Walk five times a day." in page.text
     assert [p.name for p in path.parent.iterdir()] == ["lee.toml"]  # no temporary file left behind
+    assert not (practice / "ledger.sqlite").exists()
+
+
+def test_save_needs_no_approval_first(practice):
+    """New text is a draft until approved; the trial print on save does not ask for the approval."""
+    toml = practice / "practice.toml"
+    toml.write_text("require_approval = true\n" + toml.read_text())
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "activity": "Walk twice a day."}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    assert "Walk twice a day." in (practice / "surgeons" / "lee.toml").read_text()
 
 
 @pytest.mark.parametrize(
@@ -341,6 +376,11 @@ def test_save_as_my_defaults(practice):
         ({"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
         ({"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
         ({"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
+        # what `make` would refuse for that surgeon's sheets afterwards (issue 10): refused on save instead
+        ({"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
+        ({"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
+        ({"driving": "Drive when ready \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
+        ({"wound_care": "Keep it \u202edry"}, "wound_care", "This text contains a hidden character that turns"),
     ],
 )
 def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):
@@ -410,6 +450,19 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
     assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
     assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
+
+
+def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    app = create_app(FIXTURE)
+    mine, other = app.test_client(), app.test_client()
+    result = upload(mine, SCHEDULE.encode()).headers["Location"]
+    for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
+        assert mine.get(url).status_code == 200, url
+        refused = other.get(url)  # the same URL from another browser: as if it never existed
+        assert refused.status_code == 404 and NAME not in refused.text and b"%PDF" not in refused.data, url
+    other.get("/batch")  # a session of its own does not help either
+    assert other.get(result).status_code == 404
 
 
 def test_batch_upload_errors(riverbend):

@@ -23,8 +23,7 @@ if not CHROMIUM.is_file():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from handouts.web import create_app  # noqa: E402
-from handouts.web.app import LOOPBACK_HOSTS  # noqa: E402
-from handouts.web.command import make_server  # noqa: E402
+from handouts.web.command import allowed_names, make_server  # noqa: E402
 
 import pdfcheck  # noqa: E402
 from conftest import NAME  # noqa: E402
@@ -45,7 +44,7 @@ ARGS = [
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """The real server for the fixture practice (one surgeon profile), as `handouts serve` runs it."""
-    server = make_server(create_app(FIXTURE, trusted_hosts=LOOPBACK_HOSTS), "127.0.0.1", 0)
+    server = make_server(create_app(FIXTURE, trusted_hosts=allowed_names("127.0.0.1", [])), "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

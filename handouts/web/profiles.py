@@ -2,8 +2,10 @@
 
 The preview renders through a copy of the catalog whose surgeon profile (or, with no profile
 chosen, the practice's defaults) carries the edited text, so it is the real sheet and nothing is
-written. Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
-validates, through the atomic writer.
+written. Each topic is held to the rules `make` holds typed text to (`clean_text`: no control
+characters). Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
+validates and the sheet prints as `make` will print it (a character the fonts lack, such as an
+emoji, stops that print), through the atomic writer.
 """
 
 import dataclasses
@@ -18,15 +20,18 @@ from werkzeug.datastructures import MultiDict
 from ..build import build
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
-from ..models import POST_OP_TOPICS, PostOpInstructions, Surgeon
+from ..models import POST_OP_TOPICS, LongText, PostOpInstructions, Surgeon
 from ..output import write_atomic
+from ..pdf import UnprintableText, html_to_pdf
 from ..render import Renderer
-from ..request import build_request
+from ..request import Request, build_request, clean_text
+from .forms import sentence
 
 POST_OP = "post-op"
 WEEKS = "follow_up_weeks"
 PREVIEW_PATIENT = "Sample Patient"
 PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
+TOPIC_LIMIT = LongText.__metadata__[0].max_length
 NO_PRACTICE = (
     "saving needs a practice folder: start the page with --practice DIR (or set HANDOUTS_PRACTICE) "
     "and keep your profile in DIR/surgeons/ID.toml"
@@ -78,7 +83,25 @@ def instructions(form: PostOpForm) -> tuple[PostOpInstructions | None, dict[str,
         for err in exc.errors():
             errors.setdefault(str(err["loc"][0]) if err["loc"] else "form", _message(err))
         return None, errors
+    for key, text in data.items():
+        if isinstance(text, str):
+            try:
+                clean_text(text, "this text", TOPIC_LIMIT, keep_lines=True)  # as `make` checks typed text
+            except UserError as exc:
+                errors[key] = sentence(str(exc))
     return (None, errors) if errors else (steps, {})
+
+
+def unprintable(form: PostOpForm, exc: UserError) -> dict[str, str]:
+    """A message beside each topic that holds a character the sheet could not print (none: not that)."""
+    chars = exc.chars if isinstance(exc, UnprintableText) else ""
+    errors = {}
+    for key, text in form.topics.items():
+        found = "".join(dict.fromkeys(c for c in text if c in chars))
+        if found:
+            codes = ", ".join(f"{c} (U+{ord(c):04X})" for c in found)
+            errors[key] = f"The printed sheet cannot show {codes}: remove it, or say it in words."
+    return errors
 
 
 def _message(err: dict) -> str:
@@ -102,14 +125,22 @@ def with_instructions(catalog: Catalog, surgeon: str, steps: PostOpInstructions)
     return dataclasses.replace(catalog, practice=catalog.practice.model_copy(update={"post_op": steps}))
 
 
-def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
-    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+def post_op_sheet(
+    catalog: Catalog, surgeon: str, steps: PostOpInstructions, sets: dict[str, str] | None = None
+) -> tuple[Catalog, Request]:
+    """The post-op sheet with these instructions, for a sample patient: what the preview shows and
+    what a save prints first."""
     if POST_OP not in catalog.visits:
         raise UserError(f"this practice has no '{POST_OP}' visit type to preview")
-    edited = with_instructions(catalog, form.surgeon, steps)
-    fields = catalog.visits[POST_OP].fields
+    edited = with_instructions(catalog, surgeon, steps)
+    return edited, build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=surgeon or None)
+
+
+def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
+    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+    fields = catalog.visits[POST_OP].fields if POST_OP in catalog.visits else {}
     sets = {key: value for key, value in form.preview.items() if value and key in fields}
-    request = build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=form.surgeon or None)
+    edited, request = post_op_sheet(catalog, form.surgeon, steps, sets)
     html = build(Renderer(edited), request, "html").decode("utf-8")
     return for_browser(html, asset_base)
 
@@ -131,7 +162,8 @@ def for_browser(html: str, href: str) -> str:
 
 
 def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
-    """Write the instructions into the surgeon's profile; refused without a practice folder."""
+    """Write the instructions into the surgeon's profile; refused without a practice folder, or when
+    the sheet cannot be printed with them. The caller holds the render lock (a PDF is built)."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
         raise UserError(NO_PRACTICE)
@@ -144,5 +176,10 @@ def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> 
     data = read_toml(path)
     data["post_op"] = steps.model_dump(exclude_none=True)
     validate(Surgeon, {**data, "id": surgeon}, path)  # the whole profile, as Catalog.load will read it
+    # A trial print of the whole sheet, with the fonts and styles `make` uses: what would fail at the
+    # front desk fails here. Not through `make`: it is no handout given (nothing recorded), and new
+    # text awaits approval anyway, so the approval gate is not asked.
+    edited, sample = post_op_sheet(catalog, surgeon, steps)
+    html_to_pdf(Renderer(edited).preview_html(sample), edited.search, sample.pdf_variant)
     write_atomic(path, tomli_w.dumps(data).encode("utf-8"), mode=0o644)
     return path
