@@ -26,7 +26,10 @@ _PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules",
 
 BUILTIN_PRACTICE_FILE = "content/practice.toml"  # the sample practice, relative to the built-in root
 # The practice folder's own files and folders: what Catalog.load reads from it.
-_PRACTICE_FILES = ("practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())))
+# Everything of a root that can change a handout, relative to it: what a practice folder is
+# checked for (links, special files) and what the record keeps to make a handout again.
+PRACTICE_FILES = ("practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())))
+BUILTIN_FILES = ("assets", "content", "styles", "templates")
 MAX_LISTED = 5
 
 
@@ -61,7 +64,7 @@ class SearchPath:
         """
         if self.practice is None:
             return
-        found = _not_plain(self.practice, _PRACTICE_FILES)
+        found = _not_plain(self.practice, PRACTICE_FILES)
         if found:
             more = f" and {len(found) - MAX_LISTED} more" if len(found) > MAX_LISTED else ""
             raise UserError(
