@@ -183,6 +183,9 @@ def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: flo
         scale = min(max_scale, room / sum(p.art.width for p in panels))
     else:
         scale = min(max_scale, *((WIDTH - sum(columns(p))) / p.art.width for p in panels))
+    # side by side, the drawings start level under the tallest title
+    title_room = max(len(wrap(p.title, size, p.art.width * scale + columns(p)[1], BOLD)) for p in panels) * size * 1.2
+    title_room += size * 0.3
     g = Group()
     low = 0.0
     x = y = 0.0  # side by side: x moves along, one under another: y moves down
@@ -191,7 +194,7 @@ def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: flo
         art_w, art_h = panel.art.width * scale, panel.art.height * scale
         title, title_bottom = text_block(x + left, y, panel.title, size, art_w + right, BOLD)
         g.add(title)
-        art_x, art_top = x + left, title_bottom - 4
+        art_x, art_top = x + left, (y - title_room if side_by_side else title_bottom) - 4
         art = panel.art.group
         art.transform = (scale, 0, 0, scale, art_x, art_top - art_h)
         g.add(art)
@@ -275,7 +278,7 @@ def _bands(lines: list[list[tuple[float, float]]], width: float, fill) -> list[P
             for w, c in ((width + 3, black), (width, fill)) for line in lines]
 
 
-def _section(pinch: float = 0.0) -> Art:
+def _section(pinch: float = 0.0, medicine: bool = False) -> Art:
     """The spine seen from above at a disc, front at the top: the disc, the canal with the nerves,
     the ligament lining the back of the canal, a joint on each side and the bony arch behind.
     `pinch` (0 to 1) narrows it: the disc bulges back, the ligament and the joints thicken."""
@@ -305,11 +308,19 @@ def _section(pinch: float = 0.0) -> Art:
     g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
     g.add(Ellipse(75, 124, 22, 11, fillColor=None, strokeColor=GREY, strokeWidth=1.5))
     sac_y, srx, sry = 81 - 5 * pinch, 15 - 5 * pinch, 11 - 4 * pinch
+    if medicine:  # a cloud of dots in the space around the nerves
+        mrx, mry = srx + 8, sry + 6
+        for x in range(int(75 - mrx), int(75 + mrx) + 1, 4):
+            for y in range(int(sac_y - mry), int(sac_y + mry) + 1, 4):
+                if ((x - 75) / mrx) ** 2 + ((y - sac_y) / mry) ** 2 <= 1:
+                    g.add(Circle(x + (y % 8) / 4, y, 1.3, fillColor=black, strokeColor=None))
     g.add(Ellipse(75, sac_y, srx, sry, fillColor=NERVE, strokeColor=black, strokeWidth=1.2))
     for dx, dy in ((-0.5, 0.25), (0.0, 0.45), (0.5, 0.25), (-0.25, -0.35), (0.25, -0.35)):
         g.add(Circle(75 + dx * srx, sac_y + dy * sry, 2.2 - 0.8 * pinch, fillColor=white, strokeWidth=0.8))
     points = {
         "nerves": (75 + srx * 0.75, sac_y - sry * 0.3),
+        "nerves left": (75 - srx * 0.6, sac_y + sry * 0.2),
+        "medicine": (75 + srx + 4, sac_y + sry * 0.5),
         "disc": (114, 112),
         "ligament": ((inward[1][0] + inward[2][0]) / 2, (inward[1][1] + inward[2][1]) / 2),
         "joint": (right[0] + rx * 0.4, right[1] - ry * 0.4),
@@ -353,21 +364,103 @@ def spine_section(size: float = 13) -> Markup:
     return _normal_and_narrowed(_section, size, alt)
 
 
+# --- Decompression and fusion, seen from the back ----------------------------------------------
+
+
+def _back(fused: bool) -> Art:
+    """Three bones of the lower spine seen from the back, after a decompression: the arch of the middle
+    one and the ligament above and below it taken out (dashed), so the nerves show and have room.
+    With `fused`, screws in the lower two bones and a rod each side join them."""
+    step = BODY_H + DISC_H
+    height = 3 * step - DISC_H + 16
+    tops = [height - 8 - i * step for i in range(3)]
+    g = Group()
+    window_top, window_low = tops[0] - 46, tops[2] + 2
+    for i, top in enumerate(tops):
+        g.add(Rect(8, top - 24, 134, 12, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        if i == 1:
+            continue
+        lamina = [(46, top - 2), (104, top - 2), (112, top - 18), (100, top - 38), (50, top - 38), (38, top - 18)]
+        g.add(_smooth(lamina, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        g.add(Rect(68, top - 44, 14, 40, rx=7, ry=7, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+    g.add(Rect(56, window_low, 38, window_top - window_low, rx=10, ry=10, fillColor=NERVE, strokeColor=black,
+               strokeWidth=1.2))
+    for x in (63, 71, 79, 87):
+        g.add(Line(x, window_low + 6, x, window_top - 6, strokeWidth=1, strokeColor=black))
+    g.add(Rect(40, window_low - 2, 70, window_top - window_low + 4, rx=12, ry=12, fillColor=None,
+               strokeColor=black, strokeWidth=2, strokeDashArray=[5, 3]))
+    points = {"removed": (110, tops[1] - 30), "nerves": (92, tops[1] - 6)}
+    if fused:
+        for x in (26, 124):
+            g.add(Line(x, tops[1] - 18, x, tops[2] - 18, strokeWidth=7, strokeColor=black, strokeLineCap=1))
+            for top in tops[1:]:
+                g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
+                g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
+        points |= {"screws": (130, tops[2] - 18), "rod": (124, (tops[1] + tops[2]) / 2 - 18),
+                   "joined": (140, tops[1] - 24)}
+    return Art(g, 150, height, points)
+
+
+def surgery(size: float = 13) -> Markup:
+    """What each operation does: decompression takes out bone and ligament; a fusion also joins bones."""
+    panels = [
+        Panel("Decompression", _back(False),
+              [("bone and ligament taken out", "removed", "right"), ("nerves have room", "nerves", "right")]),
+        Panel("Decompression and fusion", _back(True),
+              [("joined bones", "joined", "right"), ("rod", "rod", "right"), ("screws", "screws", "right")]),
+    ]
+    alt = (
+        "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
+        "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
+        "join two bones together."
+    )
+    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+
+
+# --- Where the injection goes -------------------------------------------------------------------
+
+
+def injection(size: float = 13) -> Markup:
+    """The spine from above with the needle's tip in the space behind the nerves, the medicine around them."""
+    section = _section(0.2, medicine=True)
+    below = 40.0  # room under the drawing for the needle, which comes in from the back
+    tip, end = (84.0, 66.0), (118.0, -18.0)
+    length = math.hypot(tip[0] - end[0], tip[1] - end[1])
+    back = ((end[0] - tip[0]) / length, (end[1] - tip[1]) / length)
+    needle = Group(
+        Line(*tip, *end, strokeWidth=3, strokeColor=black, strokeLineCap=1),
+        Line(*end, end[0] + back[0] * 14, end[1] + back[1] * 14, strokeWidth=11, strokeColor=black),
+    )
+    g = Group(section.group, needle)
+    g.translate(0, below)
+    points = {name: (x, y + below) for name, (x, y) in section.points.items()}
+    points["needle"] = (tip[0] + (end[0] - tip[0]) * 0.75, tip[1] + (end[1] - tip[1]) * 0.75 + below)
+    art = Art(Group(g), section.width, section.height + below, points)
+    labels = [("disc", "disc", "left"), ("nerves", "nerves left", "left"), ("bone", "bone", "left"),
+              ("medicine", "medicine", "right"), ("needle", "needle", "right")]
+    alt = (
+        "Drawing of the spine seen from above. A thin needle comes in from the back. Its tip is in the space "
+        "just behind the nerves, and the medicine spreads around the nerves."
+    )
+    return _layout([Panel("", art, labels)], size, side_by_side=True, max_scale=1.35, alt=alt)
+
+
 # --- Why leaning forward helps -------------------------------------------------------------
 
 PERSON = HexColor("#7f7f7f")
 
 
 def _body(joints: dict[str, tuple[float, float]], colour=PERSON) -> Group:
-    """A person seen from the side, facing left, drawn like a sign: thick round-ended limbs and a round
-    head. `joints` names head, shoulder, elbow, hand, hip, knee and foot (the foot is the heel)."""
+    """A person seen from the side, drawn like a sign: thick round-ended limbs and a round head.
+    `joints` names head, shoulder, elbow, hand, hip, knee, foot (the heel) and, if not straight ahead
+    to the left, toe."""
     g = Group()
     limbs = [("hip", "knee", 12), ("knee", "foot", 11), ("hip", "shoulder", 16), ("shoulder", "elbow", 9),
              ("elbow", "hand", 8)]
     for a, b, width in limbs:
         g.add(Line(*joints[a], *joints[b], strokeWidth=width, strokeColor=colour, strokeLineCap=1))
     fx, fy = joints["foot"]
-    g.add(Line(fx, fy, fx - 12, fy, strokeWidth=8, strokeColor=colour, strokeLineCap=1))
+    g.add(Line(fx, fy, *joints.get("toe", (fx - 12, fy)), strokeWidth=8, strokeColor=colour, strokeLineCap=1))
     g.add(Circle(*joints["head"], 11, fillColor=colour, strokeColor=None))
     return g
 
@@ -433,6 +526,92 @@ def leaning(size: float = 13) -> Markup:
         "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
     return _layout(panels, size, side_by_side=False, max_scale=0.66, alt=alt)
+
+
+# --- Exercises that bend the back forward and make the core stronger ---------------------------
+
+
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> Group:
+    """A short arrow showing which way to move."""
+    length = math.hypot(x2 - x1, y2 - y1)
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    head = [x2, y2, x2 - ux * 9 - uy * 6, y2 - uy * 9 + ux * 6, x2 - ux * 9 + uy * 6, y2 - uy * 9 - ux * 6]
+    return Group(Line(x1, y1, x2 - ux * 6, y2 - uy * 6, strokeWidth=3, strokeLineCap=1),
+                 Polygon(head, fillColor=black, strokeColor=black, strokeWidth=1))
+
+
+def _floor(x1: float, x2: float) -> Line:
+    return Line(x1, -2, x2, -2, strokeWidth=4, strokeColor=GREY)
+
+
+def _knees_to_chest() -> Group:
+    joints = {"head": (20, 14), "shoulder": (40, 12), "elbow": (58, 36), "hand": (80, 54), "hip": (104, 12),
+              "knee": (80, 54), "foot": (112, 62), "toe": (114, 76)}
+    return Group(_floor(0, 190), _body(joints), _arrow(140, 70, 116, 46))
+
+
+def _pelvic_tilt() -> Group:
+    joints = {"head": (20, 14), "shoulder": (40, 12), "elbow": (68, 7), "hand": (94, 7), "hip": (108, 12),
+              "knee": (140, 48), "foot": (168, 5), "toe": (182, 8)}
+    return Group(_floor(0, 190), _body(joints), _arrow(86, 50, 86, 26))
+
+
+def _sitting_bend() -> Group:
+    chair = Group(
+        Line(104, 0, 104, 44, strokeWidth=3), Line(150, 0, 150, 104, strokeWidth=3),
+        Line(100, 46, 154, 46, strokeWidth=5, strokeLineCap=1),
+    )
+    joints = {"head": (66, 84), "shoulder": (84, 78), "elbow": (74, 56), "hand": (70, 32), "hip": (130, 56),
+              "knee": (90, 56), "foot": (90, 5)}
+    return Group(_floor(30, 190), chair, _body(joints), _arrow(104, 122, 72, 108))
+
+
+def _bike() -> Group:
+    bike = Group(
+        Line(24, 2, 150, 2, strokeWidth=5, strokeLineCap=1),
+        Line(52, 2, 60, 30, strokeWidth=4), Line(136, 2, 122, 58, strokeWidth=4),
+        Line(60, 30, 122, 40, strokeWidth=4), Line(60, 30, 58, 90, strokeWidth=4),
+        Line(48, 92, 62, 92, strokeWidth=5, strokeLineCap=1),
+        Line(112, 62, 134, 62, strokeWidth=6, strokeLineCap=1),
+        Circle(60, 30, 22, fillColor=white, strokeWidth=3),
+        Circle(98, 34, 10, fillColor=None, strokeWidth=2.5),
+    )
+    joints = {"head": (74, 126), "shoulder": (90, 112), "elbow": (70, 100), "hand": (56, 92), "hip": (124, 72),
+              "knee": (96, 74), "foot": (102, 28), "toe": (90, 26)}
+    return Group(_floor(0, 190), bike, _body(joints))
+
+
+EXERCISES = [
+    ("Knees to chest", "Lie on your back. Pull both knees up to your chest.", _knees_to_chest),
+    ("Pelvic tilt", "Lie on your back with your knees bent. Tighten your belly and press your lower back "
+     "flat to the floor.", _pelvic_tilt),
+    ("Sitting forward bend", "Sit in a chair. Slowly bend forward toward your knees.", _sitting_bend),
+    ("Exercise bike", "Ride a bike that stays in place. You sit bent a little forward.", _bike),
+]
+
+
+def exercises(size: float = 13) -> Markup:
+    """Four moves in a grid, each a drawing, a name and what to do, for the therapist to go over."""
+    gap, art_w = 20.0, 190.0
+    cell = (WIDTH - gap) / 2
+    scale = min(0.8, cell / art_w)
+    arts = [draw() for _, _, draw in EXERCISES]
+    texts = [(wrap(name, size, cell, BOLD), wrap(how, size, cell)) for name, how, _ in EXERCISES]
+    rows = [(max(arts[i].getBounds()[3] for i in pair) * scale + 8,
+             max(len(texts[i][0]) + len(texts[i][1]) for i in pair) * size * 1.2 + size) for pair in ((0, 1), (2, 3))]
+    d = Drawing(WIDTH, sum(a + t for a, t in rows))
+    for i, (art, (name, how)) in enumerate(zip(arts, texts, strict=True)):
+        row, col = divmod(i, 2)
+        x, top = col * (cell + gap), d.height - sum(a + t for a, t in rows[:row])
+        art_h = rows[row][0]
+        art.transform = (scale, 0, 0, scale, x, top - art_h + 4)
+        d.add(art)
+        y = top - art_h
+        for n, line in enumerate(name + how):
+            y -= size * 1.2
+            d.add(String(x, y + size * 0.25, line, fontName=BOLD if n < len(name) else REGULAR, fontSize=size))
+    alt = "Four exercises: " + " ".join(f"{name}: {how}" for name, how, _ in EXERCISES)
+    return to_svg(d, alt)
 
 
 # --- The stepwise decision pathway ----------------------------------------------------------
@@ -528,11 +707,14 @@ def recovery(surgery: date | None = None, size: float = 13) -> Markup:
 
 
 FIGURES: dict[str, Callable[..., Markup]] = {
+    "exercises": exercises,
+    "injection": injection,
     "leaning": leaning,
     "pathway": pathway,
     "recovery": recovery,
     "spine-side": spine_side,
     "spine-section": spine_section,
+    "surgery": surgery,
 }
 
 
