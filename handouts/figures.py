@@ -149,14 +149,18 @@ def _sample(n: int) -> list[float]:
     return [i / n for i in range(n + 1)]
 
 
-def _spread(wanted: list[float], heights: list[float], gap: float) -> list[float]:
-    """Tops for blocks that want to be centred at `wanted` (top first), pushed apart so none overlap."""
+def _spread(wanted: list[float], heights: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Tops for blocks that want to be centred at `wanted` (top first), pushed apart so none overlap,
+    then lifted back towards the drawing (from `low` up to `high`) if they ran out below it."""
     tops: list[float] = []
     for centre, height in zip(wanted, heights, strict=True):
         top = centre + height / 2
         if tops:
             top = min(top, tops[-1] - heights[len(tops) - 1] - gap)
         tops.append(top)
+    if tops:
+        lift = max(0.0, min(low - (tops[-1] - heights[-1]), high - tops[0]))
+        tops = [top + lift for top in tops]
     return tops
 
 
@@ -205,7 +209,7 @@ def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: flo
             blocks = [wrap(t, size, column(panel, side)) for t, _ in labels]
             heights = [len(lines) * size * 1.2 for lines in blocks]
             targets = [(art_x + px * scale, art_top - art_h + py * scale) for _, (px, py) in labels]
-            tops = _spread([ty + size * 0.35 for _, ty in targets], heights, size * 0.3)
+            tops = _spread([ty + size * 0.35 for _, ty in targets], heights, size * 0.3, art_top - art_h, art_top)
             edge = art_x - pad if side == "left" else art_x + art_w + pad
             for lines, top, (tx, ty) in zip(blocks, tops, targets, strict=True):
                 for n, line in enumerate(lines, 1):
@@ -340,7 +344,7 @@ def _normal_and_narrowed(view: Callable[..., Art], size: float, alt: str) -> Mar
         Panel("Normal", view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
         Panel("Narrowed", view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
     ]
-    return _layout(panels, size, side_by_side=True, max_scale=1.15, alt=alt)
+    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
 
 
 def spine_side(size: float = 13) -> Markup:
@@ -442,7 +446,7 @@ def injection(size: float = 13) -> Markup:
         "Drawing of the spine seen from above. A thin needle comes in from the back. Its tip is in the space "
         "just behind the nerves, and the medicine spreads around the nerves."
     )
-    return _layout([Panel("", art, labels)], size, side_by_side=True, max_scale=1.35, alt=alt)
+    return _layout([Panel("", art, labels)], size, side_by_side=True, max_scale=1.15, alt=alt)
 
 
 # --- Why leaning forward helps -------------------------------------------------------------
@@ -501,8 +505,8 @@ def _posture(lean: bool) -> Art:
     back = ((sy - hy) / length, -(sx - hx) / length)  # at right angles to the trunk, towards the back
     cx, cy = hx + (sx - hx) * 0.3 + back[0] * 4, hy + (sy - hy) * 0.3 + back[1] * 4
     g.add(Circle(cx, cy, 13, fillColor=None, strokeColor=black, strokeWidth=2.5))
-    close = _side(0.75 if not lean else 0.1, levels=2)
-    scale, left, bottom = 1.0, 176.0, 24.0
+    close = _side(0.0 if lean else 0.85, levels=2)
+    scale, left, bottom = 1.5, 170.0, 4.0
     frame_w, frame_h = close.width * scale + 12, close.height * scale + 8
     g.add(Line(cx + 9, cy + 9, left, bottom + frame_h, strokeWidth=1.5))
     g.add(Line(cx + 9, cy - 9, left, bottom, strokeWidth=1.5))
@@ -510,7 +514,7 @@ def _posture(lean: bool) -> Art:
     close.group.transform = (scale, 0, 0, scale, left + 6, bottom + 4)
     g.add(close.group)
     points = {name: (left + 6 + x * scale, bottom + 4 + y * scale) for name, (x, y) in close.points.items()}
-    return Art(g, left + frame_w + 2, 186, points)
+    return Art(g, left + frame_w + 2, max(186, bottom + frame_h + 2), points)
 
 
 def leaning(size: float = 13) -> Markup:
@@ -525,7 +529,7 @@ def leaning(size: float = 13) -> Markup:
         "Two drawings. Standing up straight, the canal for the nerves in the lower back is narrower and the "
         "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
-    return _layout(panels, size, side_by_side=False, max_scale=0.66, alt=alt)
+    return _layout(panels, size, side_by_side=False, max_scale=0.62, alt=alt)
 
 
 # --- Exercises that bend the back forward and make the core stronger ---------------------------
@@ -594,7 +598,7 @@ def exercises(size: float = 13) -> Markup:
     """Four moves in a grid, each a drawing, a name and what to do, for the therapist to go over."""
     gap, art_w = 20.0, 190.0
     cell = (WIDTH - gap) / 2
-    scale = min(0.8, cell / art_w)
+    scale = min(0.72, cell / art_w)
     arts = [draw() for _, _, draw in EXERCISES]
     texts = [(wrap(name, size, cell, BOLD), wrap(how, size, cell)) for name, how, _ in EXERCISES]
     rows = [(max(arts[i].getBounds()[3] for i in pair) * scale + 8,
