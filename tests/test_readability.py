@@ -10,11 +10,6 @@ import pdfcheck
 from conftest import VISITS, render
 
 
-@pytest.fixture(scope="session")
-def large(renderer) -> dict[str, bytes]:
-    return {visit: render(renderer, visit, large_print=True) for visit in VISITS}
-
-
 @pytest.mark.parametrize("visit", VISITS)
 def test_reading_grade_and_type_meet_the_targets(handouts, visit):
     report = measure(handouts[visit])
