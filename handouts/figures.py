@@ -6,6 +6,7 @@ the alternative text as the SVG `<title>` (WeasyPrint ignores aria-label but tag
 Figures use the bundled font and only black, white and grey, so they print right in black and white.
 """
 
+import inspect
 import math
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from functools import cache
 from xml.sax.saxutils import escape
 
+from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, String
@@ -723,6 +725,14 @@ FIGURES: dict[str, Callable[..., Markup]] = {
 
 
 def figure(name: str, size: float, **options) -> Markup:
-    """Draw the named figure at the given text size."""
+    """Draw the named figure at the given text size. A name or option a template gets wrong is a
+    template error, which the renderer reports with the template's file and line."""
+    draw = FIGURES.get(name)
+    if draw is None:
+        raise TemplateRuntimeError(f"there is no figure {name!r}; the figures are: {', '.join(sorted(FIGURES))}")
+    try:
+        inspect.signature(draw).bind(size=size, **options)
+    except TypeError as exc:
+        raise TemplateRuntimeError(f"figure {name!r}: {exc}") from None
     _register_fonts()
-    return FIGURES[name](size=size, **options)
+    return draw(size=size, **options)

@@ -3,13 +3,20 @@ text, its labels printed as text in the label size (18 pt in large print), in st
 
 import io
 import re
+import shutil
+from pathlib import Path
 
 import pdfplumber
 import pytest
+from click.testing import CliRunner
 
+from handouts.cli import main
 from handouts.figures import FIGURES, figure
 
 import pdfcheck
+from conftest import NAME
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 
 # figure: (a visit whose handout carries it, words of its alternative text, its labels)
 DRAWINGS = {
@@ -101,3 +108,22 @@ def test_no_part_of_a_drawing_is_filled_black_by_mistake(name, size):
     svg = figure(name, size=size, **options)
     assert 'fill="None"' not in svg
     assert not re.search(r'd="M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+ Z"', svg)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('figure("spine")', "there is no figure 'spine'; the figures are: exercises, injection, leaning"),
+        ('figure("leaning", step=2)', "figure 'leaning': got an unexpected keyword argument 'step'"),
+    ],
+)
+def test_a_practice_template_that_gets_a_figure_wrong_is_told_where(tmp_path, call, message):
+    folder = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    (folder / "templates" / "modules").mkdir(parents=True, exist_ok=True)
+    (folder / "templates" / "modules" / "walking.html").write_text(f"<p>Walk.</p>\n{{{{ {call} }}}}\n")
+    out = tmp_path / "x.pdf"
+    args = ["make", "conservative-care", "-p", NAME, "-o", str(out), "--practice", str(folder)]
+    made = CliRunner().invoke(main, args)
+    assert made.exit_code == 2 and not out.exists()
+    assert "templates/modules/walking.html:2: template error: " + message in made.output
+    assert "Traceback" not in made.output and len(made.output.strip().splitlines()) == 1
