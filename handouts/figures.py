@@ -383,7 +383,7 @@ def _back(fused: bool) -> Art:
     g = Group()
     window_top, window_low = tops[0] - 46, tops[2] + 2
     for i, top in enumerate(tops):
-        g.add(Rect(8, top - 24, 134, 12, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        g.add(Rect(18, top - 24, 114, 12, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
         if i == 1:
             continue
         lamina = [(46, top - 2), (104, top - 2), (112, top - 18), (100, top - 38), (50, top - 38), (38, top - 18)]
@@ -397,14 +397,15 @@ def _back(fused: bool) -> Art:
                strokeColor=black, strokeWidth=2, strokeDashArray=[5, 3]))
     points = {"removed": (110, tops[1] - 30), "nerves": (92, tops[1] - 6)}
     if fused:
-        for x in (26, 124):
+        for x in (30, 120):
             g.add(Line(x, tops[1] - 18, x, tops[2] - 18, strokeWidth=7, strokeColor=black, strokeLineCap=1))
             for top in tops[1:]:
                 g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
                 g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
-        points |= {"screws": (130, tops[2] - 18), "rod": (124, (tops[1] + tops[2]) / 2 - 18),
-                   "joined": (140, tops[1] - 24)}
-    return Art(g, 150, height, points)
+        points |= {"screws": (126, tops[2] - 18), "rod": (120, (tops[1] + tops[2]) / 2 - 18),
+                   "joined": (131, tops[1] - 24)}
+    g.translate(-16, 0)  # the bones run from 18 to 132 across
+    return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
 
 def surgery(size: float = 13) -> Markup:
