@@ -46,6 +46,12 @@ def handouts(renderer) -> dict[str, bytes]:
     return {visit: render(renderer, visit) for visit in VISITS}
 
 
+@pytest.fixture(scope="session")
+def large(renderer) -> dict[str, bytes]:
+    """Every built-in visit type in large print."""
+    return {visit: render(renderer, visit, large_print=True) for visit in VISITS}
+
+
 @pytest.fixture
 def listener():
     """A local HTTP server that records every request it receives."""
