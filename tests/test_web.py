@@ -360,6 +360,24 @@ def test_save_as_my_defaults(practice, monkeypatch):
     assert not (practice / "ledger.sqlite").exists()
 
 
+def test_save_keeps_the_profile_files_comments_and_layout(practice):
+    path = practice / "surgeons" / "lee.toml"
+    text = path.read_text().replace('phone = "555-0150"', 'phone = "555-0150"  # the office line, not my cell')
+    path.write_text("# Dr. Lee's profile: ask Sam before changing it.\n" + text)
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "activity": "Walk.\r\nRest."}
+    data |= {"driving": "Wait.", "wound_care": "Dr. Lee's rule: keep the dressing dry.", "follow_up_weeks": "2"}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    saved = path.read_text()
+    assert saved.startswith("# Dr. Lee's profile: ask Sam before changing it.\n")
+    assert 'phone = "555-0150"  # the office line, not my cell\n' in saved
+    # a kept key stays where it was, a new one follows the last, the lines typed are lines in the file
+    assert '[post_op]\nactivity = """Walk.\nRest."""\nwound_care = "Dr. Lee' in saved
+    assert 'follow_up_weeks = 2\ndriving = "Wait."\n\n[visits.post-op]' in saved
+    assert saved.endswith('- Tip two {{ 7*7 }}\n"""\n')  # the rest of the file as it was
+    assert Catalog.load(practice).surgeons["lee"].post_op.activity == "Walk.\nRest."
+
+
 def test_save_needs_no_approval_first(practice):
     """New text is a draft until approved; the trial print on save does not ask for the approval."""
     toml = practice / "practice.toml"
