@@ -39,8 +39,8 @@ PREVIEW_PATIENT = "Sample Patient"
 PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
 TOPIC_LIMIT = LongText.__metadata__[0].max_length
 NO_PRACTICE = (
-    "saving needs a practice folder: start the page with --practice DIR (or set HANDOUTS_PRACTICE) "
-    "and keep your profile in DIR/surgeons/ID.toml"
+    "saving, approving and adding a profile need a practice folder: start the page with --practice DIR "
+    "(or set HANDOUTS_PRACTICE) and keep your profile in DIR/surgeons/ID.toml"
 )
 
 
@@ -231,7 +231,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
     """PRACTICE/surgeons/ID.toml from the starter's example, or a message per field (`new_id`, ...)."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
-        return None, {"new": sentence(NO_PRACTICE)}
+        return None, {"form": f"Not added. {sentence(NO_PRACTICE)}"}
     errors: dict[str, str] = {}
     try:
         TypeAdapter(Ident).validate_python(form.id)
