@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.catalog import Catalog
+from handouts.output import WriteError, write_atomic
 from handouts.render import DRAFT_MARK, Renderer
 from handouts.scratch import private_tempdir
 from handouts.web import create_app
@@ -561,6 +562,17 @@ def test_add_a_profile_refuses_and_writes_nothing(practice, fields, field, messa
     assert (practice / "surgeons" / "lee.toml").read_bytes() == before
     assert "<details class=\"more add-profile\" open>" in response.text  # the form open again, as typed
     assert f'value="{unescape(fields.get("new_id", "diaz"))}"' in unescape(response.text)
+
+
+def test_a_new_profile_is_never_written_over_a_file(tmp_path):
+    """The last step of adding a profile: a file that appeared after the check is kept, not replaced."""
+    target = tmp_path / "diaz.toml"
+    target.write_text("# someone else's\n")
+    with pytest.raises(WriteError, match="File exists"):
+        write_atomic(target, b'name = "Dr. Ana Diaz"\n', mode=0o644, replace=False)
+    assert target.read_text() == "# someone else's\n" and list(tmp_path.iterdir()) == [target]
+    write_atomic(tmp_path / "new.toml", b"x = 1\n", mode=0o644, replace=False)
+    assert (tmp_path / "new.toml").read_text() == "x = 1\n" and len(list(tmp_path.iterdir())) == 2
 
 
 # --- a whole day from a schedule ------------------------------------------------------------------
