@@ -15,6 +15,7 @@ import re
 import secrets
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,7 +289,7 @@ def _surgeon_page(
             preview_fields=preview_fields(catalog),
             can_save=catalog.search.practice is not None,
             no_practice=NO_PRACTICE,
-            drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon) if POST_OP in catalog.visits else [],
+            drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon),
             approval=approval or ApproveForm.from_profile(catalog, form.surgeon),
             new=new or NewProfileForm(),
             form=form,
@@ -300,7 +301,7 @@ def _surgeon_page(
     )
 
 
-def _done(catalog: Catalog, args) -> str:
+def _done(catalog: Catalog, args: Mapping[str, str]) -> str:
     """The line that says what the last form did (after its redirect), from the page's address."""
     profile = catalog.surgeons.get(args.get("id", ""))
     if profile and args.get("saved") == profile.id:
