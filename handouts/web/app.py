@@ -15,6 +15,7 @@ import re
 import secrets
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from ..fetcher import mime_type
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
+from .drafts import ApproveForm, approve, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
 from .profiles import (
     NO_PRACTICE,
@@ -36,7 +38,9 @@ from .profiles import (
     POST_OP_TOPICS,
     PREVIEW_FIELDS,
     WEEKS,
+    NewProfileForm,
     PostOpForm,
+    create_profile,
     instructions,
     preview_html,
     save_defaults,
@@ -259,7 +263,18 @@ def _handout_page(catalog: Catalog, form: HandoutForm, errors: dict[str, str], s
     )
 
 
-def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], status: int = 200, saved: str = ""):
+def _surgeon_page(
+    catalog: Catalog,
+    form: PostOpForm,
+    errors: dict[str, str],
+    status: int = 200,
+    done: str = "",
+    failed: str = "postop",
+    approval: ApproveForm | None = None,
+    new: NewProfileForm | None = None,
+):
+    """The surgeon page; `errors` belong to the one form that was sent and failed (`failed`), whose
+    typed values come back in `form`, `approval` or `new`."""
     steps = catalog.practice.post_op
     return (
         render_template(
@@ -274,12 +289,30 @@ def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], st
             preview_fields=preview_fields(catalog),
             can_save=catalog.search.practice is not None,
             no_practice=NO_PRACTICE,
+            drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon),
+            approval=approval or ApproveForm.from_profile(catalog, form.surgeon),
+            new=new or NewProfileForm(),
             form=form,
             errors=errors,
-            saved=saved,
+            failed=failed,
+            done=done,
         ),
         status,
     )
+
+
+def _done(catalog: Catalog, args: Mapping[str, str]) -> str:
+    """The line that says what the last form did (after its redirect), from the page's address."""
+    profile = catalog.surgeons.get(args.get("id", ""))
+    if profile and args.get("saved") == profile.id:
+        return f"Saved. These are now {profile.display_name}'s instructions on every post-op sheet."
+    if profile and args.get("added") == profile.id:
+        return f"Added {profile.display_name} (surgeons/{profile.id}.toml). Write the instructions below and save."
+    count = args.get("approved", "")
+    if count.isdigit() and int(count):
+        texts = "1 text" if count == "1" else f"{count} texts"
+        return f"Approved {texts}: recorded in the practice's approvals.toml. They print without the draft mark."
+    return ""
 
 
 def preview_fields(catalog: Catalog) -> dict[str, FieldInput]:
@@ -326,8 +359,7 @@ def _routes(app: Flask) -> None:
         if chosen and chosen not in catalog.surgeons:
             errors["surgeon"] = f"There is no profile {chosen!r}: choose one from the list."
         form = PostOpForm.from_profile(catalog, chosen)
-        saved = request.args.get("saved", "")
-        return _surgeon_page(catalog, form, errors, 404 if errors else 200, saved if saved in catalog.surgeons else "")
+        return _surgeon_page(catalog, form, errors, 404 if errors else 200, _done(catalog, request.args))
 
     @app.route("/surgeon/preview", methods=["GET", "POST"])
     def surgeon_preview():
@@ -365,6 +397,30 @@ def _routes(app: Flask) -> None:
             else:
                 return redirect(url_for("surgeon", id=form.surgeon, saved=form.surgeon), 303)
         return _surgeon_page(catalog, form, errors, 400)
+
+    @app.post("/surgeon/approve")
+    def surgeon_approve():
+        """The ticked drafts approved under the name typed: the record `handouts approve` writes."""
+        catalog = load_catalog()
+        form = ApproveForm.parse(request.form)
+        with settings().render_lock:  # one writer of approvals.toml at a time
+            units, errors = approve(catalog, form)
+        if errors:
+            page = PostOpForm.from_profile(catalog, form.surgeon)
+            return _surgeon_page(catalog, page, errors, 400, failed="approve", approval=form)
+        return redirect(url_for("surgeon", id=form.surgeon, approved=len(units)), 303)
+
+    @app.post("/surgeon/new")
+    def surgeon_new():
+        catalog = load_catalog()
+        form = NewProfileForm.parse(request.form)
+        try:
+            path, errors = create_profile(catalog, form)
+        except UserError as exc:  # written by someone else meanwhile, or the folder is not writable
+            path, errors = None, {"form": f"Not added. {sentence(str(exc))}"}
+        if path is None:
+            return _surgeon_page(catalog, PostOpForm.from_profile(catalog, ""), errors, 400, failed="new", new=form)
+        return redirect(url_for("surgeon", id=form.id, added=form.id), 303)
 
     @app.get("/batch")
     def batch():
@@ -442,6 +498,13 @@ def _errors(app: Flask) -> None:
             return _handout_page(catalog, HandoutForm.parse(request.form, catalog), {"form": message}, 400)
         if request.endpoint == "surgeon_save":
             return _surgeon_page(catalog, PostOpForm.parse(request.form), {"form": message}, 400)
+        if request.endpoint == "surgeon_approve":
+            form = ApproveForm.parse(request.form)
+            page = PostOpForm.from_profile(catalog, form.surgeon)
+            return _surgeon_page(catalog, page, {"form": message}, 400, failed="approve", approval=form)
+        if request.endpoint == "surgeon_new":
+            page, form = PostOpForm.from_profile(catalog, ""), NewProfileForm.parse(request.form)
+            return _surgeon_page(catalog, page, {"form": message}, 400, failed="new", new=form)
         if request.endpoint == "surgeon_preview":
             return render_template("preview_message.html", problems=[message]), 400
         if request.endpoint == "batch_upload":

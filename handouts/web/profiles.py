@@ -5,26 +5,32 @@ chosen, the practice's defaults) carries the edited text, so it is the real shee
 written. Each topic is held to the rules `make` holds typed text to (`clean_text`: no control
 characters). Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
 validates and the sheet prints as `make` will print it (a character the fonts lack, such as an
-emoji, stops that print), through the atomic writer.
+emoji, stops that print), through the atomic writer, keeping the file's comments and layout. A new
+profile is the starter's example with the surgeon's name, credentials and phone, never written over
+an existing file.
 """
 
 import dataclasses
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import tomli_w
-from pydantic import ValidationError
+import tomlkit
+from pydantic import TypeAdapter, ValidationError
+from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
 from ..build import build
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
-from ..models import POST_OP_TOPICS, LongText, PostOpInstructions, Surgeon
+from ..models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions, Surgeon
 from ..output import write_atomic
 from ..pdf import UnprintableText, html_to_pdf
+from ..practice_folder import STARTER
 from ..render import Renderer
-from ..request import Request, build_request, clean_text
+from ..request import MAX_NAME, Request, build_request, clean_text
 from .forms import sentence
 
 POST_OP = "post-op"
@@ -33,8 +39,8 @@ PREVIEW_PATIENT = "Sample Patient"
 PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
 TOPIC_LIMIT = LongText.__metadata__[0].max_length
 NO_PRACTICE = (
-    "saving needs a practice folder: start the page with --practice DIR (or set HANDOUTS_PRACTICE) "
-    "and keep your profile in DIR/surgeons/ID.toml"
+    "saving, approving and adding a profile need a practice folder: start the page with --practice DIR "
+    "(or set HANDOUTS_PRACTICE) and keep your profile in DIR/surgeons/ID.toml"
 )
 
 
@@ -62,7 +68,8 @@ class PostOpForm:
     def parse(cls, form: MultiDict) -> "PostOpForm":
         return cls(
             surgeon=form.get("surgeon", "").strip(),
-            topics={key: form.get(key, "") for key in POST_OP_TOPICS},
+            # a browser sends a textarea's lines as CRLF: kept as typed lines, saved as plain newlines
+            topics={key: form.get(key, "").replace("\r\n", "\n") for key in POST_OP_TOPICS},
             weeks=form.get(WEEKS, "").strip(),
             preview={key: form.get(key, "").strip() for key in PREVIEW_FIELDS},
         )
@@ -168,18 +175,91 @@ def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> 
     if folder is None:
         raise UserError(NO_PRACTICE)
     if surgeon not in catalog.surgeons:
-        raise UserError(
-            f"choose your profile first; to add one, copy surgeons/example.toml to {folder}/ID.toml "
-            "(see 'handouts init-practice')"
-        )
+        raise UserError("choose your profile first, or add one below")
     path = folder / f"{surgeon}.toml"
-    data = read_toml(path)
-    data["post_op"] = steps.model_dump(exclude_none=True)
-    validate(Surgeon, {**data, "id": surgeon}, path)  # the whole profile, as Catalog.load will read it
+    read_toml(path)  # a file that no longer reads is reported as `make` reports it
+    profile = tomlkit.parse(path.read_text(encoding="utf-8"))
+    if not isinstance(profile.get("post_op"), Table):
+        profile["post_op"] = tomlkit.table()
+    set_keys(profile["post_op"], steps.model_dump(exclude_none=True))
+    text = tomlkit.dumps(profile)
+    validate(Surgeon, {**tomllib.loads(text), "id": surgeon}, path)  # the whole profile, as Catalog.load reads it
     # A trial print of the whole sheet, with the fonts and styles `make` uses: what would fail at the
     # front desk fails here. Not through `make`: it is no handout given (nothing recorded), and new
     # text awaits approval anyway, so the approval gate is not asked.
     edited, sample = post_op_sheet(catalog, surgeon, steps)
     html_to_pdf(Renderer(edited).preview_html(sample), edited.search, sample.pdf_variant)
-    write_atomic(path, tomli_w.dumps(data).encode("utf-8"), mode=0o644)
+    write_atomic(path, text.encode("utf-8"), mode=0o644)
     return path
+
+
+def set_keys(table: Table, values: dict[str, Any]) -> None:
+    """Make `table` hold exactly `values`, in place: a kept key stays where it is with its comment,
+    a new one goes after the last key (at the top of a table of comments only), and the comments stay."""
+    for key in [key for key in table if key not in values]:
+        del table[key]
+    for key, value in values.items():
+        item = tomlkit.item(value)
+        if isinstance(value, str) and "\n" in value and "\r" not in value:
+            item = tomlkit.string(value, multiline=True)  # the lines as typed, readable in the file
+        if key in table:
+            table[key] = item
+        else:
+            body = table.value.body
+            last = max((i for i, (name, _) in enumerate(body) if name is not None), default=-1)
+            table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+
+
+@dataclass
+class NewProfileForm:
+    """A new surgeon profile as typed: the ID (its file name and `--surgeon`), name, credentials, phone."""
+
+    id: str = ""
+    name: str = ""
+    credentials: str = ""
+    phone: str = ""
+
+    @classmethod
+    def parse(cls, form: MultiDict) -> "NewProfileForm":
+        return cls(**{key: form.get(f"new_{key}", "").strip() for key in ("id", "name", "credentials", "phone")})
+
+
+NEW_ID = "Use lower-case letters, digits and hyphens (at most 41), starting with a letter or digit, e.g. lee or a-lee."
+
+
+def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None, dict[str, str]]:
+    """PRACTICE/surgeons/ID.toml from the starter's example, or a message per field (`new_id`, ...)."""
+    folder = catalog.search.practice_dir("surgeons")
+    if folder is None:
+        return None, {"form": f"Not added. {sentence(NO_PRACTICE)}"}
+    errors: dict[str, str] = {}
+    try:
+        TypeAdapter(Ident).validate_python(form.id)
+    except ValidationError:
+        errors["new_id"] = NEW_ID
+    else:
+        if (folder / f"{form.id}.toml").exists() or form.id in catalog.surgeons:
+            errors["new_id"] = f"There is already a profile {form.id!r}: open it above, or choose another ID."
+    values: dict[str, str] = {}
+    for key, what in (("name", "the name"), ("credentials", "the credentials"), ("phone", "the phone number")):
+        text = getattr(form, key)
+        if not text and key != "name":
+            continue
+        try:
+            values[key] = clean_text(text, what, MAX_NAME)
+        except UserError as exc:
+            errors[f"new_{key}"] = sentence(str(exc))
+    if errors:
+        return None, errors
+    profile = tomlkit.parse((STARTER / "surgeons" / "example.toml").read_text(encoding="utf-8"))
+    for key in ("name", "credentials", "phone"):
+        if key in values:
+            profile[key] = values[key]
+        else:
+            del profile[key]  # the example's placeholder would print on every handout
+    text = tomlkit.dumps(profile)
+    path = folder / f"{form.id}.toml"
+    validate(Surgeon, {**tomllib.loads(text), "id": form.id}, path)
+    folder.mkdir(exist_ok=True)
+    write_atomic(path, text.encode("utf-8"), mode=0o644, replace=False)
+    return path, {}
