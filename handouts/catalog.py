@@ -16,11 +16,15 @@ from pydantic import BaseModel, ValidationError
 from .approvals import FILE as APPROVALS_FILE
 from .approvals import Approvals, ApprovalsFile
 from .errors import UserError
-from .models import RED_FLAGS, Module, Practice, Surgeon, VisitType
+from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
 from .paths import BUILTIN_ROOT
 from .searchpath import SearchPath
 
 M = TypeVar("M", bound=BaseModel)
+
+# The built-in starter post-op instructions, one per topic: general practice, so they print as a
+# draft until the practice approves them; the practice's [post_op] and a surgeon's replace them topic by topic.
+POST_OP_STARTER = "content/post-op.toml"
 
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -117,6 +121,13 @@ class Catalog:
     surgeons: dict[str, Surgeon]
     broken_surgeons: dict[str, str]  # surgeon ID -> what is wrong with the profile, for check and make
     approvals: Approvals = Approvals()
+    post_op_starter: PostOpInstructions = PostOpInstructions()
+
+    @property
+    def post_op(self) -> PostOpInstructions:
+        """The practice's post-op instructions: its own [post_op] topics over the built-in starter set."""
+        own = self.practice.post_op.model_dump(exclude_none=True)
+        return self.post_op_starter.model_copy(update=own)
 
     @classmethod
     def load(cls, practice_dir: Path | None = None, builtin: Path = BUILTIN_ROOT) -> "Catalog":
@@ -141,6 +152,13 @@ class Catalog:
         visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
         for vid, visit in visits.items():
             check_modules(visit.modules, modules, f"{visit_files[vid]}: key 'modules'")
+        for vid in practice.links:
+            if vid not in visits:
+                raise UserError(
+                    f"{practice_file}: key 'links.{vid}': unknown visit type; known: {', '.join(visits)}"
+                )
+        starter_file = search.builtin / POST_OP_STARTER
+        starter = load_model(PostOpInstructions, starter_file) if starter_file.is_file() else PostOpInstructions()
         surgeons, broken = {}, {}
         for sid, path in search.names("surgeons", ".toml").items():
             try:
@@ -150,7 +168,7 @@ class Catalog:
         approvals = Approvals()
         if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
             approvals = Approvals(tuple(load_model(ApprovalsFile, practice_dir / APPROVALS_FILE).approval))
-        return cls(search, practice, visits, modules, surgeons, broken, approvals)
+        return cls(search, practice, visits, modules, surgeons, broken, approvals, starter)
 
     def fingerprint(self) -> str:
         """A hash of every file a handout can be made from, so a batch redoes files after a change."""

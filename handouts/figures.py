@@ -625,46 +625,73 @@ def exercises(size: float = 13) -> Markup:
 
 PATHWAY_STEPS = (
     "Notice the pattern",
-    "See your doctor for an exam",
-    "Get an MRI",
-    "Care without surgery for 2 to 8 weeks",
-    "Getting better? Keep going",
-    "Not better? Epidural injection, 1 to 2 tries",
+    "Exam by your doctor",
+    "MRI scan",
+    "2 to 8 weeks of care without surgery",
+    "Better? Keep going",
+    "Not better? 1 or 2 epidural shots",
     "Shots did not help? Talk about surgery",
     "Decide about surgery",
 )
+BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other
+
+
+def _arrow(d: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:
+    """A straight arrow from (x1, y1) to (x2, y2), horizontal or vertical."""
+    d.add(Line(x1, y1, x2 - 6 * (x2 > x1) + 6 * (x2 < x1), y2 + 6 * (y2 < y1) - 6 * (y2 > y1), strokeWidth=2))
+    if y1 == y2:
+        sign = 1 if x2 > x1 else -1
+        points = [x2, y2, x2 - 8 * sign, y2 + 4, x2 - 8 * sign, y2 - 4]
+    else:
+        sign = 1 if y2 > y1 else -1
+        points = [x2, y2, x2 - 4, y2 - 8 * sign, x2 + 4, y2 - 8 * sign]
+    d.add(Polygon(points, fillColor=black, strokeColor=black))
 
 
 def pathway(step: int | None = None, size: float = 13) -> Markup:
-    """The eight steps in two rows of four; this visit's step is filled black and says "You are here"."""
+    """Steps 1 to 4 in a row; after step 4 the path splits: 5 (better: keep going) or 6 (not
+    better: shots), and 6 leads on to 7 and 8. This visit's step is filled black, "You are here"."""
     cols, gap = 4, 16
     box_w = (WIDTH - gap * (cols - 1)) / cols
 
     def lines(i: int, text: str) -> list[str]:
         font = BOLD if i == step else REGULAR
-        here = wrap("You are here:", size, box_w - 12, BOLD) if i == step else []
+        here = wrap("You are here", size, box_w - 12, BOLD) if i == step else []
         return here + wrap(f"{i}. {text}", size, box_w - 12, font)
 
     box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
-    d = Drawing(WIDTH, 2 * box_h + gap + 4)
+    row_gap = size * 3  # room for the fork and its two labels
+    d = Drawing(WIDTH, 2 * box_h + row_gap + 4)
+    tops = (d.height - 2, d.height - 2 - box_h - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
         row, col = divmod(i - 1, cols)
-        x = col * (box_w + gap)
-        top = d.height - 2 - row * (box_h + gap)
+        x, top = col * (box_w + gap), tops[row]
         here = i == step
         d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
                    fillColor=black if here else white, strokeColor=black))
         for n, line in enumerate(lines(i, text), 1):
             d.add(String(x + 6, top - 4 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
                          fillColor=white if here else black))
-        if col < cols - 1:
+        if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2
-            d.add(Line(x + box_w + 2, ay, x + box_w + gap - 4, ay, strokeWidth=2))
-            d.add(Polygon([x + box_w + gap - 2, ay, x + box_w + gap - 8, ay + 4, x + box_w + gap - 8, ay - 4],
-                          fillColor=black, strokeColor=black))
+            _arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
+    # The fork: down from step 4, across, and down into step 5 ("better") and step 6 ("not better").
+    fork_y = tops[1] + row_gap / 2
+    x4 = 3 * (box_w + gap) + box_w / 2
+    x5, x6 = box_w / 2, box_w + gap + box_w / 2
+    d.add(Line(x4, tops[0] - box_h - 2, x4, fork_y, strokeWidth=2))
+    d.add(Line(x4, fork_y, x5, fork_y, strokeWidth=2))
+    _arrow(d, x5, fork_y, x5, tops[1] + 2)
+    _arrow(d, x6, fork_y, x6, tops[1] + 2)
+    for x, label in ((x5, "If better"), (x6, "If not better")):
+        d.add(String(x + 6, tops[1] + 6, label, fontName=BOLD, fontSize=size))
     steps = "; ".join(f"step {i}: {s}" for i, s in enumerate(PATHWAY_STEPS, 1))
     where = f" You are here: step {step}, {PATHWAY_STEPS[step - 1]}." if step else ""
-    return to_svg(d, f"The usual steps for leg pain when walking: {steps}.{where}")
+    alt = (
+        f"The usual steps for leg pain when walking: {steps}. After step 4 there are two ways on: "
+        f"if you are better, step 5; if not, step 6, then 7 and 8.{where}"
+    )
+    return to_svg(d, alt)
 
 
 # --- Recovery timeline after decompression --------------------------------------------------

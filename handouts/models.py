@@ -87,6 +87,11 @@ SourceBasis = Literal["source", "general"]
 BasisNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)]
 
 
+# A web address printed on page 1 as text and as a QR code: https only, no spaces or quotes, short
+# enough for a small code. It names a page about the visit type, never anything about a patient.
+WebLink = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https://[^\s\"'<>]+$", max_length=200)]
+
+
 class Practice(Strict):
     name: Text
     address: Text | None = None
@@ -101,6 +106,9 @@ class Practice(Strict):
     # Handouts carry patient data: readable by their owner only, unless the practice says otherwise.
     file_permissions: Literal["600", "640", "644"] = "600"
     post_op: PostOpInstructions = PostOpInstructions()
+    # Optional: visit type ID -> the practice's page for it (videos, the online version), printed
+    # on page 1 with a QR code. A visit type not listed prints none.
+    links: dict[Ident, WebLink] = {}
     # Refuse to print a handout with any text not yet approved (see `handouts approve`).
     require_approval: bool = False
     # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
@@ -121,6 +129,21 @@ class FieldSpec(Strict):
     not_before: FieldName | None = None  # a date field that this date may not come before
 
 
+class Milestone(Strict):
+    """One step of a recovery timeline, in days after surgery (a range when start and end differ)."""
+
+    when: Text
+    start_day: int = Field(ge=0, le=730)
+    end_day: int = Field(ge=0, le=730)
+    what: Text
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Milestone":
+        if self.end_day < self.start_day:
+            raise ValueError("end_day may not come before start_day")
+        return self
+
+
 class VisitType(Strict):
     id: Ident
     title: Text
@@ -131,6 +154,12 @@ class VisitType(Strict):
     next_steps: list[Text] = Field(min_length=1, max_length=7)
     modules: list[Ident] = Field(min_length=1)
     fields: dict[FieldName, FieldSpec] = {}
+    # Questions the patient may want to ask (printed with lines to write more), questions the
+    # staff ask so the patient can say the plan back in their own words (teach-back), and the
+    # recovery timeline after surgery, for the modules that print them.
+    questions: list[Text] = Field(default=[], max_length=8)
+    teach_back: list[Text] = Field(default=[], max_length=3)
+    timeline: list[Milestone] = Field(default=[], max_length=8)
     basis: SourceBasis = "general"
     basis_note: BasisNote = ""
 

@@ -10,6 +10,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from itertools import takewhile
 
 from jinja2 import (
     ChoiceLoader,
@@ -29,7 +30,8 @@ from . import __version__
 from .catalog import Catalog
 from .errors import UserError
 from .figures import figure
-from .models import POST_OP_TOPICS, RED_FLAGS, Module, PostOpInstructions, Surgeon
+from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
+from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
 from .versions import Unit, content_units, handout_units, handout_version
@@ -50,6 +52,7 @@ MONTHS = [
 ]
 
 BASE_TEMPLATE = "handout.html"
+WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
 DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
@@ -75,6 +78,29 @@ def post_op_instructions(defaults: PostOpInstructions, surgeon: Surgeon | None) 
     if surgeon is None:
         return defaults
     return defaults.model_copy(update=surgeon.post_op.model_dump(exclude_none=True))
+
+
+def _short(day: date) -> str:
+    return f"{MONTHS[day.month - 1][:3]} {day.day}"
+
+
+def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date) -> list[dict]:
+    """The recovery timeline as table rows. With a surgery date each row carries its calendar
+    dates, and a "today" row follows the last step already begun (none before surgery or after
+    the last step ends)."""
+    since = (today - surgery).days if surgery else -1
+    last_end = max((m.end_day for m in milestones), default=-1)
+    begun = [i for i, m in enumerate(milestones) if m.start_day <= since] if 0 <= since <= last_end else []
+    rows: list[dict] = []
+    for i, step in enumerate(milestones):
+        dates = ""
+        if surgery is not None:
+            first, last = surgery + timedelta(days=step.start_day), surgery + timedelta(days=step.end_day)
+            dates = _short(first) if first == last else f"{_short(first)} to {_short(last)}"
+        rows.append({"today": False, "when": step.when, "dates": dates, "what": step.what})
+        if begun and i == begun[-1]:
+            rows.append({"today": True, "when": "Today", "dates": _short(today), "what": ""})
+    return rows
 
 
 # A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
@@ -205,13 +231,15 @@ class Renderer:
         """Everything but the patient: the visit type, its fields, the practice, surgeon and options."""
         practice = self.catalog.practice
         modules = self.modules_for(request)
-        steps = post_op_instructions(practice.post_op, request.surgeon)
+        steps = post_op_instructions(self.catalog.post_op, request.surgeon)
+        surgery = request.fields.get("surgery_date")
         return {
             "practice": practice,
             "visit": request.visit,
             "fields": request.fields,
             "modules": modules,
             "paper": request.paper or practice.paper,
+            "large_print": request.large_print,
             "css": self.css(request.large_print),
             "figure": partial(figure, size=FIGURE_PT[request.large_print]),
             "lang": "en",
@@ -220,7 +248,13 @@ class Renderer:
             "instructions": steps.model_dump(),
             "post_op_topics": POST_OP_TOPICS,
             "follow_up": follow_up_date(request, steps.follow_up_weeks),
+            # the visit date, for a "today" mark on the detail pages: shared by a clinic day's handouts
+            "timeline": timeline_rows(request.visit.timeline, surgery if isinstance(surgery, date) else None,
+                                      request.visit_date),
+            "online": online_link(practice.links.get(request.visit.id)),
             "surgeon": request.surgeon,
+            # in large print, "When to call" follows the warning-sign boxes that lead the details
+            "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
             "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],

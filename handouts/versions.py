@@ -84,7 +84,7 @@ def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_p
     if "figure" in used:
         extra.append(FIGURE_CODE.read_text(encoding="utf-8"))
     if "instructions" in used:
-        extra.append(catalog.practice.post_op.model_dump())
+        extra.append(catalog.post_op.model_dump())
     data = module.model_dump(exclude={"reviewed"})
     basis: Basis = "practice" if from_practice or own else module.basis
     return Unit(f"module:{module.id}", module.title, digest(data, sources, extra), basis, module.basis_note)

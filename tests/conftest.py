@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # writes a ledger into a fixture folder.
 os.environ["HANDOUTS_LEDGER"] = "off"
 NAME = "Zoë O'Brien-Nuñez"
-VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op")
+VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op", "post-op-fusion")
+MAX_PAGES = 6  # standard print; large print at most twice that
 
 
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
@@ -28,6 +29,19 @@ def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "202
         data = build(renderer, request, fmt)
     assert warnings == [], warnings
     return data
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.txt from the handouts as they print now (review the diff, commit with the change)",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
 
 
 @pytest.fixture(scope="session")

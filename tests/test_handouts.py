@@ -5,10 +5,10 @@ import re
 import pytest
 
 import pdfcheck
-from conftest import NAME, VISITS, render
+from conftest import MAX_PAGES, NAME, ROOT, VISITS, render
 
 
-def test_the_five_visit_types_are_built_in(catalog):
+def test_the_built_in_visit_types(catalog):
     assert set(VISITS) <= set(catalog.visits)
 
 
@@ -16,13 +16,13 @@ def test_the_five_visit_types_are_built_in(catalog):
 def test_handout_pages_name_title_and_red_flags(handouts, catalog, visit):
     pdf = handouts[visit]
     assert pdf.startswith(b"%PDF-")
-    assert 1 <= pdfcheck.pages(pdf) <= 6
+    assert 1 <= pdfcheck.pages(pdf) <= MAX_PAGES
     text = pdfcheck.text(pdf)
     assert NAME in text
     assert catalog.visits[visit].title in text
     assert "March 14, 2026" in text
     assert "Go to the emergency room now" in text
-    assert "Call our office right away" in text
+    assert "Call our office now, today" in text
     assert f"Page 1 of {pdfcheck.pages(pdf)}" in text
 
 
@@ -58,10 +58,31 @@ def test_pathway_marks_this_visit_step(handouts):
     assert "You are here" in pdfcheck.text(handouts["injection"])
 
 
-def test_post_op_without_configuration_points_to_the_team(handouts, catalog):
+def test_post_op_prints_the_starter_instructions_as_a_draft(handouts, catalog):
+    """Unconfigured, every topic prints the built-in starter text (general practice, so the draft
+    mark is on), never the bare 'follow your team's instructions' five times over."""
     text = pdfcheck.text(handouts["post-op"])
-    assert text.count("Follow the instructions your surgical team gave you") == 5
-    assert f"call us at {catalog.practice.phone}" in text
+    assert "Follow the instructions your surgical team gave you" not in text
+    for words in ("Do not lift more than 10 pounds", "Do not drive while you take opioid", "Keep the wound clean",
+                  "constipation", "Walk several times a day"):
+        assert words in text
+    assert "Draft: not yet approved" in text
+
+
+def test_a_topic_nobody_wrote_points_to_the_team(tmp_path):
+    """A practice that blanks a topic in its own words (an empty starter) still never prints invented advice."""
+    from handouts.catalog import Catalog
+    from handouts.render import Renderer
+
+    starter = tmp_path / "builtin"
+    (starter / "content").mkdir(parents=True)
+    for part in ("templates", "styles", "assets", "content/visits", "content/modules", "content/practice.toml"):
+        (starter / part).symlink_to(ROOT / part)
+    (starter / "content" / "post-op.toml").write_text('lifting = "Lift nothing over 5 pounds."\n', encoding="utf-8")
+    renderer = Renderer(Catalog.load(builtin=starter))
+    text = pdfcheck.text(render(renderer, "post-op"))
+    assert "Lift nothing over 5 pounds." in text
+    assert text.count("Follow the instructions your surgical team gave you") == 4
 
 
 def test_post_op_fields_are_printed(renderer):

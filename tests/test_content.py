@@ -1,0 +1,364 @@
+"""What patients read: the clinical facts each visit type must carry, its printed text as a golden
+file, and the page rules (page 1 whole, warning boxes whole, no near-empty page, page limits).
+
+The facts are data here, on purpose: a change to a warning sign or a number from the clinical
+source (shared/source) fails this file until the same commit changes the fact below, and the
+golden text shows every other change to what prints in review. Update the golden files with
+`pytest tests/test_content.py --update-golden` and read the diff before committing it.
+"""
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+import pypdf
+import pytest
+
+from handouts.catalog import Catalog
+from handouts.errors import UserError
+from handouts.render import Renderer, timeline_rows
+from handouts.rows import LANGUAGES
+
+import pdfcheck
+from conftest import MAX_PAGES, VISITS, render
+
+GOLDEN = Path(__file__).with_name("golden")
+MARGINS_PT = {False: (1.05 * 72, 0.85 * 72), True: (1.65 * 72, 1.1 * 72)}  # top, bottom (styles/*.css)
+SETS = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
+
+# The seven warning signs of the source, each as it prints, with the urgency of each group; all
+# must be on every handout, exactly once.
+WARNING_SIGNS = {
+    "en": (
+        "Go to the emergency room now if:",
+        "You have new weakness in your legs.",
+        "(foot drop)",
+        "hard to stand up from a chair",
+        "You lose control of your bladder or bowels.",
+        'numbness in the "saddle" area. This is your groin, inner thighs and buttocks.',
+        "You have leg pain after a bad fall or injury.",
+        "Call our office now, today, at",
+        "You have a fever along with back pain.",
+        "You have severe pain at rest that does not get better when you change position.",
+        "You have had cancer, and now you have new or worse back or leg pain.",
+        "If you cannot talk to someone right away, go to the emergency room now.",
+    ),
+}
+
+# The warning signs after surgery (general practice, approved by the practice), on both post-op sheets.
+POST_OP_SIGNS = {
+    "en": (
+        "Call 911 or go to the emergency room now if:",
+        "Call our office now, today, at",  # the second box's own, with the same wording
+        "If you cannot talk to someone right away, go to the emergency room now.",
+        "You have chest pain, or you are short of breath.",
+        "Your wound gets red, warm or swollen, or fluid or pus drains from it.",
+        "You have a fever.",
+        "One calf is swollen, warm or sore.",
+        "You cannot pass urine.",
+        "You have a headache when you sit or stand up that eases when you lie down.",
+        "Clear, watery fluid comes from your wound.",
+    ),
+}
+
+# Every number from the source a visit type prints, with how many times it prints: changing any
+# one of them ("2 to 8 weeks" to "2 to 8 days" in one place) changes a count. Then the facts
+# each visit type must say in words.
+FACTS: dict[str, dict[str, dict[str, int]]] = {
+    "en": {
+        "new-patient": {
+            "2 to 8 weeks": 1,
+            "1 or 2 epidural shots": 1,
+            "after age 50": 1,
+            "pulses in your feet": 3,
+            "ankle-brachial index and a Doppler test": 1,
+            "X-rays taken while you stand": 1,
+            "CT scan": 1,
+            "Spondylolisthesis": 1,
+            "disc herniation": 1,
+            "Hip arthritis can look like this problem": 1,
+            "It most often comes on slowly and is not an emergency.": 1,
+            "Your name:": 1,
+            "Check your understanding": 1,
+            "Questions to ask": 1,
+        },
+        "conservative-care": {
+            "2 to 8 weeks": 5,
+            "2 to 3 months": 1,
+            "1 or 2 shots": 1,
+            "1 or 2 epidural shots": 1,
+            "more than 2 to 3 shots in a year": 1,
+            "0 means none and 10 means the worst": 1,
+            "Biking and swimming": 1,
+            "If you are getting worse quickly, call us": 2,
+            "shopping cart, walking poles or a walker": 1,
+            "Once in a while, muscle relaxants help": 1,
+            "Example: Mar 3": 1,
+            "Your name:": 1,
+            "Check your understanding": 1,
+        },
+        "injection": {
+            "at least several weeks": 2,
+            "lasts only a few days": 1,
+            "lasted only a few days": 1,
+            "1 or 2 shots": 2,
+            "1 or 2 epidural shots": 1,
+            "more than 2 to 3 shots in a year": 2,
+            "2 to 3 months": 1,
+            "2 to 8 weeks": 2,
+            "suggests that decompression surgery": 1,
+            "If a shot gave you no relief at all, your doctor will first check for other causes.": 1,
+            "blood thinner": 2,
+            "The steroid can raise your blood sugar": 1,
+            "Before the shot:": 1,
+            "Your name:": 1,
+        },
+        "surgical-consult": {
+            "2 to 3 months": 3,
+            "a block or two": 1,
+            "2 to 3 weeks": 1,
+            "6 to 8 weeks": 1,
+            "2 to 8 weeks": 2,
+            "1 or 2 shots": 1,
+            "more than 2 to 3 shots in a year": 1,
+            "Not always.": 1,
+            "Surgery is a choice": 2,
+            "Risks of surgery": 2,
+            "Severe obesity": 1,
+            "After this kind, most people walk the same day and go home the next day.": 1,
+            "Back pain may or may not": 2,
+            "Your choices side by side": 1,
+            "Questions to ask": 1,
+        },
+        "post-op": {
+            "desk work after 2 to 3 weeks": 1,
+            "2 to 3 weeks": 2,
+            "6 to 8 weeks": 2,
+            "Do not lift more than 10 pounds": 1,
+            "constipation": 1,
+            "Back pain may or may not get better": 2,
+            "symptoms can come back over many years": 1,
+            "A strong core and a healthy weight help": 1,
+            "After a minimally invasive decompression": 2,
+            "Today, Mar 14": 1,
+            "You are here.": 1,
+        },
+        "post-op-fusion": {
+            "2 to 4 days": 1,
+            "4 to 6 weeks": 1,
+            "3 to 6 months": 1,
+            "Do not lift more than 10 pounds": 1,
+            "The bones take months to grow together.": 1,
+            "Back pain may or may not get better": 2,
+            "Today, Mar 14": 1,
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def printed(renderer) -> dict[tuple[str, bool], bytes]:
+    """Every visit type in standard and large print, post-op with a surgery date."""
+    return {
+        (visit, large): render(renderer, visit, sets=SETS.get(visit), large_print=large)
+        for visit in VISITS
+        for large in (False, True)
+    }
+
+
+def test_every_visit_type_has_its_facts(catalog):
+    for lang in LANGUAGES:
+        assert set(FACTS[lang]) == set(catalog.visits) == set(VISITS), "add the facts of a new visit type here"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_facts_print(printed, catalog, lang, visit):
+    """Each warning sign once, each number from the source as often as it should print: in both print sizes."""
+    for large in (False, True):
+        text = _body_text(printed[visit, large], catalog.practice.name)
+        expected = Counter(WARNING_SIGNS[lang])
+        if visit.startswith("post-op"):
+            expected += Counter(POST_OP_SIGNS[lang])
+        expected |= FACTS[lang][visit]
+        wrong = {fact: text.count(fact) for fact, count in expected.items() if text.count(fact) != count}
+        assert wrong == {}, f"{visit} ({'large' if large else 'standard'} print): fact -> times printed {wrong}"
+
+
+_MARKERS = re.compile(r"(?:\s+(?:•|\d+\.))+\s*$")  # list markers, which the text layer puts after a page's text
+
+
+def _body_text(pdf: bytes, practice: str) -> str:
+    """Every page's text without the running header and footer (which the text layer puts after
+    the page's own text) and list markers, joined: a sentence over a page break reads as one."""
+    pages = []
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        text = " ".join((page.extract_text() or "").split())
+        ends = [i for i in (text.find("Draft: not yet approved"), text.find(f"{practice} Questions? Call")) if i >= 0]
+        pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]))
+    return " ".join(pages)
+
+
+def _page_texts(pdf: bytes) -> str:
+    """The golden text: each page's lines as extracted, under a page marker."""
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        pages = [page.extract_text() or "" for page in doc.pages]
+    return "".join(f"=== page {n} ===\n{text.rstrip()}\n" for n, text in enumerate(pages, 1))
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_golden_text(printed, update_golden, visit):
+    """What prints, page by page, is in tests/golden/VISIT.txt: any change to it shows in review."""
+    actual = _page_texts(printed[visit, False])
+    path = GOLDEN / f"{visit}.txt"
+    if update_golden:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.is_file(), f"no golden text for {visit}: run pytest --update-golden"
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"{visit} prints differently from {path.name}; if the change is meant, run pytest --update-golden "
+        "and commit the new golden text with it"
+    )
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+
+def _fill(pdf: bytes, large: bool) -> list[float]:
+    """How far down each page's text area the content reaches, 0 to 1."""
+    top, bottom = MARGINS_PT[large]
+    fills = []
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            area = page.height - top - bottom
+            lows = [o["bottom"] for o in (*page.chars, *page.rects, *page.lines) if top < o["top"] < top + area]
+            fills.append((max(lows, default=top) - top) / area)
+    return fills
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_page_limits_and_no_near_empty_page(printed, visit):
+    for large in (False, True):
+        fills = _fill(printed[visit, large], large)
+        assert len(fills) <= MAX_PAGES * (2 if large else 1)
+        thin = [n for n, fill in enumerate(fills[:-1], 1) if fill < 0.5]
+        assert thin == [], f"{visit} ({'large' if large else 'standard'} print): pages under half full {thin}"
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_page_one_holds_the_whole_summary(printed, catalog, visit):
+    for large in (False, True):
+        first = pdfcheck.page_text(printed[visit, large], 1)
+        for line in (*catalog.visits[visit].key_points, *catalog.visits[visit].next_steps):
+            assert line in first, f"{visit} ({'large' if large else 'standard'} print): not on page 1: {line!r}"
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_warning_boxes_are_never_split(printed, visit):
+    """Each warning box starts and ends on the same page, in large print too."""
+    boxes = [("Warning signs that need care right away", "You have had cancer")]
+    if visit.startswith("post-op"):
+        boxes.append(("Warning signs after surgery", "Clear, watery fluid comes from your wound"))
+    for large in (False, True):
+        pdf = printed[visit, large]
+        pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        for first, last in boxes:
+            starts = [n for n, text in enumerate(pages) if first in text]
+            assert starts and last in pages[starts[-1]], f"{visit}: the box {first!r} is split"
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_long_note_or_a_surgeon_never_pushes_the_summary_off_page_one(tmp_path, large):
+    from handouts.cli import main  # noqa: F401  (the same catalog as `make`)
+
+    practice = tmp_path / "practice"
+    from click.testing import CliRunner
+
+    assert CliRunner().invoke(main, ["init-practice", str(practice)]).exit_code == 0
+    renderer = Renderer(Catalog.load(practice))
+    note = ("Walk twice a day and write each walk in your log. " * 40)[:1500]
+    for visit in ("new-patient", "surgical-consult", "post-op"):
+        pdf = render(renderer, visit, sets=SETS.get(visit), large_print=large, surgeon="example", note=note)
+        first = pdfcheck.page_text(pdf, 1)
+        for line in renderer.catalog.visits[visit].next_steps:
+            assert line in first
+        assert "Walk twice a day" in pdfcheck.text(pdf)
+
+
+# --- The plan, the timeline, the log --------------------------------------------------------
+
+
+def test_the_plan_branches_after_step_4(printed):
+    alts = " ".join(pdfcheck.figure_alts(printed["surgical-consult", False]))
+    assert "After step 4 there are two ways on: if you are better, step 5; if not, step 6, then 7 and 8." in alts
+    assert "You are here: step 8" in alts
+    text = pdfcheck.text(printed["new-patient", False])
+    assert "If better" in text and "If not better" in text
+
+
+def test_the_timeline_marks_today_after_the_step_begun():
+    from datetime import date
+
+    from handouts.models import Milestone
+
+    steps = [Milestone(when=w, start_day=a, end_day=b, what=w) for w, a, b in
+             (("day", 0, 0), ("next", 1, 1), ("weeks", 14, 21), ("later", 42, 56))]
+    surgery = date(2026, 3, 10)
+    rows = timeline_rows(steps, surgery, date(2026, 3, 14))
+    assert [r["when"] for r in rows] == ["day", "next", "Today", "weeks", "later"]
+    assert rows[2]["dates"] == "Mar 14" and rows[3]["dates"] == "Mar 24 to Mar 31"
+    assert not any(r["today"] for r in timeline_rows(steps, surgery, date(2026, 3, 1)))  # before surgery
+    assert not any(r["today"] for r in timeline_rows(steps, surgery, date(2026, 9, 1)))  # long after
+    assert not any(r["today"] for r in timeline_rows(steps, None, date(2026, 3, 14)))  # no surgery date
+
+
+def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
+    html = renderer.details_html(pytest.importorskip("handouts.request").build_request(
+        renderer.catalog, "conservative-care", "A B", "2026-03-14"))
+    log = html[html.index('class="module module-walking-log"'):]
+    log = log[: log.index("</table>")]
+    assert log.count("<tr>") >= 14 + 1  # header and at least 14 rows to write in
+    assert "Example: Mar 3" in log and "minutes or blocks" in log and "0 to 10" in log and "Your name:" in log
+
+
+# --- The optional QR code -------------------------------------------------------------------
+
+
+def _practice_with_links(tmp_path: Path, links: str) -> Path:
+    from click.testing import CliRunner
+
+    from handouts.cli import main
+
+    practice = tmp_path / "practice"
+    assert CliRunner().invoke(main, ["init-practice", str(practice)]).exit_code == 0
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[links]\n{links}\n", encoding="utf-8")
+    return practice
+
+
+def test_a_configured_link_prints_as_qr_code_and_address(tmp_path):
+    url = "https://www.example.org/handouts/first-visit?v=2&lang=en"
+    renderer = Renderer(Catalog.load(_practice_with_links(tmp_path, f'new-patient = "{url}"')))
+    for large in (False, True):
+        pdf = render(renderer, "new-patient", large_print=large)
+        assert url in pdfcheck.squash(pdfcheck.text(pdf))
+        assert f"QR code for {url}" in pdfcheck.figure_alts(pdf)
+        if not large:
+            assert "Online, with videos" in pdfcheck.page_text(pdf, 1)
+    assert "QR code" not in " ".join(pdfcheck.figure_alts(render(renderer, "injection")))  # not configured
+
+
+@pytest.mark.parametrize(
+    ("links", "message"),
+    [
+        ('new-patients = "https://example.org/a"', "key 'links.new-patients': unknown visit type"),
+        ('new-patient = "http://example.org/a"', "links.new-patient"),
+        ('new-patient = "https://example.org/a b"', "links.new-patient"),
+    ],
+)
+def test_a_bad_link_is_refused_with_its_key(tmp_path, links, message):
+    with pytest.raises(UserError, match=message.replace(".", r"\.")):
+        Catalog.load(_practice_with_links(tmp_path, links))
