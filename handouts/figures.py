@@ -636,8 +636,8 @@ PATHWAY_STEPS = (
 BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other
 
 
-def _arrow(d: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:
-    """A straight arrow from (x1, y1) to (x2, y2), horizontal or vertical."""
+def _box_arrow(d: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:
+    """A straight arrow between the plan's boxes, from (x1, y1) to (x2, y2), horizontal or vertical."""
     d.add(Line(x1, y1, x2 - 6 * (x2 > x1) + 6 * (x2 < x1), y2 + 6 * (y2 < y1) - 6 * (y2 > y1), strokeWidth=2))
     if y1 == y2:
         sign = 1 if x2 > x1 else -1
@@ -674,15 +674,15 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
                          fillColor=white if here else black))
         if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2
-            _arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
+            _box_arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
     # The fork: down from step 4, across, and down into step 5 ("better") and step 6 ("not better").
     fork_y = tops[1] + row_gap / 2
     x4 = 3 * (box_w + gap) + box_w / 2
     x5, x6 = box_w / 2, box_w + gap + box_w / 2
     d.add(Line(x4, tops[0] - box_h - 2, x4, fork_y, strokeWidth=2))
     d.add(Line(x4, fork_y, x5, fork_y, strokeWidth=2))
-    _arrow(d, x5, fork_y, x5, tops[1] + 2)
-    _arrow(d, x6, fork_y, x6, tops[1] + 2)
+    _box_arrow(d, x5, fork_y, x5, tops[1] + 2)
+    _box_arrow(d, x6, fork_y, x6, tops[1] + 2)
     for x, label in ((x5, "If better"), (x6, "If not better")):
         d.add(String(x + 6, tops[1] + 6, label, fontName=BOLD, fontSize=size))
     steps = "; ".join(f"step {i}: {s}" for i, s in enumerate(PATHWAY_STEPS, 1))
