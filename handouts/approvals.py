@@ -6,15 +6,19 @@ one version of one unit: when the text changes, its version changes and the appr
 applies, so the handout prints as a draft again until someone approves the new text.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints
 
 from .models import Strict, Text
 from .output import write_atomic
+
+if TYPE_CHECKING:
+    from .versions import Unit  # versions reads the catalog, which reads this module
 
 FILE = "approvals.toml"
 HEADER = (
@@ -76,6 +80,13 @@ def append(practice: Path, approvals: list[Approval], mode: int = 0o644) -> Path
     text = path.read_text(encoding="utf-8") if path.is_file() else HEADER
     write_atomic(path, (text + "".join(approval_block(a) for a in approvals)).encode("utf-8"), mode)
     return path
+
+
+def record(practice: Path, units: Sequence["Unit"], by: str, role: str) -> tuple[Path, datetime]:
+    """Approve the current version of each unit under one name, role and time: the one record that
+    `handouts approve` and the surgeon page both write. `by` and `role` are already checked text."""
+    when = now()
+    return append(practice, [Approval(unit=u.id, version=u.version, by=by, role=role, date=when) for u in units]), when
 
 
 def now() -> datetime:

@@ -134,6 +134,7 @@ class Catalog:
         if practice_dir is not None and not practice_dir.is_dir():
             raise UserError(f"practice folder {practice_dir} does not exist: check the path")
         search = SearchPath(practice_dir, builtin)
+        search.check_own_files()  # before anything in it is read
         practice_file = search.practice_file
         if practice_dir is not None and not practice_file.is_file():
             raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")

@@ -370,9 +370,7 @@ def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str
         if not comma:
             raise UserError('say who approves and their role: --by "Dr. Ana Lee, MD" (or --role "spine surgeon")')
     role = clean_text(role, "the role", MAX_NAME)
-    when = approvals.now()
-    entries = [approvals.Approval(unit=u.id, version=u.version, by=name.strip(), role=role, date=when) for u in units]
-    path = approvals.append(practice, entries)
+    path, when = approvals.record(practice, units, name.strip(), role)
     for unit in units:
         click.echo(f"Approved {unit.id} version {unit.version} ({unit.title})")
     click.echo(f"Recorded in {path}: {name.strip()}, {role}, {when.date().isoformat()}.")

@@ -6,16 +6,19 @@ the alternative text as the SVG `<title>` (WeasyPrint ignores aria-label but tag
 Figures use the bundled font and only black, white and grey, so they print right in black and white.
 """
 
+import inspect
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from xml.sax.saxutils import escape
 
+from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
 from reportlab.graphics import renderSVG
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, String
 from reportlab.lib.colors import HexColor, black, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -26,7 +29,6 @@ REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
 GREY = HexColor("#d9d9d9")
 WIDTH = 468.0  # the text column: 8.5 in paper less two 1 in margins, in points
-SCALE = 0.75  # the leaning drawings, drawn in 130-unit panels
 
 
 @cache
@@ -71,100 +73,551 @@ def to_svg(drawing: Drawing, alt: str) -> Markup:
     svg = re.sub(r'width="[\d.]+" height="[\d.]+"', size, svg, count=1)
     svg = svg.replace("<title>...</title>", f"<title>{escape(alt)}</title>").replace("<desc>...</desc>", "")
     svg = svg.replace("<svg ", '<svg role="img" ', 1).replace(' id="group"', "")
+    svg = _CLOSED_LINE.sub(r'd="\1"', svg)
     return Markup(_STYLE.sub(_attributes, svg))
 
 
 _STYLE = re.compile(r'style="([^"]*)"')
+# reportlab writes a line as a closed path ("M a L b Z"), and a closed path has no ends to round
+_CLOSED_LINE = re.compile(r'd="(M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+) Z"')
 
 
 def _attributes(match: re.Match) -> str:
     """`style="fill: red; stroke:none"` as presentation attributes: WeasyPrint's HTML parser warns
-    about SVG properties inside style attributes, but reads the attributes themselves."""
+    about SVG properties inside style attributes, but reads the attributes themselves. reportlab
+    writes an unfilled polyline as `fill: None`, which SVG does not know (it would fill it black)."""
     pairs = (item.split(":", 1) for item in match.group(1).split(";") if ":" in item)
-    attrs = " ".join(f'{key.strip()}="{value.strip()}"' for key, value in pairs)
+    attrs = " ".join(f'{key.strip()}="{value.strip().replace("None", "none")}"' for key, value in pairs)
     return attrs.replace(f'font-family="{BOLD}"', f'font-family="{REGULAR}" font-weight="bold"')
+
+
+# --- Parts shared by the drawings of the body ---------------------------------------------------
+# Each drawing is made in its own units and scaled to the page by `_layout`, which also places its
+# labels in columns beside it, in the label size, with a leader line to the part each one names.
+
+BONE = HexColor("#cccccc")
+LIGAMENT = HexColor("#4d4d4d")
+NERVE = HexColor("#8c8c8c")
+BODY_H, DISC_H = 44.0, 14.0  # one vertebra and one disc, seen from the side, in drawing units
+
+
+@dataclass
+class Art:
+    """A drawing in its own units, and the points (in those units) that its labels name."""
+
+    group: Group
+    width: float
+    height: float
+    points: dict[str, tuple[float, float]]
+
+
+@dataclass
+class Panel:
+    """One drawing with a title above it and labels beside it: (text, name of the point, side)."""
+
+    title: str
+    art: Art
+    labels: list[tuple[str, str, str]]
+
+
+def _smooth(points: list[tuple[float, float]], **style) -> Path:
+    """A closed curve through the points (Catmull-Rom), for parts that should not look like boxes."""
+    path = Path(**style)
+    path.moveTo(*points[0])
+    n = len(points)
+    for i in range(n):
+        p0, p1, p2, p3 = points[i - 1], points[i], points[(i + 1) % n], points[(i + 2) % n]
+        path.curveTo(
+            p1[0] + (p2[0] - p0[0]) / 6,
+            p1[1] + (p2[1] - p0[1]) / 6,
+            p2[0] - (p3[0] - p1[0]) / 6,
+            p2[1] - (p3[1] - p1[1]) / 6,
+            *p2,
+        )
+    path.closePath()
+    return path
+
+
+def _flat(points: list[tuple[float, float]]) -> list[float]:
+    return [c for point in points for c in point]
+
+
+def _bump(t: float) -> float:
+    """0 at both ends, 1 in the middle: how far a bulge stands out along an edge (t from 0 to 1)."""
+    return math.sin(math.pi * t) ** 2
+
+
+def _sample(n: int) -> list[float]:
+    return [i / n for i in range(n + 1)]
+
+
+def _spread(wanted: list[float], heights: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Tops for blocks that want to be centred at `wanted` (top first), pushed apart so none overlap,
+    then lifted back towards the drawing (from `low` up to `high`) if they ran out below it."""
+    tops: list[float] = []
+    for centre, height in zip(wanted, heights, strict=True):
+        top = centre + height / 2
+        if tops:
+            top = min(top, tops[-1] - heights[len(tops) - 1] - gap)
+        tops.append(top)
+    if tops:
+        lift = max(0.0, min(low - (tops[-1] - heights[-1]), high - tops[0]))
+        tops = [top + lift for top in tops]
+    return tops
+
+
+def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str) -> Markup:
+    """The panels in a row (or one under another) at one scale, each label in a column beside its
+    panel, wrapped to the column, in the label size, with a leader to its point (white-edged so it
+    reads where it crosses a part)."""
+    pad, between = 8.0, 14.0
+
+    def column(panel: Panel, side: str) -> float:
+        """As wide as the longest label, but no wider than a fifth of the figure unless one word is."""
+        texts = [t for t, _, s in panel.labels if s == side]
+        if not texts:
+            return 0.0
+        longest = max(pdfmetrics.stringWidth(t, REGULAR, size) for t in texts)
+        word = max(pdfmetrics.stringWidth(w, REGULAR, size) for t in texts for w in t.split())
+        return min(longest, max(WIDTH * 0.18, word)) + 2
+
+    def columns(panel: Panel) -> tuple[float, float]:
+        return tuple(column(panel, side) + pad if column(panel, side) else 0.0 for side in ("left", "right"))
+
+    if side_by_side:
+        room = WIDTH - between * (len(panels) - 1) - sum(sum(columns(p)) for p in panels)
+        scale = min(max_scale, room / sum(p.art.width for p in panels))
+    else:
+        scale = min(max_scale, *((WIDTH - sum(columns(p))) / p.art.width for p in panels))
+    # side by side, the drawings start level under the tallest title
+    title_room = max(len(wrap(p.title, size, p.art.width * scale + columns(p)[1], BOLD)) for p in panels) * size * 1.2
+    title_room += size * 0.3
+    g = Group()
+    low = 0.0
+    x = y = 0.0  # side by side: x moves along, one under another: y moves down
+    for panel in panels:
+        left, right = columns(panel)
+        art_w, art_h = panel.art.width * scale, panel.art.height * scale
+        title, title_bottom = text_block(x + left, y, panel.title, size, art_w + right, BOLD)
+        g.add(title)
+        art_x, art_top = x + left, (y - title_room if side_by_side else title_bottom) - 4
+        art = panel.art.group
+        art.transform = (scale, 0, 0, scale, art_x, art_top - art_h)
+        g.add(art)
+        bottom = art_top - art_h
+        for side in ("left", "right"):
+            labels = [(t, panel.art.points[name]) for t, name, s in panel.labels if s == side]
+            labels.sort(key=lambda item: -item[1][1])
+            blocks = [wrap(t, size, column(panel, side)) for t, _ in labels]
+            heights = [len(lines) * size * 1.2 for lines in blocks]
+            targets = [(art_x + px * scale, art_top - art_h + py * scale) for _, (px, py) in labels]
+            tops = _spread([ty + size * 0.35 for _, ty in targets], heights, size * 0.3, art_top - art_h, art_top)
+            edge = art_x - pad if side == "left" else art_x + art_w + pad
+            for lines, top, (tx, ty) in zip(blocks, tops, targets, strict=True):
+                for n, line in enumerate(lines, 1):
+                    g.add(String(edge, top - n * size * 1.2 + size * 0.25, line, fontName=REGULAR, fontSize=size,
+                                 textAnchor="end" if side == "left" else "start"))
+                ly = top - size * 0.6
+                start = edge + (2 if side == "left" else -2)
+                for width, colour in ((3.5, white), (1.2, black)):
+                    g.add(Line(start, ly, tx, ty, strokeWidth=width, strokeColor=colour, strokeLineCap=1))
+                g.add(Circle(tx, ty, 2.6, fillColor=black, strokeColor=white, strokeWidth=1))
+                bottom = min(bottom, top - len(lines) * size * 1.2)
+        low = min(low, bottom)
+        if side_by_side:
+            x += left + art_w + right + between
+        else:
+            y = bottom - size
+    d = Drawing(WIDTH, 2 - low)
+    g.translate((WIDTH - x + between) / 2 if side_by_side else 0, -low + 1)
+    d.add(g)
+    return to_svg(d, alt)
+
+
+# --- The lower spine from the side and from above ------------------------------------------------
+
+
+def _side(pinch: float = 0.0, levels: int = 3) -> Art:
+    """The lower spine seen from the side, front to the left: bones, discs, the canal with the nerves
+    and, behind it, the ligament and the joints of the arches. `pinch` (0 to 1) narrows the canal at
+    the lowest disc: the disc bulges back, the ligament thickens, the joint grows and the nerves are squeezed."""
+    step = BODY_H + DISC_H
+    height = levels * step - DISC_H + 16
+    tops = [height - 8 - i * step for i in range(levels)]
+    joints = [top - BODY_H - DISC_H / 2 for top in tops[:-1]]  # at the middle of each disc
+    pinch_y = joints[-1]
+    g = Group()
+    edge = [(y, 10 - 6 * pinch * math.exp(-(((y - pinch_y) / 9) ** 2))) for y in range(-2, int(height) + 3, 2)]
+    nerves = [(72 + w, y) for y, w in edge] + [(72 - w, y) for y, w in reversed(edge)]
+    g.add(Polygon(_flat(nerves), fillColor=NERVE, strokeColor=black, strokeWidth=1.2))
+    for i, top in enumerate(tops):
+        g.add(Rect(0, top - BODY_H, 54, BODY_H, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        upper = joints[i - 1] if i else top + 6
+        lower = joints[i] if i < len(joints) else top - BODY_H - 6
+        arch = [(92, upper - 2), (116, upper + 2), (116, top - 6), (134, top - 14), (138, top - 22), (134, top - 30),
+                (116, top - 34), (116, lower + 2), (92, lower - 2)]
+        g.add(Polygon(_flat(arch), fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+    for i, y in enumerate(joints):
+        high, low = tops[i] - BODY_H, tops[i + 1]
+        grow = pinch if i == len(joints) - 1 else 0.0
+        disc = [(54 + 13 * grow * _bump(t), high - t * DISC_H) for t in _sample(8)]
+        disc += [(1 - 3 * _bump(t), low + t * DISC_H) for t in _sample(8)]
+        g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
+        ligament = [(85 - 11 * grow * _bump(t), y + 16 - 32 * t) for t in _sample(10)] + [(91, y - 16), (91, y + 16)]
+        g.add(Polygon(_flat(ligament), fillColor=LIGAMENT, strokeColor=black, strokeWidth=1))
+        g.add(Ellipse(105, y, 9 + 5 * grow, 8 + 5 * grow, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        g.add(Line(96 - 5 * grow, y - 2, 114 + 5 * grow, y + 2, strokeWidth=2))
+    points = {
+        "canal": (72, pinch_y),
+        "nerves": (72, pinch_y + 16 + 6 * (1 - pinch)),
+        "bone": (36, tops[1] - BODY_H / 2),
+        "disc": (56 + 8 * pinch, pinch_y - 3),
+        "ligament": (86 - 8 * pinch, pinch_y + 5),
+        "joint": (110 + 3 * pinch, pinch_y - 5),
+    }
+    return Art(g, 140, height, points)
+
+
+def _bands(lines: list[list[tuple[float, float]]], width: float, fill) -> list[PolyLine]:
+    """Thick lines with a black edge (drawn twice: black and wider, then the fill), joined cleanly."""
+    return [PolyLine(_flat(line), strokeWidth=w, strokeColor=c, strokeLineCap=1)
+            for w, c in ((width + 3, black), (width, fill)) for line in lines]
+
+
+def _section(pinch: float = 0.0, medicine: bool = False) -> Art:
+    """The spine seen from above at a disc, front at the top: the disc, the canal with the nerves,
+    the ligament lining the back of the canal, a joint on each side and the bony arch behind.
+    `pinch` (0 to 1) narrows it: the disc bulges back, the ligament and the joints thicken."""
+    g = Group()
+    left, right, back = (34.0, 90.0), (116.0, 90.0), (75.0, 46.0)
+    for part in _bands([[left, back, right], [back, (75, 10)]], 12, BONE):
+        g.add(part)
+    thick = 5 + 10 * pinch
+    inward = []  # the ligament's middle line: inside the arch by half the arch and half the ligament
+    for x, y in (left, back, right):
+        dx, dy = 75 - x, 100 - y
+        n = math.hypot(dx, dy)
+        inward.append((x + dx / n * (7.5 + thick / 2), y + dy / n * (7.5 + thick / 2)))
+    for part in _bands([inward], thick, LIGAMENT):
+        g.add(part)
+    rx, ry = 13 + 5 * pinch, 12 + 4 * pinch
+    for jx, jy in (left, right):
+        g.add(Ellipse(jx, jy, rx, ry, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        g.add(Line(jx - rx * 0.8, jy + ry * 0.5, jx + rx * 0.8, jy - ry * 0.5, strokeWidth=2))
+    disc = []
+    for i in range(60):
+        a = 2 * math.pi * i / 60
+        x, y = 75 + 50 * math.cos(a), 122 + 26 * math.sin(a)
+        if math.sin(a) < 0:  # the back edge: a little hollow when normal, bulging into the canal when narrowed
+            y += (5 - 17 * pinch) * math.exp(-((math.cos(a) / 0.4) ** 2))
+        disc.append((x, y))
+    g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
+    g.add(Ellipse(75, 124, 22, 11, fillColor=None, strokeColor=GREY, strokeWidth=1.5))
+    sac_y, srx, sry = 81 - 5 * pinch, 15 - 5 * pinch, 11 - 4 * pinch
+    if medicine:  # a cloud of dots in the space around the nerves
+        mrx, mry = srx + 8, sry + 6
+        for x in range(int(75 - mrx), int(75 + mrx) + 1, 4):
+            for y in range(int(sac_y - mry), int(sac_y + mry) + 1, 4):
+                if ((x - 75) / mrx) ** 2 + ((y - sac_y) / mry) ** 2 <= 1:
+                    g.add(Circle(x + (y % 8) / 4, y, 1.3, fillColor=black, strokeColor=None))
+    g.add(Ellipse(75, sac_y, srx, sry, fillColor=NERVE, strokeColor=black, strokeWidth=1.2))
+    for dx, dy in ((-0.5, 0.25), (0.0, 0.45), (0.5, 0.25), (-0.25, -0.35), (0.25, -0.35)):
+        g.add(Circle(75 + dx * srx, sac_y + dy * sry, 2.2 - 0.8 * pinch, fillColor=white, strokeWidth=0.8))
+    points = {
+        "nerves": (75 + srx * 0.75, sac_y - sry * 0.3),
+        "nerves left": (75 - srx * 0.6, sac_y + sry * 0.2),
+        "medicine": (75 + srx + 4, sac_y + sry * 0.5),
+        "disc": (114, 112),
+        "ligament": ((inward[1][0] + inward[2][0]) / 2, (inward[1][1] + inward[2][1]) / 2),
+        "joint": (right[0] + rx * 0.4, right[1] - ry * 0.4),
+        "bone": (77, 18),
+    }
+    return Art(g, 150, 150, points)
+
+
+NORMAL_LABELS = [("bone", "bone"), ("disc", "disc"), ("nerves", "nerves"), ("ligament", "ligament"),
+                 ("joint", "joint")]
+NARROWED_LABELS = [("bulging disc", "disc"), ("squeezed nerves", "nerves"), ("thickened ligament", "ligament"),
+                   ("joint with arthritis", "joint")]
+
+
+def _normal_and_narrowed(view: Callable[..., Art], size: float, alt: str) -> Markup:
+    panels = [
+        Panel("Normal", view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
+        Panel("Narrowed", view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
+    ]
+    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+
+
+def spine_side(size: float = 13) -> Markup:
+    """The lower spine from the side, normal and narrowed: the picture of what stenosis is."""
+    alt = (
+        "Two drawings of the lower spine seen from the side. Normal: the bones, the discs between them, "
+        "and the nerves in the canal behind, with a ligament and the joints at the back. Narrowed: the disc "
+        "bulges, the ligament is thickened and the joint has arthritis, so the canal is narrow and the "
+        "nerves are squeezed."
+    )
+    return _normal_and_narrowed(_side, size, alt)
+
+
+def spine_section(size: float = 13) -> Markup:
+    """The same, seen from above: how the round canal becomes a narrow slot."""
+    alt = (
+        "Two drawings of the spine seen from above. Normal: the disc in front, the nerves in a wide canal, "
+        "the ligament behind them and a joint on each side. Narrowed: the bulging disc, the thickened "
+        "ligament and the joints with arthritis leave a small canal, and the nerves are squeezed."
+    )
+    return _normal_and_narrowed(_section, size, alt)
+
+
+# --- Decompression and fusion, seen from the back ----------------------------------------------
+
+
+def _back(fused: bool) -> Art:
+    """Three bones of the lower spine seen from the back, after a decompression: the arch of the middle
+    one and the ligament above and below it taken out (dashed), so the nerves show and have room.
+    With `fused`, screws in the lower two bones and a rod each side join them."""
+    step = BODY_H + DISC_H
+    height = 3 * step - DISC_H + 16
+    tops = [height - 8 - i * step for i in range(3)]
+    g = Group()
+    window_top, window_low = tops[0] - 46, tops[2] + 2
+    for i, top in enumerate(tops):
+        g.add(Rect(18, top - 24, 114, 12, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        if i == 1:
+            continue
+        lamina = [(46, top - 2), (104, top - 2), (112, top - 18), (100, top - 38), (50, top - 38), (38, top - 18)]
+        g.add(_smooth(lamina, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        g.add(Rect(68, top - 44, 14, 40, rx=7, ry=7, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+    g.add(Rect(56, window_low, 38, window_top - window_low, rx=10, ry=10, fillColor=NERVE, strokeColor=black,
+               strokeWidth=1.2))
+    for x in (63, 71, 79, 87):
+        g.add(Line(x, window_low + 6, x, window_top - 6, strokeWidth=1, strokeColor=black))
+    g.add(Rect(40, window_low - 2, 70, window_top - window_low + 4, rx=12, ry=12, fillColor=None,
+               strokeColor=black, strokeWidth=2, strokeDashArray=[5, 3]))
+    points = {"removed": (110, tops[1] - 30), "nerves": (92, tops[1] - 6)}
+    if fused:
+        for x in (30, 120):
+            g.add(Line(x, tops[1] - 18, x, tops[2] - 18, strokeWidth=7, strokeColor=black, strokeLineCap=1))
+            for top in tops[1:]:
+                g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
+                g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
+        points |= {"screws": (126, tops[2] - 18), "rod": (120, (tops[1] + tops[2]) / 2 - 18),
+                   "joined": (131, tops[1] - 24)}
+    g.translate(-16, 0)  # the bones run from 18 to 132 across
+    return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
+
+
+def surgery(size: float = 13) -> Markup:
+    """What each operation does: decompression takes out bone and ligament; a fusion also joins bones."""
+    panels = [
+        Panel("Decompression", _back(False),
+              [("bone and ligament taken out", "removed", "right"), ("nerves have room", "nerves", "right")]),
+        Panel("Decompression and fusion", _back(True),
+              [("joined bones", "joined", "right"), ("rod", "rod", "right"), ("screws", "screws", "right")]),
+    ]
+    alt = (
+        "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
+        "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
+        "join two bones together."
+    )
+    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+
+
+# --- Where the injection goes -------------------------------------------------------------------
+
+
+def injection(size: float = 13) -> Markup:
+    """The spine from above with the needle's tip in the space behind the nerves, the medicine around them."""
+    section = _section(0.2, medicine=True)
+    below = 40.0  # room under the drawing for the needle, which comes in from the back
+    tip, end = (84.0, 66.0), (118.0, -18.0)
+    length = math.hypot(tip[0] - end[0], tip[1] - end[1])
+    back = ((end[0] - tip[0]) / length, (end[1] - tip[1]) / length)
+    needle = Group(
+        Line(*tip, *end, strokeWidth=3, strokeColor=black, strokeLineCap=1),
+        Line(*end, end[0] + back[0] * 14, end[1] + back[1] * 14, strokeWidth=11, strokeColor=black),
+    )
+    g = Group(section.group, needle)
+    g.translate(0, below)
+    points = {name: (x, y + below) for name, (x, y) in section.points.items()}
+    points["needle"] = (tip[0] + (end[0] - tip[0]) * 0.75, tip[1] + (end[1] - tip[1]) * 0.75 + below)
+    art = Art(Group(g), section.width, section.height + below, points)
+    labels = [("disc", "disc", "left"), ("nerves", "nerves left", "left"), ("bone", "bone", "left"),
+              ("medicine", "medicine", "right"), ("needle", "needle", "right")]
+    alt = (
+        "Drawing of the spine seen from above. A thin needle comes in from the back. Its tip is in the space "
+        "just behind the nerves, and the medicine spreads around the nerves."
+    )
+    return _layout([Panel("", art, labels)], size, side_by_side=True, max_scale=1.15, alt=alt)
 
 
 # --- Why leaning forward helps -------------------------------------------------------------
 
+PERSON = HexColor("#7f7f7f")
 
-def _person(x: float, y: float, lean: bool, size: float) -> Group:
-    """A stick figure standing straight, or bent forward over a shopping cart."""
+
+def _body(joints: dict[str, tuple[float, float]], colour=PERSON) -> Group:
+    """A person seen from the side, drawn like a sign: thick round-ended limbs and a round head.
+    `joints` names head, shoulder, elbow, hand, hip, knee, foot (the heel) and, if not straight ahead
+    to the left, toe."""
     g = Group()
-    hip = (x, y + 60)
+    limbs = [("hip", "knee", 12), ("knee", "foot", 11), ("hip", "shoulder", 16), ("shoulder", "elbow", 9),
+             ("elbow", "hand", 8)]
+    for a, b, width in limbs:
+        g.add(Line(*joints[a], *joints[b], strokeWidth=width, strokeColor=colour, strokeLineCap=1))
+    fx, fy = joints["foot"]
+    g.add(Line(fx, fy, *joints.get("toe", (fx - 12, fy)), strokeWidth=8, strokeColor=colour, strokeLineCap=1))
+    g.add(Circle(*joints["head"], 11, fillColor=colour, strokeColor=None))
+    return g
+
+
+def _cart(x: float) -> Group:
+    """A shopping cart, its handle at (x, 98), the basket in front (to the left)."""
+    g = Group()
+    g.add(Line(x, 98, x - 10, 82, strokeWidth=3, strokeLineCap=1))
+    g.add(Line(x - 4, 98, x + 6, 98, strokeWidth=5, strokeLineCap=1))
+    g.add(Polygon([x - 80, 84, x - 6, 84, x - 14, 44, x - 72, 44], fillColor=white, strokeWidth=2.5))
+    for i in range(1, 4):
+        gx = x - 80 + i * 18.5
+        g.add(Line(gx, 84, gx - 2 + i * 0.5, 44, strokeWidth=1.2))
+    g.add(Line(x - 14, 44, x - 14, 16, strokeWidth=2.5))
+    g.add(Line(x - 72, 44, x - 66, 16, strokeWidth=2.5))
+    g.add(Line(x - 70, 16, x - 10, 16, strokeWidth=2.5))
+    for wx in (x - 64, x - 20):
+        g.add(Circle(wx, 8, 7, fillColor=white, strokeWidth=2.5))
+    return g
+
+
+STANDING = {"head": (134, 173), "shoulder": (134, 150), "elbow": (132, 124), "hand": (130, 100),
+            "hip": (134, 96), "knee": (134, 50), "foot": (136, 6)}
+LEANING = {"head": (92, 152), "shoulder": (106, 136), "elbow": (96, 114), "hand": (84, 98), "hip": (140, 94),
+           "knee": (136, 50), "foot": (140, 6)}
+
+
+def _posture(lean: bool) -> Art:
+    """A person standing straight, or leaning forward on a shopping cart, with a close-up of the
+    lower spine beside them: the canal narrower when standing, wider when leaning."""
+    joints = LEANING if lean else STANDING
+    g = Group()
     if lean:
-        shoulder, head, hand = (x + 26, y + 98), (x + 36, y + 112), (x + 52, y + 74)
-        g.add(Rect(x + 52, y + 22, 44, 34, fillColor=GREY, strokeColor=black, strokeWidth=2))
-        g.add(Line(x + 52, y + 56, x + 52, y + 76, strokeWidth=2))
-        g.add(Circle(x + 60, y + 14, 5, fillColor=white, strokeWidth=2))
-        g.add(Circle(x + 90, y + 14, 5, fillColor=white, strokeWidth=2))
-    else:
-        shoulder, head, hand = (x, y + 104), (x, y + 120), (x + 12, y + 64)
-    for x1, y1, x2, y2 in (hip + shoulder, shoulder + hand, hip + (x - 10, y), hip + (x + 10, y)):
-        g.add(Line(x1, y1, x2, y2, strokeWidth=3, strokeLineCap=1))
-    g.add(Circle(*head, 10, fillColor=white, strokeWidth=3))
-    return g
-
-
-def _canal(x: float, y: float, open_: bool, size: float) -> Group:
-    """A close-up of the spinal canal: two walls with the nerve between them."""
-    g = Group()
-    gap = 30 if open_ else 12
-    pinch = 0 if open_ else 8
-    mid = y + 55
-    left = [x, y + 110, x, mid + 20, x + pinch, mid, x, mid - 20, x, y]
-    right = [
-        x + gap + 20,
-        y + 110,
-        x + gap + 20,
-        mid + 20,
-        x + gap + 20 - pinch,
-        mid,
-        x + gap + 20,
-        mid - 20,
-        x + gap + 20,
-        y,
-    ]
-    g.add(PolyLine(left, strokeWidth=6, strokeColor=black))
-    g.add(PolyLine(right, strokeWidth=6, strokeColor=black))
-    nerve_x = x + (gap + 20) / 2
-    g.add(
-        Line(
-            nerve_x,
-            y + 110,
-            nerve_x,
-            y,
-            strokeWidth=4,
-            strokeColor=HexColor("#7f7f7f"),
-            strokeDashArray=None if open_ else [6, 3],
-        )
-    )
-    g.add(String(x + gap + 30, mid + size * 0.3, "nerve", fontName=REGULAR, fontSize=size))
-    g.add(Line(x + gap + 28, mid + size * 0.6, nerve_x + 3, mid + size * 0.6, strokeWidth=1))
-    return g
+        g.add(_cart(84))
+    g.add(_body(joints))
+    (hx, hy), (sx, sy) = joints["hip"], joints["shoulder"]
+    length = math.hypot(sx - hx, sy - hy)
+    back = ((sy - hy) / length, -(sx - hx) / length)  # at right angles to the trunk, towards the back
+    cx, cy = hx + (sx - hx) * 0.3 + back[0] * 4, hy + (sy - hy) * 0.3 + back[1] * 4
+    g.add(Circle(cx, cy, 13, fillColor=None, strokeColor=black, strokeWidth=2.5))
+    close = _side(0.0 if lean else 0.85, levels=2)
+    scale, left, bottom = 1.5, 170.0, 4.0
+    frame_w, frame_h = close.width * scale + 12, close.height * scale + 8
+    g.add(Line(cx + 9, cy + 9, left, bottom + frame_h, strokeWidth=1.5))
+    g.add(Line(cx + 9, cy - 9, left, bottom, strokeWidth=1.5))
+    g.add(Rect(left, bottom, frame_w, frame_h, rx=8, ry=8, fillColor=white, strokeColor=black, strokeWidth=2.5))
+    close.group.transform = (scale, 0, 0, scale, left + 6, bottom + 4)
+    g.add(close.group)
+    points = {name: (left + 6 + x * scale, bottom + 4 + y * scale) for name, (x, y) in close.points.items()}
+    return Art(g, left + frame_w + 2, max(186, bottom + frame_h + 2), points)
 
 
 def leaning(size: float = 13) -> Markup:
     """Standing straight narrows the canal; bending forward (the shopping-cart posture) opens it."""
-    half = WIDTH / 2
-    d = Drawing(WIDTH, 130 * SCALE + 20 + size * 3.8)
     panels = [
-        (False, "Standing straight: the tunnel gets narrower and squeezes the nerve."),
-        (True, "Leaning forward on a cart: the tunnel opens and the nerve has room."),
+        Panel("Standing up straight", _posture(False),
+              [("narrower canal", "canal", "right"), ("squeezed nerves", "nerves", "right")]),
+        Panel("Leaning forward on a cart", _posture(True),
+              [("wider canal", "canal", "right"), ("nerves have room", "nerves", "right")]),
     ]
-    for i, (lean, caption) in enumerate(panels):
-        x0 = i * half
-        for part in (_person(0, 0, lean, size / SCALE), _canal(110, 0, lean, size / SCALE)):
-            part.translate(x0 + 30, size * 3.8 + 14)
-            part.scale(SCALE, SCALE)
-            d.add(part)
-        block, _ = text_block(x0 + 4, size * 3.6, caption, size, half - 20, BOLD if lean else REGULAR)
-        d.add(block)
-    d.add(Line(half, 10, half, d.height - 6, strokeWidth=1, strokeColor=GREY))
     alt = (
-        "Two drawings. Standing straight, the tunnel for the nerves in the lower back is narrow and squeezes "
-        "the nerve. Leaning forward on a shopping cart, the tunnel opens and the nerve has room."
+        "Two drawings. Standing up straight, the canal for the nerves in the lower back is narrower and the "
+        "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
+    return _layout(panels, size, side_by_side=False, max_scale=0.62, alt=alt)
+
+
+# --- Exercises that bend the back forward and make the core stronger ---------------------------
+
+
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> Group:
+    """A short arrow showing which way to move."""
+    length = math.hypot(x2 - x1, y2 - y1)
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    head = [x2, y2, x2 - ux * 9 - uy * 6, y2 - uy * 9 + ux * 6, x2 - ux * 9 + uy * 6, y2 - uy * 9 - ux * 6]
+    return Group(Line(x1, y1, x2 - ux * 6, y2 - uy * 6, strokeWidth=3, strokeLineCap=1),
+                 Polygon(head, fillColor=black, strokeColor=black, strokeWidth=1))
+
+
+def _floor(x1: float, x2: float) -> Line:
+    return Line(x1, -2, x2, -2, strokeWidth=4, strokeColor=GREY)
+
+
+def _knees_to_chest() -> Group:
+    joints = {"head": (20, 14), "shoulder": (40, 12), "elbow": (58, 36), "hand": (80, 54), "hip": (104, 12),
+              "knee": (80, 54), "foot": (112, 62), "toe": (114, 76)}
+    return Group(_floor(0, 190), _body(joints), _arrow(140, 70, 116, 46))
+
+
+def _pelvic_tilt() -> Group:
+    joints = {"head": (20, 14), "shoulder": (40, 12), "elbow": (68, 7), "hand": (94, 7), "hip": (108, 12),
+              "knee": (140, 48), "foot": (168, 5), "toe": (182, 8)}
+    return Group(_floor(0, 190), _body(joints), _arrow(86, 50, 86, 26))
+
+
+def _sitting_bend() -> Group:
+    chair = Group(
+        Line(104, 0, 104, 44, strokeWidth=3), Line(150, 0, 150, 104, strokeWidth=3),
+        Line(100, 46, 154, 46, strokeWidth=5, strokeLineCap=1),
+    )
+    joints = {"head": (66, 84), "shoulder": (84, 78), "elbow": (74, 56), "hand": (70, 32), "hip": (130, 56),
+              "knee": (90, 56), "foot": (90, 5)}
+    return Group(_floor(30, 190), chair, _body(joints), _arrow(104, 122, 72, 108))
+
+
+def _bike() -> Group:
+    bike = Group(
+        Line(24, 2, 150, 2, strokeWidth=5, strokeLineCap=1),
+        Line(52, 2, 60, 30, strokeWidth=4), Line(136, 2, 122, 58, strokeWidth=4),
+        Line(60, 30, 122, 40, strokeWidth=4), Line(60, 30, 58, 90, strokeWidth=4),
+        Line(48, 92, 62, 92, strokeWidth=5, strokeLineCap=1),
+        Line(112, 62, 134, 62, strokeWidth=6, strokeLineCap=1),
+        Circle(60, 30, 22, fillColor=white, strokeWidth=3),
+        Circle(98, 34, 10, fillColor=None, strokeWidth=2.5),
+    )
+    joints = {"head": (74, 126), "shoulder": (90, 112), "elbow": (70, 100), "hand": (56, 92), "hip": (124, 72),
+              "knee": (96, 74), "foot": (102, 28), "toe": (90, 26)}
+    return Group(_floor(0, 190), bike, _body(joints))
+
+
+EXERCISES = [
+    ("Knees to chest", "Lie on your back. Pull both knees up to your chest.", _knees_to_chest),
+    ("Pelvic tilt", "Lie on your back with your knees bent. Tighten your belly and press your lower back "
+     "flat to the floor.", _pelvic_tilt),
+    ("Sitting forward bend", "Sit in a chair. Slowly bend forward toward your knees.", _sitting_bend),
+    ("Exercise bike", "Ride a bike that stays in place. You sit bent a little forward.", _bike),
+]
+
+
+def exercises(size: float = 13) -> Markup:
+    """Four moves in a grid, each a drawing, a name and what to do, for the therapist to go over."""
+    gap, art_w = 20.0, 190.0
+    cell = (WIDTH - gap) / 2
+    scale = min(0.72, cell / art_w)
+    arts = [draw() for _, _, draw in EXERCISES]
+    texts = [(wrap(name, size, cell, BOLD), wrap(how, size, cell)) for name, how, _ in EXERCISES]
+    rows = [(max(arts[i].getBounds()[3] for i in pair) * scale + 8,
+             max(len(texts[i][0]) + len(texts[i][1]) for i in pair) * size * 1.2 + size) for pair in ((0, 1), (2, 3))]
+    d = Drawing(WIDTH, sum(a + t for a, t in rows))
+    for i, (art, (name, how)) in enumerate(zip(arts, texts, strict=True)):
+        row, col = divmod(i, 2)
+        x, top = col * (cell + gap), d.height - sum(a + t for a, t in rows[:row])
+        art_h = rows[row][0]
+        art.transform = (scale, 0, 0, scale, x, top - art_h + 4)
+        d.add(art)
+        y = top - art_h
+        for n, line in enumerate(name + how):
+            y -= size * 1.2
+            d.add(String(x, y + size * 0.25, line, fontName=BOLD if n < len(name) else REGULAR, fontSize=size))
+    alt = "Four exercises: " + " ".join(f"{name}: {how}" for name, how, _ in EXERCISES)
     return to_svg(d, alt)
 
 
@@ -183,8 +636,8 @@ PATHWAY_STEPS = (
 BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other
 
 
-def _arrow(d: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:
-    """A straight arrow from (x1, y1) to (x2, y2), horizontal or vertical."""
+def _box_arrow(d: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:
+    """A straight arrow between the plan's boxes, from (x1, y1) to (x2, y2), horizontal or vertical."""
     d.add(Line(x1, y1, x2 - 6 * (x2 > x1) + 6 * (x2 < x1), y2 + 6 * (y2 < y1) - 6 * (y2 > y1), strokeWidth=2))
     if y1 == y2:
         sign = 1 if x2 > x1 else -1
@@ -221,15 +674,15 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
                          fillColor=white if here else black))
         if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2
-            _arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
+            _box_arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
     # The fork: down from step 4, across, and down into step 5 ("better") and step 6 ("not better").
     fork_y = tops[1] + row_gap / 2
     x4 = 3 * (box_w + gap) + box_w / 2
     x5, x6 = box_w / 2, box_w + gap + box_w / 2
     d.add(Line(x4, tops[0] - box_h - 2, x4, fork_y, strokeWidth=2))
     d.add(Line(x4, fork_y, x5, fork_y, strokeWidth=2))
-    _arrow(d, x5, fork_y, x5, tops[1] + 2)
-    _arrow(d, x6, fork_y, x6, tops[1] + 2)
+    _box_arrow(d, x5, fork_y, x5, tops[1] + 2)
+    _box_arrow(d, x6, fork_y, x6, tops[1] + 2)
     for x, label in ((x5, "If better"), (x6, "If not better")):
         d.add(String(x + 6, tops[1] + 6, label, fontName=BOLD, fontSize=size))
     steps = "; ".join(f"step {i}: {s}" for i, s in enumerate(PATHWAY_STEPS, 1))
@@ -287,10 +740,27 @@ def recovery(surgery: date | None = None, size: float = 13) -> Markup:
     return to_svg(d, alt)
 
 
-FIGURES: dict[str, Callable[..., Markup]] = {"leaning": leaning, "pathway": pathway, "recovery": recovery}
+FIGURES: dict[str, Callable[..., Markup]] = {
+    "exercises": exercises,
+    "injection": injection,
+    "leaning": leaning,
+    "pathway": pathway,
+    "recovery": recovery,
+    "spine-side": spine_side,
+    "spine-section": spine_section,
+    "surgery": surgery,
+}
 
 
 def figure(name: str, size: float, **options) -> Markup:
-    """Draw the named figure at the given text size."""
+    """Draw the named figure at the given text size. A name or option a template gets wrong is a
+    template error, which the renderer reports with the template's file and line."""
+    draw = FIGURES.get(name)
+    if draw is None:
+        raise TemplateRuntimeError(f"there is no figure {name!r}; the figures are: {', '.join(sorted(FIGURES))}")
+    try:
+        inspect.signature(draw).bind(size=size, **options)
+    except TypeError as exc:
+        raise TemplateRuntimeError(f"figure {name!r}: {exc}") from None
     _register_fonts()
-    return FIGURES[name](size=size, **options)
+    return draw(size=size, **options)

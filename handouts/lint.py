@@ -2,7 +2,8 @@
 
 Targets (shared/docs/health-literacy.md): body text at Flesch-Kincaid grade 6 or lower per
 handout, no section above 7, body type at least 12 pt (18 pt in large print), 1-6 pages in
-standard print and at most twice that in large print. The numbers come from the finished PDF, never from the templates.
+standard print and at most twice that in large print. The numbers come from the finished PDF,
+never from the templates.
 """
 
 from dataclasses import dataclass

@@ -90,8 +90,12 @@ def remove_leftovers(folder: Path, name: str | None = None) -> None:
             os.close(fd)
 
 
-def write_atomic(target: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write `data` to `target` whole or not at all; owner-only by default (patient data)."""
+def write_atomic(target: Path, data: bytes, mode: int = 0o600, replace: bool = True) -> None:
+    """Write `data` to `target` whole or not at all; owner-only by default (patient data).
+
+    With replace=False an existing `target` is kept and the write fails (FileExistsError, a
+    WriteError): the part file is linked into place, which no other writer can race.
+    """
     check_writable(target)
     tmp = None
     try:
@@ -101,7 +105,11 @@ def write_atomic(target: Path, data: bytes, mode: int = 0o600) -> None:
             handle.flush()
             os.fsync(handle.fileno())
             os.chmod(tmp, mode)
-            os.replace(tmp, target)
+            if replace:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+                Path(tmp).unlink()
     except OSError as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)

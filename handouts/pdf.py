@@ -53,6 +53,15 @@ def weasyprint_warnings() -> Iterator[list[str]]:
 _FATAL_WARNINGS = (".notdef glyph", "Failed to load", "Failed to read", "Failed to handle", "Font-face")
 
 
+class UnprintableText(UserError):
+    """Characters no font of the handout has (they would print as boxes); `chars` lets a form say
+    which of its fields holds them."""
+
+    def __init__(self, message: str, chars: str) -> None:
+        super().__init__(message)
+        self.chars = chars
+
+
 @contextmanager
 def _strict() -> Iterator[None]:
     """A refused or missing asset, an unreadable image or font, or a character printed as a box
@@ -63,13 +72,19 @@ def _strict() -> Iterator[None]:
         except FatalURLFetchingError as exc:
             raise UserError(str(exc)) from None
     fatal = [w for w in warnings if w.startswith(_FATAL_WARNINGS)]
+    if fatal and fatal[0].startswith(".notdef"):
+        raise UnprintableText(_plain(fatal[0]), "".join(_notdef_chars(w) for w in fatal if w.startswith(".notdef")))
     if fatal:
         raise UserError(_plain(fatal[0]))
 
 
+def _notdef_chars(warning: str) -> str:
+    return warning.split('"')[1] if '"' in warning else "?"
+
+
 def _plain(warning: str) -> str:
     if warning.startswith(".notdef"):
-        chars = warning.split('"')[1] if '"' in warning else "?"
+        chars = _notdef_chars(warning)
         return (
             f"a character cannot be printed with the bundled fonts "
             f"({', '.join(f'U+{ord(c):04X}' for c in chars)}): check the text for unusual symbols"

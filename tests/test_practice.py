@@ -74,7 +74,8 @@ def test_surgeon_profile_changes_the_post_op_sheet(riverbend):
     assert "Dr. Lee's rule: walk three times a day." in text
     assert "Dr. Lee's rule: keep the dressing dry." in text
     assert "Practice rule: no driving" in text  # the practice default where the surgeon has none
-    assert "Do not lift more than 10 pounds" in text and "constipation" in text  # the built-in starter text
+    # lifting and medicines: neither the surgeon nor the practice set them, so the built-in starter text
+    assert "Do not lift more than 10 pounds" in text and "Ask us about a stool softener." in text
     assert "March 24, 2026" in text  # follow-up: surgery date + 2 weeks from the profile
     assert "Your recovery" not in text  # the surgeon left 'recovery' out ...
     assert text.index("Your care at home") < text.index("Warning signs that need care right away")  # ... and reordered
@@ -98,11 +99,12 @@ def test_given_follow_up_date_wins_over_the_interval(riverbend):
     assert "April 2, 2026" in text and "March 24, 2026" not in text
 
 
-def test_note_is_printed_as_text_after_the_summary(riverbend):
-    """On page 1 after the next steps, or on page 2 when page 1 is full: never pushing the summary off page 1."""
+def test_note_is_printed_as_text_after_the_summary_before_the_details(riverbend):
     pdf = render(riverbend, "injection", note="Bring your walker.\n<i>See you</i> {{ soon }}")
-    first = pdfcheck.summary_text(pdf)
-    assert "A note for you" in first and "Bring your walker." in first and "<i>See you</i> {{ soon }}" in first
+    text = pdfcheck.text(pdf)
+    note = text.index("A note for you")
+    assert "Bring your walker." in text and "<i>See you</i> {{ soon }}" in text
+    assert text.index("What to do next") < note < text.index("Warning signs that need care right away")
 
 
 def test_skip_leaves_a_module_out_but_never_the_red_flags(tmp_path):

@@ -186,7 +186,7 @@ def test_many_writers_at_once_lose_no_record(backend):
     practice, url = backend
     Ledger.open(url).store_fileset(fileset(Catalog.load(practice).search))  # as any first handout would
     workers, count = 6, 25
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # each writer opens its own connections
     processes = [context.Process(target=_writer, args=(url, str(practice), w, count)) for w in range(workers)]
     for process in processes:
         process.start()

@@ -14,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.catalog import Catalog
+from handouts.output import WriteError, write_atomic
+from handouts.render import DRAFT_MARK, Renderer
 from handouts.scratch import private_tempdir
 from handouts.web import create_app
 from handouts.web.command import is_loopback, serve
@@ -222,10 +224,31 @@ def test_password_when_configured():
     assert client.get("/", auth=("frontdesk", "correct horse battery")).status_code == 200
 
 
-def test_host_header_must_be_this_computer_on_loopback():
-    client = create_app(trusted_hosts=["localhost", "127.0.0.1"]).test_client()
-    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
-    assert client.get("/", headers={"Host": "rebound.example:8000"}).status_code == 400
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:8000", 200),
+        ("127.0.0.5", 200),  # all of 127/8 is this computer
+        ("[::1]:8000", 200),
+        ("localhost:8000", 200),
+        ("LocalHost.:8000", 200),  # names compare without case or a trailing dot
+        ("clinic-pc", 200),
+        ("rebound.example:8000", 400),  # DNS rebinding: the attacker's own name
+        ("clinic-pc.rebound.example", 400),
+        ("localhost.rebound.example:8000", 400),
+        ("203.0.113.7:8000", 400),  # an address, but not one of this computer's
+        ("0.0.0.0:8000", 400),
+        ("[::]:8000", 400),
+        ("[::1:8000", 400),
+        ("clinic-pc/x", 400),
+    ],
+)
+def test_host_header_must_name_this_computer(host, status):
+    client = create_app(trusted_hosts=["localhost", "Clinic-PC"]).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == status, host
+    if status == 400:
+        assert "--allow-host NAME" in response.text and "csrf_token" not in response.text
 
 
 def test_assets_only_from_the_asset_folders(client, riverbend):
@@ -235,8 +258,9 @@ def test_assets_only_from_the_asset_folders(client, riverbend):
     assert logo.mimetype == "image/svg+xml" and "sandbox" in logo.headers["Content-Security-Policy"]
     assert riverbend.get("/assets/riverbend.png").mimetype == "image/png"
     escapes = ("../pyproject.toml", "%2e%2e/pyproject.toml", "..%2Fpyproject.toml", "fonts/../../README.md")
-    for name in (*escapes, "nope.svg"):
-        assert client.get(f"/assets/{name}").status_code == 404, name
+    bad_names = ("%00", "fonts/%00", "logo.svg%00.png", "x" * 300, "x/" * 3000, "%ff", "%ED%A0%80")
+    for name in (*escapes, *bad_names, "nope.svg"):
+        assert client.get(f"/assets/{name}").status_code == 404, name[:20]
 
 
 # --- the surgeon's post-op sheet ------------------------------------------------------------------
@@ -256,7 +280,7 @@ def test_surgeon_page_fills_in_the_profile(riverbend):
 
 def test_surgeon_page_without_a_practice_says_saving_is_off(client):
     page = client.get("/surgeon")
-    assert page.status_code == 200 and "Saving needs a practice folder" in page.text
+    assert page.status_code == 200 and "Saving, approving and adding a profile need a practice folder" in page.text
     assert "There are no surgeon profiles yet" in page.text
 
 
@@ -292,6 +316,7 @@ def test_preview_follows_the_edits_and_escapes_them(riverbend):
         ({"follow_up_weeks": "two"}, "Write a whole number of weeks"),
         ({"follow_up_weeks": "60"}, "from 1 to 52"),
         ({"surgery_date": "2026-99-01"}, "is not a real date"),
+        ({"medicines": "Take one\x00"}, "Medicines: This text contains a control or unassigned character"),
     ],
 )
 def test_preview_says_what_to_fix(riverbend, fields, message):
@@ -306,7 +331,8 @@ def test_preview_of_the_practice_defaults(client):
     assert "No driving for two weeks." in preview.text and "Sample Patient" in preview.text
 
 
-def test_save_as_my_defaults(practice):
+def test_save_as_my_defaults(practice, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # the record on: the save's trial print must not be recorded as given
     client = create_app(practice).test_client()
     before = tomllib.loads((practice / "surgeons" / "lee.toml").read_text())
     data = {
@@ -314,7 +340,7 @@ def test_save_as_my_defaults(practice):
         "surgeon": "lee",
         "activity": "Walk five times a day.\nRest between walks.",
         "wound_care": "",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",  # any character the fonts have is fine
         "follow_up_weeks": "3",
         "procedure": "not saved",
     }
@@ -325,7 +351,7 @@ def test_save_as_my_defaults(practice):
     saved = tomllib.loads(path.read_text())
     assert saved["post_op"] == {
         "activity": "Walk five times a day.\nRest between walks.",
-        "lifting": "Nothing heavier than a gallon of milk.",
+        "lifting": "Nothing heavier than 4½ kg – a gallon of milk.",
         "follow_up_weeks": 3,
     }
     assert {k: v for k, v in saved.items() if k != "post_op"} == {k: v for k, v in before.items() if k != "post_op"}
@@ -333,6 +359,35 @@ def test_save_as_my_defaults(practice):
     page = client.get(response.headers["Location"])
     assert "Saved. These are now Dr. Avery Lee, MD" in unescape(page.text) and "Walk five times a day." in page.text
     assert [p.name for p in path.parent.iterdir()] == ["lee.toml"]  # no temporary file left behind
+    assert not (practice / "ledger.sqlite").exists()
+
+
+def test_save_keeps_the_profile_files_comments_and_layout(practice):
+    path = practice / "surgeons" / "lee.toml"
+    text = path.read_text().replace('phone = "555-0150"', 'phone = "555-0150"  # the office line, not my cell')
+    path.write_text("# Dr. Lee's profile: ask Sam before changing it.\n" + text)
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "activity": "Walk.\r\nRest."}
+    data |= {"driving": "Wait.", "wound_care": "Dr. Lee's rule: keep the dressing dry.", "follow_up_weeks": "2"}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    saved = path.read_text()
+    assert saved.startswith("# Dr. Lee's profile: ask Sam before changing it.\n")
+    assert 'phone = "555-0150"  # the office line, not my cell\n' in saved
+    # a kept key stays where it was, a new one follows the last, the lines typed are lines in the file
+    assert '[post_op]\nactivity = """Walk.\nRest."""\nwound_care = "Dr. Lee' in saved
+    assert 'follow_up_weeks = 2\ndriving = "Wait."\n\n[visits.post-op]' in saved
+    assert saved.endswith('- Tip two {{ 7*7 }}\n"""\n')  # the rest of the file as it was
+    assert Catalog.load(practice).surgeons["lee"].post_op.activity == "Walk.\nRest."
+
+
+def test_save_needs_no_approval_first(practice):
+    """New text is a draft until approved; the trial print on save does not ask for the approval."""
+    toml = practice / "practice.toml"
+    toml.write_text("require_approval = true\n" + toml.read_text())
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "activity": "Walk twice a day."}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    assert "Walk twice a day." in (practice / "surgeons" / "lee.toml").read_text()
 
 
 @pytest.mark.parametrize(
@@ -341,6 +396,11 @@ def test_save_as_my_defaults(practice):
         ({"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
         ({"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
         ({"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
+        # what `make` would refuse for that surgeon's sheets afterwards (issue 10): refused on save instead
+        ({"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
+        ({"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
+        ({"driving": "Drive when ready \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
+        ({"wound_care": "Keep it \u202edry"}, "wound_care", "This text contains a hidden character that turns"),
     ],
 )
 def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):
@@ -357,7 +417,8 @@ def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, mes
 def test_save_without_a_practice_folder_is_refused(client):
     response = client.post("/surgeon/save", data={"csrf_token": token(client, "/surgeon"), "activity": "Walk."})
     assert response.status_code == 400
-    assert "Not saved. Saving needs a practice folder: start the page with --practice DIR" in unescape(response.text)
+    message = "Not saved. Saving, approving and adding a profile need a practice folder: start the page with --practice"
+    assert message in unescape(response.text)
 
 
 def test_save_needs_the_csrf_token(practice):
@@ -373,6 +434,145 @@ def test_a_broken_practice_file_shows_on_the_page(practice):
     (practice / "practice.toml").write_text('name = "Riverbend"\nnmae = "typo"\nphone = "555"\n')
     page = client.get("/")
     assert page.status_code == 500 and "unknown key &#39;nmae&#39;" in page.text
+
+
+# --- approving the texts, adding a profile --------------------------------------------------------
+
+
+def drafts_on(page: str) -> dict[str, str]:
+    """The drafts the page offers to approve: unit -> version."""
+    return dict(re.findall(r'name="unit" value="([a-z]+:[a-z0-9-]+)=([0-9a-f]+)"', page))
+
+
+def test_surgeon_page_lists_the_drafts_with_why_and_version(practice):
+    client = create_app(practice).test_client()
+    page = client.get("/surgeon?id=lee")
+    units = Renderer(Catalog.load(practice)).units
+    expected = ["module:post-op-care", "module:red-flags", "visit:post-op", "surgeon:lee"]
+    assert drafts_on(page.text) == {uid: units[uid].version for uid in expected}
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.text)))  # as read
+    assert "Your care at home module:post-op-care, version " + units["module:post-op-care"].version in text
+    assert "Common practice, not in the clinical source" in text and "The practice's own text." in text
+    assert 'id="by" name="by" type="text" value="Dr. Avery Lee"' in page.text  # prefilled from the profile
+    assert 'id="role" name="role" type="text" value="MD"' in page.text
+    assert "I have read this text" in page.text
+
+
+def test_approve_writes_the_record_and_the_draft_mark_goes(practice):
+    client = create_app(practice).test_client()
+    page = client.get("/surgeon?id=lee")
+    assert DRAFT_MARK in client.get("/surgeon/preview?id=lee").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    drafts = drafts_on(page.text)
+    data = {"csrf_token": csrf, "surgeon": "lee", "by": " Dr. Avery  Lee ", "role": "MD, spine surgeon"}
+    data["confirm"] = "yes"
+    response = client.post("/surgeon/approve", data={**data, "unit": [f"{u}={v}" for u, v in drafts.items()]})
+    assert response.status_code == 303 and response.headers["Location"] == "/surgeon?id=lee&approved=4"
+    record = Catalog.load(practice).approvals  # the file `handouts approve` writes, read as `make` reads it
+    for unit, version in drafts.items():
+        approval = record.of(unit, version)
+        assert (approval.by, approval.role) == ("Dr. Avery Lee", "MD, spine surgeon")
+    assert (practice / "approvals.toml").read_text().startswith("# Who approved which text")
+    after = client.get(response.headers["Location"])
+    assert "Approved 4 texts: recorded in the practice&#39;s approvals.toml" in after.text
+    assert drafts_on(after.text) == {} and "is approved or comes from the clinical source" in after.text
+    assert DRAFT_MARK not in client.get("/surgeon/preview?id=lee").text
+    handout = post(client, visit="post-op", patient=NAME, surgeon="lee")
+    assert NAME in pdfcheck.text(handout.data) and "not yet approved" not in pdfcheck.text(handout.data)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"confirm": None}, "confirm", "Confirm that you have read the text: tick the box."),
+        ({"unit": None}, "units", "Tick each text you have read and approve."),
+        ({"unit": "module:red-flags=0123456789"}, "units", "module:red-flags: changed or approved since this page"),
+        ({"by": "  "}, "by", "Your name is empty: fill it in."),
+        ({"role": "MD\x07"}, "role", "Your role contains a control or unassigned character"),
+        ({"csrf_token": "stale"}, "form", "press the button again"),
+        ({"csrf_token": None}, "form", "press the button again"),
+    ],
+)
+def test_approve_refuses_and_writes_nothing(practice, change, field, message):
+    client = create_app(practice).test_client()
+    page = client.get("/surgeon?id=lee")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    unit = next(f"{u}={v}" for u, v in drafts_on(page.text).items() if u == "module:red-flags")
+    data = {"csrf_token": csrf, "surgeon": "lee", "by": "Dr. Avery Lee", "role": "MD", "confirm": "yes", "unit": unit}
+    data = {key: value for key, value in (data | change).items() if value is not None}
+    response = client.post("/surgeon/approve", data=data)
+    assert response.status_code == 400
+    assert message in (error_beside(response.text, field) if field != "form" else unescape(response.text))
+    assert not (practice / "approvals.toml").exists()
+    assert drafts_on(response.text)["module:red-flags"] == unit.partition("=")[2]  # the list is still there
+
+
+def test_the_sample_practice_cannot_be_approved(client):
+    page = client.get("/surgeon")
+    assert "Not approved here: saving, approving and adding a profile need a practice folder" in page.text
+    assert 'name="unit"' not in page.text and 'id="new-profile"' not in page.text
+    data = {"csrf_token": token(client, "/surgeon"), "by": "A. Person", "role": "MD", "confirm": "yes"}
+    response = client.post("/surgeon/approve", data={**data, "unit": "module:red-flags=0123456789"})
+    assert response.status_code == 400 and "Nothing approved. Saving, approving and adding" in response.text
+    response = client.post("/surgeon/new", data={**data, "new_id": "ana", "new_name": "Dr. Ana Diaz"})
+    assert response.status_code == 400 and "Not added. Saving, approving and adding" in response.text
+
+
+def test_add_a_surgeon_profile(practice):
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon"), "new_id": "diaz", "new_name": " Dr. Ana  Diaz"}
+    data["new_phone"] = "555-0177"
+    response = client.post("/surgeon/new", data=data)
+    assert response.status_code == 303 and response.headers["Location"] == "/surgeon?id=diaz&added=diaz"
+    path = practice / "surgeons" / "diaz.toml"
+    assert path.stat().st_mode & 0o777 == 0o644
+    text = path.read_text()
+    assert text.startswith("# A surgeon profile: copy this file")  # the starter, with its comments
+    assert 'name = "Dr. Ana Diaz"\nphone = "555-0177"' in text and "credentials" not in text
+    assert "# [visits.post-op]" in text
+    assert tomllib.loads(text) == {"name": "Dr. Ana Diaz", "phone": "555-0177", "post_op": {}}
+    page = client.get(response.headers["Location"])
+    assert "Added Dr. Ana Diaz (surgeons/diaz.toml)" in page.text
+    assert '<option value="diaz" selected>Dr. Ana Diaz</option>' in page.text
+    assert '<option value="lee">Dr. Avery Lee, MD</option>' in page.text
+    assert 'id="by" name="by" type="text" value="Dr. Ana Diaz"' in page.text  # her own sheet's drafts, under her name
+    assert sorted(p.name for p in path.parent.iterdir()) == ["diaz.toml", "lee.toml"]  # no part file left
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"new_id": "Ana Diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
+        ({"new_id": "../diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
+        ({"new_id": ""}, "new_id", "Use lower-case letters, digits and hyphens"),
+        ({"new_id": "lee"}, "new_id", "There is already a profile 'lee': open it above, or choose another ID."),
+        ({"new_name": ""}, "new_name", "The name is empty: fill it in."),
+        ({"new_credentials": "MD\u202e"}, "new_credentials", "The credentials contains a hidden character"),
+        ({"csrf_token": "stale"}, "form", "press the button again"),
+    ],
+)
+def test_add_a_profile_refuses_and_writes_nothing(practice, fields, field, message):
+    client = create_app(practice).test_client()
+    before = (practice / "surgeons" / "lee.toml").read_bytes()
+    data = {"csrf_token": token(client, "/surgeon"), "new_id": "diaz", "new_name": "Dr. Ana Diaz", **fields}
+    response = client.post("/surgeon/new", data=data)
+    assert response.status_code == 400
+    assert message in (error_beside(response.text, field) if field != "form" else unescape(response.text))
+    assert [p.name for p in (practice / "surgeons").iterdir()] == ["lee.toml"]
+    assert (practice / "surgeons" / "lee.toml").read_bytes() == before
+    assert "<details class=\"more add-profile\" open>" in response.text  # the form open again, as typed
+    assert f'value="{unescape(fields.get("new_id", "diaz"))}"' in unescape(response.text)
+
+
+def test_a_new_profile_is_never_written_over_a_file(tmp_path):
+    """The last step of adding a profile: a file that appeared after the check is kept, not replaced."""
+    target = tmp_path / "diaz.toml"
+    target.write_text("# someone else's\n")
+    with pytest.raises(WriteError, match="File exists"):
+        write_atomic(target, b'name = "Dr. Ana Diaz"\n', mode=0o644, replace=False)
+    assert target.read_text() == "# someone else's\n" and list(tmp_path.iterdir()) == [target]
+    write_atomic(tmp_path / "new.toml", b"x = 1\n", mode=0o644, replace=False)
+    assert (tmp_path / "new.toml").read_text() == "x = 1\n" and len(list(tmp_path.iterdir())) == 2
 
 
 # --- a whole day from a schedule ------------------------------------------------------------------
@@ -410,6 +610,19 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
     assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
     assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
+
+
+def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    app = create_app(FIXTURE)
+    mine, other = app.test_client(), app.test_client()
+    result = upload(mine, SCHEDULE.encode()).headers["Location"]
+    for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
+        assert mine.get(url).status_code == 200, url
+        refused = other.get(url)  # the same URL from another browser: as if it never existed
+        assert refused.status_code == 404 and NAME not in refused.text and b"%PDF" not in refused.data, url
+    other.get("/batch")  # a session of its own does not help either
+    assert other.get(result).status_code == 404
 
 
 def test_batch_upload_errors(riverbend):

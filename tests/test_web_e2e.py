@@ -7,8 +7,10 @@ HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the README's.
 """
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,8 +25,7 @@ if not CHROMIUM.is_file():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from handouts.web import create_app  # noqa: E402
-from handouts.web.app import LOOPBACK_HOSTS  # noqa: E402
-from handouts.web.command import make_server  # noqa: E402
+from handouts.web.command import allowed_names, make_server  # noqa: E402
 
 import pdfcheck  # noqa: E402
 from conftest import NAME  # noqa: E402
@@ -42,14 +43,21 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The real server for the fixture practice (one surgeon profile), as `handouts serve` runs it."""
-    server = make_server(create_app(FIXTURE, trusted_hosts=LOOPBACK_HOSTS), "127.0.0.1", 0)
+@contextmanager
+def running(practice: Path) -> Iterator[str]:
+    """The real server for a practice folder, as `handouts serve` runs it, on a free loopback port."""
+    server = make_server(create_app(practice, trusted_hosts=allowed_names("127.0.0.1", [])), "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The fixture practice (one surgeon profile), read only."""
+    with running(FIXTURE) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +159,33 @@ def test_surgeon_sees_the_sheet_change_while_typing(page: Page, base_url: str):
     expect(sheet.locator("body")).to_contain_text("Walk five times a day, starting tonight.")
     font = sheet.locator("h1").evaluate("e => getComputedStyle(e).fontFamily")
     assert "Atkinson Hyperlegible" in font
+
+
+def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tmp_path: Path):
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/surgeon?id=lee")
+        sheet = page.frame_locator("#preview")
+        expect(sheet.locator(".draft-mark").first).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
+        expect(page.get_by_label("Your name")).to_have_value("Dr. Avery Lee")
+        texts = page.locator("#approve-form ul.drafts input[type=checkbox]")
+        expect(texts).to_have_count(4)
+        for box in texts.all():
+            box.check()
+        page.get_by_role("button", name="Approve under my name").click()
+        expect(page.locator("#confirm-error")).to_contain_text("Confirm that you have read the text")
+        assert not (practice / "approvals.toml").exists()
+        expect(texts.first).to_be_checked()  # the ticks kept: only the confirmation is missing
+        page.get_by_label("I have read this text").check()
+        page.get_by_role("button", name="Approve under my name").click()
+        expect(page.get_by_role("status")).to_contain_text("Approved 4 texts")
+        expect(sheet.locator("h1")).to_have_text("After your decompression surgery")
+        expect(sheet.locator(".draft-mark")).to_have_count(0)
+        assert 'by = "Dr. Avery Lee"' in (practice / "approvals.toml").read_text()
+        context.close()
 
 
 def test_screenshot(page: Page, base_url: str):

@@ -13,28 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..searchpath import SearchPath
+from ..searchpath import BUILTIN_FILES, PRACTICE_FILES, SearchPath
 
-# What can change a handout, relative to each root (see searchpath.py for the two layouts).
-BUILTIN_PARTS = (
-    "templates",
-    "styles",
-    "content/visits",
-    "content/modules",
-    "content/practice.toml",
-    "content/post-op.toml",
-    "assets",
-)
-PRACTICE_PARTS = (
-    "templates",
-    "styles",
-    "visits",
-    "modules",
-    "surgeons",
-    "assets",
-    "practice.toml",
-    "approvals.toml",
-)
 _hashes: dict[tuple[str, int, int], str] = {}
 
 
@@ -66,9 +46,9 @@ def _walk(root: Path, parts: tuple[str, ...]) -> list[tuple[str, Path]]:
 
 def fileset(search: SearchPath) -> FileSet:
     """The current files of a search path (the built-ins and the practice folder, if any)."""
-    roots = [("builtin", search.builtin, BUILTIN_PARTS)]
+    roots = [("builtin", search.builtin, BUILTIN_FILES)]
     if search.practice is not None:
-        roots.append(("practice", search.practice, PRACTICE_PARTS))
+        roots.append(("practice", search.practice, PRACTICE_FILES))
     files, paths = [], {}
     for name, root, parts in roots:
         for relative, path in _walk(root, parts):

@@ -2,21 +2,26 @@
 
 Safe by default: HTTP Basic auth whenever a password is set (the `serve` command refuses any
 address but loopback without one), a CSRF token on every form (Flask-WTF), a Host allow-list on
-loopback (against DNS rebinding), request size limits, a Content-Security-Policy that lets a page
-load only this server's own files, `no-store` on every answer that may carry patient data, and
-no request log. Every handout goes through `build_request` and `build`, as on the command line.
+every address (against DNS rebinding, see `host_allowed`), request size limits, a
+Content-Security-Policy that lets a page load only this server's own files, `no-store` on every
+answer that may carry patient data, and no request log. Every handout goes through
+`build_request` and `build`, as on the command line.
 """
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
+import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException
 
 from ..build import build, file_name
 from ..catalog import Catalog
@@ -25,6 +30,7 @@ from ..fetcher import mime_type
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
+from .drafts import ApproveForm, approve, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
 from .profiles import (
     NO_PRACTICE,
@@ -32,10 +38,13 @@ from .profiles import (
     POST_OP_TOPICS,
     PREVIEW_FIELDS,
     WEEKS,
+    NewProfileForm,
     PostOpForm,
+    create_profile,
     instructions,
     preview_html,
     save_defaults,
+    unprintable,
 )
 from .uploads import KEEP_SECONDS, OutcomeStore, run_upload
 
@@ -54,7 +63,8 @@ PREVIEW_CSP = (
     "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
 )
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
-LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]
+# A Host header: a name or IPv4 address, or an IPv6 address in brackets; then an optional port.
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]/\s]+))(?::[0-9]{1,5})?")
 
 
 @dataclass
@@ -92,8 +102,50 @@ def field_inputs(catalog: Catalog) -> list[FieldInput]:
     return list(found.values())
 
 
+def host_allowed(header: str | None, names: frozenset[str]) -> bool:
+    """Whether a request's Host header names this server: one of `names`, or an address of this computer.
+
+    DNS rebinding needs a name the attacker controls (`attacker.example`) that their page first
+    loads from, then points at this computer: the browser then sends `Host: attacker.example` with
+    the attacker's page as the origin. So names are allowed only when listed. An address in Host is
+    the browser's own origin for that address, no one else's: it is allowed when it is one of this
+    computer's addresses (one a socket can be bound to), so the front desk may type the server's
+    address on any of its networks without a list of them to keep up to date.
+    """
+    found = _HOST.fullmatch(header or "")
+    if found is None:
+        return False
+    host = plain_host(found["v6"] or found["name"])
+    return host in names or _is_this_computer(host)
+
+
+def plain_host(host: str) -> str:
+    """A host name or address as compared: no brackets, lower case, no trailing dot."""
+    return host.strip("[]").lower().rstrip(".")
+
+
+def _is_this_computer(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_unspecified or address.is_multicast:  # 0.0.0.0 and :: are every address, not one
+        return False
+    with socket.socket(socket.AF_INET6 if address.version == 6 else socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((str(address), 0))
+        except OSError:  # EADDRNOTAVAIL: not an address of this computer
+            return False
+    return True
+
+
 def settings() -> Settings:
     return current_app.extensions["handouts"]
+
+
+def browser_session() -> str:
+    """A random id kept in this browser's (signed) session cookie: a batch's results answer only to it."""
+    return session.setdefault("owner", secrets.token_urlsafe(18))
 
 
 def load_catalog() -> Catalog:
@@ -123,8 +175,9 @@ def create_app(
 ) -> Flask:
     """The app for one practice folder (None: the built-in sample practice).
 
-    `trusted_hosts` limits the Host header (None: any); `serve` passes the loopback names when
-    it listens on loopback, so a web page that rebinds its own name to 127.0.0.1 gets nothing.
+    `trusted_hosts` are the names the Host header may carry besides this computer's addresses (None:
+    no check, for tests); `serve` always passes them (see `command.allowed_names`), so a web page
+    that rebinds its own name to this computer gets nothing.
     """
     app = Flask(__name__)
     app.config.update(
@@ -136,15 +189,33 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the front-desk page stays open all day; the token lives as long as the server
-        TRUSTED_HOSTS=trusted_hosts,
     )
     app.extensions["handouts"] = Settings(practice, password or None)
     app.jinja_env.filters["sentence"] = sentence
+    _check_host(app, trusted_hosts)
     CSRFProtect(app)
     _security(app)
     _routes(app)
     _errors(app)
     return app
+
+
+def _check_host(app: Flask, trusted_hosts: list[str] | None) -> None:
+    """First of all, before the password and the CSRF check: a Host that is not this server's gets nothing."""
+    if trusted_hosts is None:
+        return
+    names = frozenset(map(plain_host, trusted_hosts))
+
+    @app.before_request
+    def this_server_only() -> Response | None:
+        if host_allowed(request.headers.get("Host"), names):
+            return None
+        return Response(
+            "This page answers only at the address the handouts tool printed "
+            "(to reach it by another name, start it with --allow-host NAME).",
+            400,
+            mimetype="text/plain",
+        )
 
 
 def _security(app: Flask) -> None:
@@ -192,7 +263,18 @@ def _handout_page(catalog: Catalog, form: HandoutForm, errors: dict[str, str], s
     )
 
 
-def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], status: int = 200, saved: str = ""):
+def _surgeon_page(
+    catalog: Catalog,
+    form: PostOpForm,
+    errors: dict[str, str],
+    status: int = 200,
+    done: str = "",
+    failed: str = "postop",
+    approval: ApproveForm | None = None,
+    new: NewProfileForm | None = None,
+):
+    """The surgeon page; `errors` belong to the one form that was sent and failed (`failed`), whose
+    typed values come back in `form`, `approval` or `new`."""
     steps = catalog.practice.post_op
     return (
         render_template(
@@ -207,12 +289,30 @@ def _surgeon_page(catalog: Catalog, form: PostOpForm, errors: dict[str, str], st
             preview_fields=preview_fields(catalog),
             can_save=catalog.search.practice is not None,
             no_practice=NO_PRACTICE,
+            drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon),
+            approval=approval or ApproveForm.from_profile(catalog, form.surgeon),
+            new=new or NewProfileForm(),
             form=form,
             errors=errors,
-            saved=saved,
+            failed=failed,
+            done=done,
         ),
         status,
     )
+
+
+def _done(catalog: Catalog, args: Mapping[str, str]) -> str:
+    """The line that says what the last form did (after its redirect), from the page's address."""
+    profile = catalog.surgeons.get(args.get("id", ""))
+    if profile and args.get("saved") == profile.id:
+        return f"Saved. These are now {profile.display_name}'s instructions on every post-op sheet."
+    if profile and args.get("added") == profile.id:
+        return f"Added {profile.display_name} (surgeons/{profile.id}.toml). Write the instructions below and save."
+    count = args.get("approved", "")
+    if count.isdigit() and int(count):
+        texts = "1 text" if count == "1" else f"{count} texts"
+        return f"Approved {texts}: recorded in the practice's approvals.toml. They print without the draft mark."
+    return ""
 
 
 def preview_fields(catalog: Catalog) -> dict[str, FieldInput]:
@@ -259,8 +359,7 @@ def _routes(app: Flask) -> None:
         if chosen and chosen not in catalog.surgeons:
             errors["surgeon"] = f"There is no profile {chosen!r}: choose one from the list."
         form = PostOpForm.from_profile(catalog, chosen)
-        saved = request.args.get("saved", "")
-        return _surgeon_page(catalog, form, errors, 404 if errors else 200, saved if saved in catalog.surgeons else "")
+        return _surgeon_page(catalog, form, errors, 404 if errors else 200, _done(catalog, request.args))
 
     @app.route("/surgeon/preview", methods=["GET", "POST"])
     def surgeon_preview():
@@ -291,12 +390,37 @@ def _routes(app: Flask) -> None:
         steps, errors = instructions(form)
         if steps is not None:
             try:
-                save_defaults(catalog, form.surgeon, steps)
+                with settings().render_lock:
+                    save_defaults(catalog, form.surgeon, steps)
             except UserError as exc:
-                errors = {"form": f"Not saved. {sentence(str(exc))}"}
+                errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:
                 return redirect(url_for("surgeon", id=form.surgeon, saved=form.surgeon), 303)
         return _surgeon_page(catalog, form, errors, 400)
+
+    @app.post("/surgeon/approve")
+    def surgeon_approve():
+        """The ticked drafts approved under the name typed: the record `handouts approve` writes."""
+        catalog = load_catalog()
+        form = ApproveForm.parse(request.form)
+        with settings().render_lock:  # one writer of approvals.toml at a time
+            units, errors = approve(catalog, form)
+        if errors:
+            page = PostOpForm.from_profile(catalog, form.surgeon)
+            return _surgeon_page(catalog, page, errors, 400, failed="approve", approval=form)
+        return redirect(url_for("surgeon", id=form.surgeon, approved=len(units)), 303)
+
+    @app.post("/surgeon/new")
+    def surgeon_new():
+        catalog = load_catalog()
+        form = NewProfileForm.parse(request.form)
+        try:
+            path, errors = create_profile(catalog, form)
+        except UserError as exc:  # written by someone else meanwhile, or the folder is not writable
+            path, errors = None, {"form": f"Not added. {sentence(str(exc))}"}
+        if path is None:
+            return _surgeon_page(catalog, PostOpForm.from_profile(catalog, ""), errors, 400, failed="new", new=form)
+        return redirect(url_for("surgeon", id=form.id, added=form.id), 303)
 
     @app.get("/batch")
     def batch():
@@ -313,25 +437,29 @@ def _routes(app: Flask) -> None:
                 outcome = run_upload(catalog, upload)
         except UserError as exc:
             return _batch_page(catalog, {"schedule": sentence(str(exc))}, 400)
-        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome)), 303)
+        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome, browser_session())), 303)
 
     @app.get("/batch/<key>")
     def batch_result(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None:
-            abort(404, f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes): upload the file again.")
+            abort(
+                404,
+                f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes, for the browser that uploaded "
+                "the file): upload the file again.",
+            )
         return render_template("batch_result.html", practice=load_catalog().practice, outcome=outcome, key=key)
 
     @app.get("/batch/<key>/handouts.pdf")
     def batch_pdf(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None or outcome.pdf is None:
             abort(404, "This print file is gone: upload the schedule again.")
         return pdf_response(outcome.pdf, "handouts.pdf", request.args.get("download") == "1")
 
     @app.get("/batch/<key>/errors.csv")
     def batch_errors(key: str):
-        outcome = settings().outcomes.get(key)
+        outcome = settings().outcomes.get(key, browser_session())
         if outcome is None:
             abort(404, "This report is gone: upload the schedule again.")
         response = Response(outcome.errors_csv, mimetype="text/csv")
@@ -370,6 +498,13 @@ def _errors(app: Flask) -> None:
             return _handout_page(catalog, HandoutForm.parse(request.form, catalog), {"form": message}, 400)
         if request.endpoint == "surgeon_save":
             return _surgeon_page(catalog, PostOpForm.parse(request.form), {"form": message}, 400)
+        if request.endpoint == "surgeon_approve":
+            form = ApproveForm.parse(request.form)
+            page = PostOpForm.from_profile(catalog, form.surgeon)
+            return _surgeon_page(catalog, page, {"form": message}, 400, failed="approve", approval=form)
+        if request.endpoint == "surgeon_new":
+            page, form = PostOpForm.from_profile(catalog, ""), NewProfileForm.parse(request.form)
+            return _surgeon_page(catalog, page, {"form": message}, 400, failed="new", new=form)
         if request.endpoint == "surgeon_preview":
             return render_template("preview_message.html", problems=[message]), 400
         if request.endpoint == "batch_upload":
@@ -379,11 +514,6 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(UserError)
     def practice_problem(exc: UserError):
         return _message("The practice settings have a problem", f"{exc}. Tell whoever looks after them.", 500)
-
-    @app.errorhandler(SecurityError)
-    def untrusted_host(exc: SecurityError):
-        """A Host header that is not this computer's (a web page that rebound its name to us): no page."""
-        return Response("This page answers only at the address the handouts tool printed.", 400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def http_problem(exc: HTTPException):

@@ -3,9 +3,13 @@
 Served by waitress (a production WSGI server in pure Python, no request log) rather than
 Flask's development server, so the page can run all day and never writes a patient's name to a log.
 Flask and waitress are imported when the command runs, so other `handouts` commands start as fast.
+
+Every address gets the Host check (against DNS rebinding, see `app.host_allowed`): the page answers
+to this computer's addresses and to the names `allowed_names` lists, and to nothing else.
 """
 
 import ipaddress
+import socket
 import sys
 from pathlib import Path
 
@@ -40,6 +44,37 @@ def check_listen(host: str, password: str | None) -> None:
         raise UserError(f"the password is {len(password)} characters long: use at least {MIN_PASSWORD}")
 
 
+def allowed_names(host: str, extra: list[str]) -> list[str]:
+    """The names the page may be reached by besides this computer's addresses (which are always allowed).
+
+    On loopback: `localhost` and the --host given. On a network address or all of them (0.0.0.0, ::):
+    also this computer's name, its full name and its `.local` (mDNS) name, which is what a front
+    desk types. Any other name (a DNS alias, a name on another network) is added with --allow-host:
+    a name is never guessed, since a name nobody listed is exactly what DNS rebinding sends.
+    """
+    names = ["localhost", *extra]
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        names.append(host)  # --host clinic-pc: that name; an address is allowed as this computer's
+    if not is_loopback(host):
+        name = socket.gethostname()
+        names += [name, socket.getfqdn(), f"{name}.local"]
+    return list(dict.fromkeys(names))
+
+
+# Half-sent requests hold a connection each but no thread (waitress reads requests in its main loop):
+# room for many more connections than waitress's 100, idle ones closed after 30 s, checked every 5 s,
+# poll() rather than select() (which fails past 1024 open files), and headers kept small.
+CONNECTION_LIMITS = {
+    "connection_limit": 500,
+    "channel_timeout": 30,
+    "cleanup_interval": 5,
+    "asyncore_use_poll": True,
+    "max_request_header_size": 64 * 1024,
+}
+
+
 def make_server(app, host: str, port: int):
     """A waitress server bound to host:port (port 0: a free port; see `.effective_port`)."""
     from waitress.server import create_server
@@ -55,6 +90,7 @@ def make_server(app, host: str, port: int):
             ident="handouts",
             max_request_body_size=MAX_UPLOAD,
             clear_untrusted_proxy_headers=True,
+            **CONNECTION_LIMITS,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port or --host") from None
@@ -80,7 +116,15 @@ def make_server(app, host: str, port: int):
     help="Password for the page (any user name), needed on any address but 127.0.0.1. "
     "Prefer $HANDOUTS_WEB_PASSWORD: an option shows in the process list.",
 )
-def serve(practice: Path | None, host: str, port: int, password: str | None) -> None:
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    metavar="NAME",
+    multiple=True,
+    help="Another name the page may be opened by, e.g. a DNS alias (repeatable). "
+    "This computer's addresses and its name are always allowed; any other name is refused.",
+)
+def serve(practice: Path | None, host: str, port: int, password: str | None, allow_hosts: tuple[str, ...]) -> None:
     """Start the front-desk page: pick a visit, type a name, print.
 
     Open the address it prints in a browser on this computer. Stop it with Ctrl+C.
@@ -89,15 +133,15 @@ def serve(practice: Path | None, host: str, port: int, password: str | None) -> 
     Examples:
       handouts serve
       handouts serve --practice ./my-practice --port 8080
-      HANDOUTS_WEB_PASSWORD='long secret' handouts serve --host 0.0.0.0
+      HANDOUTS_WEB_PASSWORD='long secret' handouts serve --host 0.0.0.0 --allow-host handouts.clinic.example
     """
-    from .app import LOOPBACK_HOSTS, create_app
+    from .app import create_app
 
     try:
         check_listen(host, password)
         Catalog.load(practice)  # a broken practice folder stops here, not at the front desk
-        trusted = [*LOOPBACK_HOSTS, host] if is_loopback(host) and ":" not in host else None
-        server = make_server(create_app(practice, password=password, trusted_hosts=trusted), host, port)
+        names = allowed_names(host, list(allow_hosts))
+        server = make_server(create_app(practice, password=password, trusted_hosts=names), host, port)
     except UserError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -105,6 +149,7 @@ def serve(practice: Path | None, host: str, port: int, password: str | None) -> 
     click.echo(f"The handouts page is ready: http://{shown}:{server.effective_port}/  (Ctrl+C to stop)")
     if not is_loopback(host):
         click.echo("Anyone who opens it needs the password; it is sent unencrypted, so use it on a trusted network.")
+        click.echo(f"It answers at this computer's addresses and as: {', '.join(names)} (more with --allow-host NAME).")
     try:
         server.run()
     except KeyboardInterrupt:

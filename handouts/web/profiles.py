@@ -2,34 +2,45 @@
 
 The preview renders through a copy of the catalog whose surgeon profile (or, with no profile
 chosen, the practice's defaults) carries the edited text, so it is the real sheet and nothing is
-written. Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
-validates, through the atomic writer.
+written. Each topic is held to the rules `make` holds typed text to (`clean_text`: no control
+characters). Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
+validates and the sheet prints as `make` will print it (a character the fonts lack, such as an
+emoji, stops that print), through the atomic writer, keeping the file's comments and layout. A new
+profile is the starter's example with the surgeon's name, credentials and phone, never written over
+an existing file.
 """
 
 import dataclasses
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import tomli_w
-from pydantic import ValidationError
+import tomlkit
+from pydantic import TypeAdapter, ValidationError
+from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
 from ..build import build
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
-from ..models import POST_OP_TOPICS, PostOpInstructions, Surgeon
+from ..models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions, Surgeon
 from ..output import write_atomic
+from ..pdf import UnprintableText, html_to_pdf
+from ..practice_folder import STARTER
 from ..render import Renderer
-from ..request import build_request
+from ..request import MAX_NAME, Request, build_request, clean_text
+from .forms import sentence
 
 POST_OP = "post-op"
 WEEKS = "follow_up_weeks"
 PREVIEW_PATIENT = "Sample Patient"
 PREVIEW_FIELDS = ("procedure", "surgery_date")  # per-patient fields a surgeon may try in the preview
+TOPIC_LIMIT = LongText.__metadata__[0].max_length
 NO_PRACTICE = (
-    "saving needs a practice folder: start the page with --practice DIR (or set HANDOUTS_PRACTICE) "
-    "and keep your profile in DIR/surgeons/ID.toml"
+    "saving, approving and adding a profile need a practice folder: start the page with --practice DIR "
+    "(or set HANDOUTS_PRACTICE) and keep your profile in DIR/surgeons/ID.toml"
 )
 
 
@@ -57,7 +68,8 @@ class PostOpForm:
     def parse(cls, form: MultiDict) -> "PostOpForm":
         return cls(
             surgeon=form.get("surgeon", "").strip(),
-            topics={key: form.get(key, "") for key in POST_OP_TOPICS},
+            # a browser sends a textarea's lines as CRLF: kept as typed lines, saved as plain newlines
+            topics={key: form.get(key, "").replace("\r\n", "\n") for key in POST_OP_TOPICS},
             weeks=form.get(WEEKS, "").strip(),
             preview={key: form.get(key, "").strip() for key in PREVIEW_FIELDS},
         )
@@ -78,7 +90,25 @@ def instructions(form: PostOpForm) -> tuple[PostOpInstructions | None, dict[str,
         for err in exc.errors():
             errors.setdefault(str(err["loc"][0]) if err["loc"] else "form", _message(err))
         return None, errors
+    for key, text in data.items():
+        if isinstance(text, str):
+            try:
+                clean_text(text, "this text", TOPIC_LIMIT, keep_lines=True)  # as `make` checks typed text
+            except UserError as exc:
+                errors[key] = sentence(str(exc))
     return (None, errors) if errors else (steps, {})
+
+
+def unprintable(form: PostOpForm, exc: UserError) -> dict[str, str]:
+    """A message beside each topic that holds a character the sheet could not print (none: not that)."""
+    chars = exc.chars if isinstance(exc, UnprintableText) else ""
+    errors = {}
+    for key, text in form.topics.items():
+        found = "".join(dict.fromkeys(c for c in text if c in chars))
+        if found:
+            codes = ", ".join(f"{c} (U+{ord(c):04X})" for c in found)
+            errors[key] = f"The printed sheet cannot show {codes}: remove it, or say it in words."
+    return errors
 
 
 def _message(err: dict) -> str:
@@ -102,14 +132,22 @@ def with_instructions(catalog: Catalog, surgeon: str, steps: PostOpInstructions)
     return dataclasses.replace(catalog, practice=catalog.practice.model_copy(update={"post_op": steps}))
 
 
-def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
-    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+def post_op_sheet(
+    catalog: Catalog, surgeon: str, steps: PostOpInstructions, sets: dict[str, str] | None = None
+) -> tuple[Catalog, Request]:
+    """The post-op sheet with these instructions, for a sample patient: what the preview shows and
+    what a save prints first."""
     if POST_OP not in catalog.visits:
         raise UserError(f"this practice has no '{POST_OP}' visit type to preview")
-    edited = with_instructions(catalog, form.surgeon, steps)
-    fields = catalog.visits[POST_OP].fields
+    edited = with_instructions(catalog, surgeon, steps)
+    return edited, build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=surgeon or None)
+
+
+def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
+    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+    fields = catalog.visits[POST_OP].fields if POST_OP in catalog.visits else {}
     sets = {key: value for key, value in form.preview.items() if value and key in fields}
-    request = build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=form.surgeon or None)
+    edited, request = post_op_sheet(catalog, form.surgeon, steps, sets)
     html = build(Renderer(edited), request, "html").decode("utf-8")
     return for_browser(html, asset_base)
 
@@ -131,18 +169,97 @@ def for_browser(html: str, href: str) -> str:
 
 
 def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
-    """Write the instructions into the surgeon's profile; refused without a practice folder."""
+    """Write the instructions into the surgeon's profile; refused without a practice folder, or when
+    the sheet cannot be printed with them. The caller holds the render lock (a PDF is built)."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
         raise UserError(NO_PRACTICE)
     if surgeon not in catalog.surgeons:
-        raise UserError(
-            f"choose your profile first; to add one, copy surgeons/example.toml to {folder}/ID.toml "
-            "(see 'handouts init-practice')"
-        )
+        raise UserError("choose your profile first, or add one below")
     path = folder / f"{surgeon}.toml"
-    data = read_toml(path)
-    data["post_op"] = steps.model_dump(exclude_none=True)
-    validate(Surgeon, {**data, "id": surgeon}, path)  # the whole profile, as Catalog.load will read it
-    write_atomic(path, tomli_w.dumps(data).encode("utf-8"), mode=0o644)
+    read_toml(path)  # a file that no longer reads is reported as `make` reports it
+    profile = tomlkit.parse(path.read_text(encoding="utf-8"))
+    if not isinstance(profile.get("post_op"), Table):
+        profile["post_op"] = tomlkit.table()
+    set_keys(profile["post_op"], steps.model_dump(exclude_none=True))
+    text = tomlkit.dumps(profile)
+    validate(Surgeon, {**tomllib.loads(text), "id": surgeon}, path)  # the whole profile, as Catalog.load reads it
+    # A trial print of the whole sheet, with the fonts and styles `make` uses: what would fail at the
+    # front desk fails here. Not through `make`: it is no handout given (nothing recorded), and new
+    # text awaits approval anyway, so the approval gate is not asked.
+    edited, sample = post_op_sheet(catalog, surgeon, steps)
+    html_to_pdf(Renderer(edited).preview_html(sample), edited.search, sample.pdf_variant)
+    write_atomic(path, text.encode("utf-8"), mode=0o644)
     return path
+
+
+def set_keys(table: Table, values: dict[str, Any]) -> None:
+    """Make `table` hold exactly `values`, in place: a kept key stays where it is with its comment,
+    a new one goes after the last key (at the top of a table of comments only), and the comments stay."""
+    for key in [key for key in table if key not in values]:
+        del table[key]
+    for key, value in values.items():
+        item = tomlkit.item(value)
+        if isinstance(value, str) and "\n" in value and "\r" not in value:
+            item = tomlkit.string(value, multiline=True)  # the lines as typed, readable in the file
+        if key in table:
+            table[key] = item
+        else:
+            body = table.value.body
+            last = max((i for i, (name, _) in enumerate(body) if name is not None), default=-1)
+            table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+
+
+@dataclass
+class NewProfileForm:
+    """A new surgeon profile as typed: the ID (its file name and `--surgeon`), name, credentials, phone."""
+
+    id: str = ""
+    name: str = ""
+    credentials: str = ""
+    phone: str = ""
+
+    @classmethod
+    def parse(cls, form: MultiDict) -> "NewProfileForm":
+        return cls(**{key: form.get(f"new_{key}", "").strip() for key in ("id", "name", "credentials", "phone")})
+
+
+NEW_ID = "Use lower-case letters, digits and hyphens (at most 41), starting with a letter or digit, e.g. lee or a-lee."
+
+
+def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None, dict[str, str]]:
+    """PRACTICE/surgeons/ID.toml from the starter's example, or a message per field (`new_id`, ...)."""
+    folder = catalog.search.practice_dir("surgeons")
+    if folder is None:
+        return None, {"form": f"Not added. {sentence(NO_PRACTICE)}"}
+    errors: dict[str, str] = {}
+    try:
+        TypeAdapter(Ident).validate_python(form.id)
+    except ValidationError:
+        errors["new_id"] = NEW_ID
+    else:
+        if (folder / f"{form.id}.toml").exists() or form.id in catalog.surgeons:
+            errors["new_id"] = f"There is already a profile {form.id!r}: open it above, or choose another ID."
+    values: dict[str, str] = {}
+    for key, what in (("name", "the name"), ("credentials", "the credentials"), ("phone", "the phone number")):
+        text = getattr(form, key)
+        if not text and key != "name":
+            continue
+        try:
+            values[key] = clean_text(text, what, MAX_NAME)
+        except UserError as exc:
+            errors[f"new_{key}"] = sentence(str(exc))
+    if errors:
+        return None, errors
+    profile = tomlkit.parse((STARTER / "surgeons" / "example.toml").read_text(encoding="utf-8"))
+    for key in ("name", "credentials", "phone"):
+        if key in values:
+            profile[key] = values[key]
+        else:
+            del profile[key]  # the example's placeholder would print on every handout
+    text = tomlkit.dumps(profile)
+    path = folder / f"{form.id}.toml"
+    validate(Surgeon, {**tomllib.loads(text), "id": form.id}, path)
+    folder.mkdir(exist_ok=True)
+    write_atomic(path, text.encode("utf-8"), mode=0o644, replace=False)
+    return path, {}

@@ -5,7 +5,9 @@ folder for the length of the request, inside the process's private one (scratch.
 user can read them and a server killed mid-upload leaves nothing the next start does not remove.
 The merged PDF and the error report are then held in memory for a short while under a random
 key, so the result page can show, print and download them; they are dropped after
-`KEEP_SECONDS`, or when newer results push them out.
+`KEEP_SECONDS`, or when newer results push them out. They answer only to the browser session
+that uploaded the schedule: a result URL seen by someone else (over a shoulder, in a shared
+history, a proxy log) opens nothing.
 """
 
 import re
@@ -62,27 +64,30 @@ def run_upload(catalog: Catalog, upload: FileStorage) -> BatchOutcome:
 
 
 class OutcomeStore:
-    """Recent batch results by random key, in memory, for a short time (thread-safe)."""
+    """Recent batch results by random key and owner (a browser session's id), in memory, for a short
+    time (thread-safe)."""
 
     def __init__(self) -> None:
-        self._items: dict[str, BatchOutcome] = {}
+        self._items: dict[str, tuple[str, BatchOutcome]] = {}
         self._lock = threading.Lock()
 
-    def add(self, outcome: BatchOutcome) -> str:
+    def add(self, outcome: BatchOutcome, owner: str) -> str:
         key = secrets.token_urlsafe(18)
         with self._lock:
             self._expire()
             while len(self._items) >= KEEP_MAX:
                 self._items.pop(next(iter(self._items)))
-            self._items[key] = outcome
+            self._items[key] = (owner, outcome)
         return key
 
-    def get(self, key: str) -> BatchOutcome | None:
+    def get(self, key: str, owner: str) -> BatchOutcome | None:
+        """The outcome under `key` if `owner` made it; anyone else gets nothing, as for an unknown key."""
         with self._lock:
             self._expire()
-            return self._items.get(key)
+            mine, outcome = self._items.get(key, ("", None))
+            return outcome if mine and secrets.compare_digest(mine, owner) else None
 
     def _expire(self) -> None:
         now = time.monotonic()
-        for key in [k for k, item in self._items.items() if now - item.created > KEEP_SECONDS]:
+        for key in [k for k, (_, item) in self._items.items() if now - item.created > KEEP_SECONDS]:
             del self._items[key]

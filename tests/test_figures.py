@@ -1,0 +1,129 @@
+"""The drawings that teach: each one is in the handout it belongs to, tagged with its alternative
+text, its labels printed as text in the label size (18 pt in large print), in standard and large print."""
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+
+from handouts.cli import main
+from handouts.figures import FIGURES, figure
+
+import pdfcheck
+from conftest import NAME
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+
+# figure: (a visit whose handout carries it, words of its alternative text, its labels)
+DRAWINGS = {
+    "spine-side": (
+        "new-patient",
+        "lower spine seen from the side",
+        ["bone", "disc", "nerves", "ligament", "joint", "squeezed nerves", "thickened ligament", "bulging disc",
+         "joint with arthritis"],
+    ),
+    "spine-section": (
+        "new-patient",
+        "spine seen from above. Normal",
+        ["disc", "joint", "nerves", "ligament", "bone", "bulging disc", "joint with arthritis", "thickened ligament",
+         "squeezed nerves"],
+    ),
+    "leaning": (
+        "conservative-care",
+        "Leaning forward on a shopping cart, the canal is wider",
+        ["Standing up straight", "Leaning forward on a cart", "narrower canal", "squeezed nerves", "wider canal",
+         "nerves have room"],
+    ),
+    "surgery": (
+        "surgical-consult",
+        "Decompression and fusion: the same, and screws and a rod",
+        ["Decompression", "Decompression and fusion", "bone and ligament taken out", "nerves have room", "screws",
+         "rod", "joined bones"],
+    ),
+    "injection": (
+        "injection",
+        "A thin needle comes in from the back",
+        ["disc", "nerves", "bone", "medicine", "needle"],
+    ),
+    "exercises": (
+        "conservative-care",
+        "Four exercises",
+        ["Knees to chest", "Pelvic tilt", "Sitting forward bend", "Exercise bike", "Pull both knees up to your chest"],
+    ),
+}
+
+
+def figure_words(pdf: bytes) -> list[tuple[str, float]]:
+    """(word, size in points) for every word the PDF tags as part of a figure: the drawings' labels."""
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return [
+            (w["text"], w["size"])
+            for page in doc.pages
+            for w in page.extract_words(extra_attrs=["size", "tag"])
+            if w["tag"] == "Figure"
+        ]
+
+
+@pytest.mark.parametrize("large_print", [False, True], ids=["standard", "large-print"])
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_each_drawing_is_tagged_with_its_alt_text_and_labelled_in_the_label_size(
+    handouts, large, name, large_print
+):
+    visit, alt, labels = DRAWINGS[name]
+    pdf = (large if large_print else handouts)[visit]
+    assert any(alt in text for text in pdfcheck.figure_alts(pdf)), f"{name}: no /Figure with its alt text"
+    words = figure_words(pdf)
+    printed = {word for word, _ in words}
+    for label in labels:
+        assert set(label.split()) <= printed, f"{name}: label {label!r} is not printed as text"
+    smallest = 18 if large_print else 13
+    assert min(size for _, size in words) >= smallest - 0.01
+
+
+def test_the_module_pages_carry_the_drawings_with_captions(handouts):
+    """Each drawing sits in its module with a caption the reader sees under it."""
+    captions = {
+        "new-patient": ["Your lower back seen from the side.", "The same seen from above.",
+                        "Leaning forward opens the canal"],
+        "conservative-care": ["Leaning forward opens the canal", "Moves a therapist may teach you."],
+        "surgical-consult": ["Decompression takes out bone and ligament. A fusion also joins bones with screws"],
+        "injection": ["The needle puts the medicine in the space around the nerves."],
+    }
+    for visit, wanted in captions.items():
+        text = pdfcheck.text(handouts[visit])
+        for caption in wanted:
+            assert caption in text, (visit, caption)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+@pytest.mark.parametrize("size", [13, 18])
+def test_no_part_of_a_drawing_is_filled_black_by_mistake(name, size):
+    """reportlab writes an unfilled line as fill "None", which SVG does not know and fills black;
+    and it closes every straight line, which takes the round ends off the limbs of a person."""
+    options = {"step": 2} if name == "pathway" else {}
+    svg = figure(name, size=size, **options)
+    assert 'fill="None"' not in svg
+    assert not re.search(r'd="M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+ Z"', svg)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('figure("spine")', "there is no figure 'spine'; the figures are: exercises, injection, leaning"),
+        ('figure("leaning", step=2)', "figure 'leaning': got an unexpected keyword argument 'step'"),
+    ],
+)
+def test_a_practice_template_that_gets_a_figure_wrong_is_told_where(tmp_path, call, message):
+    folder = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    (folder / "templates" / "modules").mkdir(parents=True, exist_ok=True)
+    (folder / "templates" / "modules" / "walking.html").write_text(f"<p>Walk.</p>\n{{{{ {call} }}}}\n")
+    out = tmp_path / "x.pdf"
+    args = ["make", "conservative-care", "-p", NAME, "-o", str(out), "--practice", str(folder)]
+    made = CliRunner().invoke(main, args)
+    assert made.exit_code == 2 and not out.exists()
+    assert "templates/modules/walking.html:2: template error: " + message in made.output
+    assert "Traceback" not in made.output and len(made.output.strip().splitlines()) == 1

@@ -1,0 +1,120 @@
+"""`handouts serve` as it runs: a real process or a real waitress server, spoken to over real sockets.
+
+The Host check holds on every address it listens on (issue 10, section 6: `--host ::1` skipped it,
+and DNS rebinding rewrote a surgeon's profile), and a pile of half-sent requests does not stop the
+page answering the front desk.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from handouts.web import create_app
+from handouts.web.command import allowed_names, make_server
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+PASSWORD = "correct horse battery"
+
+
+@contextmanager
+def serving(*args: str, password: str | None = None) -> Iterator[int]:
+    """`handouts serve --port 0 ARGS` in its own process; yields the port it printed, stops it after."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("HANDOUTS_WEB_PASSWORD", None)
+    if password:
+        env["HANDOUTS_WEB_PASSWORD"] = password
+    command = [sys.executable, "-m", "handouts", "serve", "--port", "0", *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline()
+        found = re.search(r"http://\S+:(\d+)/", line)
+        assert found, f"serve did not start: {line}"
+        yield int(found.group(1))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def ask(address: str, port: int, host: str, method: str = "GET", url: str = "/", body: str | None = None):
+    """One request to address:port with the given Host header; (status, body)."""
+    connection = http.client.HTTPConnection(address, port, timeout=10)
+    try:
+        headers = {"Host": host, **({"Content-Type": "application/x-www-form-urlencoded"} if body else {})}
+        connection.request(method, url, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def test_dns_rebinding_on_ipv6_loopback_gets_nothing(tmp_path):
+    """The issue's sequence against `serve --host ::1`: Host attacker.example, GET the token, POST the save."""
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    profile = practice / "surgeons" / "lee.toml"
+    before = profile.read_bytes()
+    with serving("--host", "::1", "--practice", str(practice)) as port:
+        status, page = ask("::1", port, f"attacker.example:{port}", url="/surgeon?id=lee")
+        assert status == 400 and "csrf_token" not in page and "--allow-host NAME" in page
+        save = "surgeon=lee&activity=Rewritten+by+a+web+page&csrf_token=x"
+        assert ask("::1", port, f"attacker.example:{port}", "POST", "/surgeon/save", save)[0] == 400
+        assert ask("::1", port, f"[::1]:{port}")[0] == 200
+        assert ask("::1", port, f"localhost:{port}")[0] == 200
+    assert profile.read_bytes() == before
+
+
+def test_loopback_v4_checks_the_host_too():
+    with serving("--host", "127.0.0.1") as port:
+        assert ask("127.0.0.1", port, f"attacker.example:{port}")[0] == 400
+        assert ask("127.0.0.1", port, f"127.0.0.1:{port}")[0] == 200
+
+
+def test_a_network_address_answers_to_this_computer_and_the_names_given():
+    """0.0.0.0: an unknown name is refused before the password is asked; this computer's name and
+    addresses and an --allow-host name get as far as the password (401)."""
+    with serving("--host", "0.0.0.0", "--allow-host", "handouts.clinic.example", password=PASSWORD) as port:
+        assert ask("127.0.0.1", port, f"attacker.example:{port}")[0] == 400
+        for host in (socket.gethostname(), "127.0.0.1", "handouts.clinic.example", f"{socket.gethostname()}.local"):
+            assert ask("127.0.0.1", port, f"{host}:{port}")[0] == 401, host
+
+
+def test_allowed_names():
+    assert allowed_names("127.0.0.1", []) == ["localhost"]
+    assert allowed_names("::1", ["alias.example"]) == ["localhost", "alias.example"]
+    assert allowed_names("localhost", []) == ["localhost"]
+    lan = allowed_names("0.0.0.0", ["alias.example"])
+    assert lan[:2] == ["localhost", "alias.example"] and socket.gethostname() in lan
+    assert "0.0.0.0" not in lan and "clinic-pc" in allowed_names("clinic-pc", [])
+
+
+HALF_SENT = 120  # more than waitress's default connection limit (100), which let them take the page down
+
+
+def test_half_sent_requests_do_not_take_the_page_down():
+    """~100 connections that each send half a request and wait: a whole request still gets its page."""
+    server = make_server(create_app(trusted_hosts=allowed_names("127.0.0.1", [])), "127.0.0.1", 0)
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with ExitStack() as stack:
+            for _ in range(HALF_SENT):
+                half = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+                half.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: slow".encode())
+            time.sleep(0.5)  # let the server take them all in
+            started = time.monotonic()
+            status, page = ask("127.0.0.1", port, f"127.0.0.1:{port}")
+            assert status == 200 and "csrf_token" in page
+            assert time.monotonic() - started < 5
+    finally:
+        server.close()
+        thread.join(timeout=5)
