@@ -20,10 +20,9 @@ from handouts.errors import UserError
 from handouts.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_date, parse_lang, translations
 
 import pdfcheck
-from conftest import NAME, ROOT, VISITS, render
+from conftest import NAME, ROOT, VISITS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
-SETS = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 # Common English words that are not Spanish words: any of them in a Spanish handout is English left over.
 ENGLISH = set(
     [
@@ -296,15 +295,6 @@ def test_a_surgeon_topic_without_spanish_text_stops_only_that_surgeons_spanish_h
 
 
 # --- Spanish handouts ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def spanish(renderer) -> dict[tuple[str, bool], bytes]:
-    return {
-        (visit, large): render(renderer, visit, sets=SETS.get(visit), large_print=large, lang="es")
-        for visit in VISITS
-        for large in (False, True)
-    }
 
 
 @pytest.mark.parametrize("visit", VISITS)
