@@ -28,7 +28,7 @@ VERSION_LENGTH = 10
 
 Basis = Literal["source", "general", "practice", "translation"]
 TRANSLATION_NOTE = (
-    "a translation: approve it after a qualified medical translator or bilingual clinician has checked it "
+    "approve it after a qualified medical translator or bilingual clinician has checked it "
     "against the English (docs/translation-review.md)"
 )
 
