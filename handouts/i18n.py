@@ -32,7 +32,8 @@ def _languages() -> dict[str, tuple[str, str]]:
     """Code -> (name in English, name in itself): English and every language with a catalog, so a
     third language is a catalog and content files, not code."""
     codes = [DEFAULT, *sorted(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())]
-    return {code: (Locale(code).english_name, Locale(code).get_display_name(code)) for code in codes}
+    names = {code: (Locale(code).english_name, Locale(code).get_display_name(code)) for code in codes}
+    return {code: (english, own[:1].upper() + own[1:]) for code, (english, own) in names.items()}  # a label: "Español"
 
 
 LANGUAGES = _languages()

@@ -248,7 +248,7 @@ def test_a_practice_file_without_its_translation_names_the_file_to_add(tmp_path)
     assert re.search(r"has no Spanish version: add \S*/es/\S+", result.output), result.output
     assert invoke("make", "injection", "-p", NAME, "--practice", str(practice), "-o", str(tmp_path)).exit_code == 0
     checked = invoke("check", "--practice", str(practice))
-    assert checked.exit_code == 1 and "[es]" in checked.output and "has no Spanish version" in checked.output
+    assert checked.exit_code == 2 and "[es]" in checked.output and "has no Spanish version" in checked.output
 
 
 def test_a_practice_template_without_its_translation_stops_a_spanish_handout(tmp_path):
@@ -273,8 +273,12 @@ def test_a_surgeon_topic_without_spanish_text_stops_only_that_surgeons_spanish_h
         shutil.rmtree(practice / name)
     toml = practice / "practice.toml"
     text = toml.read_text(encoding="utf-8").replace('languages = ["en"]', 'languages = ["en", "es"]')
-    toml.write_text(
-        text.replace('[post_op]\ndriving = "Practice rule: no driving until your surgeon says it is safe."\n', "")
+    toml.write_text(text)
+    (practice / "es").mkdir()
+    (practice / "es/practice.toml").write_text(
+        'footer = "Educación para pacientes de Riverbend Spine Center"\n\n[post_op]\n'
+        'driving = "Regla de la práctica: no maneje hasta que su cirujano diga que es seguro."\n',
+        encoding="utf-8",
     )
     args = ["make", "post-op", "-p", NAME, "--set", "surgery_date=2026-03-10", "--practice", str(practice)]
     result = invoke(*args, "--surgeon", "lee", "--lang", "es", "-o", str(tmp_path))
@@ -291,6 +295,7 @@ def test_a_surgeon_topic_without_spanish_text_stops_only_that_surgeons_spanish_h
     assert made.exit_code == 0, made.output
     text = pdfcheck.text((tmp_path / "lee.pdf").read_bytes())
     assert "Regla del Dr. Lee: camine tres veces al día." in text and "Consejos del Dr. Lee" in text
+    assert "Regla de la práctica: no maneje" in text and "Educación para pacientes de Riverbend" in text
     assert "Dr. Lee's rule" not in text
 
 
