@@ -250,9 +250,10 @@ class Renderer:
         if lang not in self._editions:
             catalog = self.catalog.edition(lang)
             env = make_environment(catalog.search, lang)
-            units = content_units(catalog, env)
-            if lang != DEFAULT:  # a translated handout prints the English texts' approval state too
-                units = self.units | units
+            if lang == DEFAULT:
+                units = content_units(catalog, env)
+            else:  # a translated handout prints the English texts' approval state too
+                units = self.units | content_units(catalog, env, self.units)
             self._editions[lang] = Edition(catalog, env, units)
         return self._editions[lang]
 

@@ -102,19 +102,23 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) ->
     return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
 
 
-def content_units(catalog: Catalog, env: Environment) -> dict[str, Unit]:
+def content_units(catalog: Catalog, env: Environment, english: dict[str, Unit] | None = None) -> dict[str, Unit]:
     """Every unit of the catalog by id, with its current version. A translated catalog's units are
-    `ID@<lang>`, their version also covers the language's message catalog, and each needs approval."""
+    `ID@<lang>`; each needs approval, and its version also covers the language's message catalog and
+    the English unit's version, so a change to the English brings the translation's draft mark back."""
     units = _units(catalog, env)
     if catalog.lang == DEFAULT:
         return {unit.id: unit for unit in units}
+    english = english or {}
     messages = catalog_path(catalog.lang).read_text(encoding="utf-8")
-    return {
-        f"{u.id}@{catalog.lang}": Unit(
-            f"{u.id}@{catalog.lang}", u.title, digest(u.version, messages), "translation", TRANSLATION_NOTE
+    translated = {}
+    for u in units:
+        source = english.get(u.id)
+        version = digest(u.version, source.version if source else "", messages)
+        translated[f"{u.id}@{catalog.lang}"] = Unit(
+            f"{u.id}@{catalog.lang}", u.title, version, "translation", TRANSLATION_NOTE
         )
-        for u in units
-    }
+    return translated
 
 
 def _units(catalog: Catalog, env: Environment) -> list[Unit]:
