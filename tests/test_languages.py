@@ -18,6 +18,7 @@ from handouts.cli import main
 from handouts.editions import translate
 from handouts.errors import UserError
 from handouts.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_date, parse_lang, translations
+from handouts.render import Renderer
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS
@@ -423,3 +424,23 @@ def test_a_translation_prints_as_a_draft_until_a_translator_approves_it(tmp_path
     assert "Approved module:walking-log@es" in approved.output and "Approved visit:injection@es" in approved.output
     assert invoke(*args).exit_code == 0
     assert "Borrador" not in pdfcheck.text(made.read_bytes())
+
+
+def test_a_change_to_the_english_brings_the_translations_draft_mark_back(tmp_path):
+    """A translation must follow its English: its version covers the English unit's."""
+    practice = tmp_path / "practice"
+    for lang in ("", "es/"):
+        (practice / f"templates/{lang}modules").mkdir(parents=True)
+        source = ROOT / f"templates/{lang}modules/walking.html"
+        shutil.copy(source, practice / f"templates/{lang}modules/walking.html")
+    shutil.copy(ROOT / "content/practice.toml", practice / "practice.toml")
+
+    def versions() -> tuple[str, str]:
+        units = Renderer(Catalog.load(practice)).edition("es").units
+        return units["module:walking"].version, units["module:walking@es"].version
+
+    before = versions()
+    english = practice / "templates/modules/walking.html"
+    english.write_text(english.read_text(encoding="utf-8").replace("Walking", "Walking, every day,", 1))
+    after = versions()
+    assert after[0] != before[0] and after[1] != before[1]
