@@ -7,7 +7,7 @@ into a `UserError` that names the file, the key and the fix.
 import difflib
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,6 +122,18 @@ class Catalog:
     broken_surgeons: dict[str, str]  # surgeon ID -> what is wrong with the profile, for check and make
     approvals: Approvals = Approvals()
     post_op_starter: PostOpInstructions = PostOpInstructions()
+    lang: str = "en"  # the language of its text: each language is an edition of the English catalog
+    _editions: dict[str, "Catalog"] = field(default_factory=dict, compare=False, repr=False)
+
+    def edition(self, lang: str) -> "Catalog":
+        """This catalog in `lang`, translated once and kept (editions.py)."""
+        if lang == self.lang:
+            return self
+        if lang not in self._editions:
+            from .editions import edition
+
+            self._editions[lang] = edition(self, lang)
+        return self._editions[lang]
 
     @property
     def post_op(self) -> PostOpInstructions:

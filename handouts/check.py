@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .build import build
 from .catalog import Catalog, read_toml
 from .errors import UserError
+from .i18n import DEFAULT
 from .pdf import weasyprint_warnings
 from .practice_folder import STARTER
 from .render import Renderer
@@ -27,14 +28,16 @@ def check(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
     jobs = [(visit, None) for visit in catalog.visits]
     for sid, surgeon in catalog.surgeons.items():
         jobs += [(visit, sid) for visit in sorted({*surgeon.visits, "post-op"} & set(catalog.visits))]
-    for visit, surgeon in jobs:
-        label = visit + (f" (surgeon {surgeon})" if surgeon else "")
-        with weasyprint_warnings() as warnings:
-            try:
-                build(renderer, build_request(catalog, visit, SAMPLE_PATIENT, None, surgeon=surgeon))
-            except UserError as exc:
-                warnings.append(str(exc))
-        yield label, list(warnings)
+    for lang in catalog.practice.languages:
+        for visit, surgeon in jobs:
+            label = visit + (f" (surgeon {surgeon})" if surgeon else "") + (f" [{lang}]" if lang != DEFAULT else "")
+            with weasyprint_warnings() as warnings:
+                try:
+                    request = build_request(catalog, visit, SAMPLE_PATIENT, None, surgeon=surgeon, lang=lang)
+                    build(renderer, request)
+                except UserError as exc:
+                    warnings.append(str(exc))
+            yield label, list(warnings)
 
 
 def _placeholders(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
@@ -55,12 +58,17 @@ def _placeholders(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
 
 
 def unapproved(catalog: Catalog, renderer: Renderer) -> list[tuple[Unit, str]]:
-    """Each text that prints with the draft mark, and why it needs the practice's approval."""
+    """Each text that prints with the draft mark in a language the practice offers, and why it
+    needs the practice's approval (a language whose files are incomplete is `check`'s to report)."""
     found = []
-    for unit in renderer.units.values():
+    for unit in renderer.all_units().values():
         if not unit.needs_approval or catalog.approvals.of(unit.id, unit.version):
             continue
-        why = {"general": "common practice, not in the clinical source", "practice": "the practice's own text"}
+        why = {
+            "general": "common practice, not in the clinical source",
+            "practice": "the practice's own text",
+            "translation": "a translation",
+        }
         reason = why[unit.basis] + (f" ({unit.note})" if unit.note else "")
         last = catalog.approvals.last(unit.id)
         if last:

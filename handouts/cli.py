@@ -19,7 +19,7 @@ from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
 from .lint import lint as lint_visits
-from .options import NO_RECORD_OPTION, PRACTICE_OPTION
+from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION
 from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .readability import Section
@@ -107,6 +107,7 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
 @click.option("--skip", multiple=True, metavar="MODULE", help="Leave a module out (repeatable; not red-flags).")
 @click.option("--note", help="A personal note printed on page 1, as plain text.")
 @click.option("--pdf-a", "archival", is_flag=True, help="PDF/A-3a (tagged) for filing in the patient's record.")
+@LANG_OPTION
 @click.option("--id", "patient_id", help="The patient's record number, kept in the record of handouts given.")
 @NO_RECORD_OPTION
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True, help="Output format.")
@@ -129,6 +130,7 @@ def make(
     skip: tuple[str, ...],
     note: str | None,
     archival: bool,
+    lang: str | None,
     patient_id: str | None,
     no_record: bool,
     fmt: str,
@@ -149,12 +151,24 @@ def make(
       handouts make new-patient -p "Tom Baker" --format html -o preview.html
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
+      handouts make injection -p "Rosa Delgado" --lang es
       handouts make post-op -p "Ana Silva" --practice ./my-practice --surgeon lee \\
           --set procedure="L4-L5 decompression" --set surgery_date=2026-03-10 --note "Walk 3 times a day."
     """
     catalog = Catalog.load(practice)
     request = build_request(
-        catalog, visit, patient, visit_date, parse_sets(sets), paper, large_print, surgeon, list(skip), note, archival
+        catalog,
+        visit,
+        patient,
+        visit_date,
+        parse_sets(sets),
+        paper,
+        large_print,
+        surgeon,
+        list(skip),
+        note,
+        archival,
+        lang,
     )
     renderer = Renderer(catalog)
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
@@ -210,8 +224,13 @@ def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None
 
 
 def _lint_row(name: str, section: Section) -> str:
-    """Name, Flesch-Kincaid grade, Coleman-Liau index and longest sentence, in columns."""
-    return f"{name[:39]:<40}{section.grade:>6}{section.coleman_liau:>6}{section.longest_sentence:>8}"
+    """Name, two reading scores for its language and the longest sentence, in columns: Flesch-Kincaid
+    grade and Coleman-Liau index (English), Fernández-Huerta and Szigriszt-Pazos/INFLESZ (Spanish)."""
+    if section.lang == "es":
+        scores = (section.fernandez_huerta, section.szigriszt_pazos)
+    else:
+        scores = (section.grade, section.coleman_liau)
+    return f"{name[:39]:<40}{scores[0]:>6}{scores[1]:>6}{section.longest_sentence:>8}"
 
 
 @main.command()
@@ -219,14 +238,21 @@ def _lint_row(name: str, section: Section) -> str:
 @click.option("--large-print", is_flag=True, help="Check the large-print handouts instead.")
 @click.option("--sections", is_flag=True, help="Show every section's numbers, not only the handout's.")
 @click.option("--surgeon", "-s", help="Check the handouts with this surgeon's profile (their own wording).")
+@LANG_OPTION
 @PRACTICE_OPTION
 def lint(
-    visits: tuple[str, ...], large_print: bool, sections: bool, surgeon: str | None, practice: Path | None
+    visits: tuple[str, ...],
+    large_print: bool,
+    sections: bool,
+    surgeon: str | None,
+    lang: str | None,
+    practice: Path | None,
 ) -> None:
     """Check readability and type size of every handout, measured on the finished PDF.
 
     Exits with 1 when a target is missed: reading grade above 6 for a handout or above 7 for a
-    section (Flesch-Kincaid), body text under 12 pt (18 pt with --large-print), over 4 pages.
+    section (Flesch-Kincaid; in Spanish, Fernández-Huerta ease under 80 for a handout or under 70
+    for a section), body text under 12 pt (18 pt with --large-print), over 6 pages (12 in large print).
 
     \b
     Examples:
@@ -234,12 +260,17 @@ def lint(
       handouts lint injection --sections
       handouts lint --large-print
       handouts lint post-op --surgeon lee --practice ./my-practice
+      handouts lint --lang es
     """
     catalog = Catalog.load(practice)
     for visit in visits:
         catalog.visit(visit)
-    results = lint_visits(catalog, list(visits or catalog.visits), large_print, surgeon)
-    click.echo(f"{'visit / section':<40}{'grade':>6}{'C-L':>6}{'longest':>8}{'body pt':>8}{'min pt':>7}{'pages':>6}")
+    lang = lang or catalog.practice.language
+    results = lint_visits(catalog, list(visits or catalog.visits), large_print, surgeon, lang)
+    scores = ("F-H", "INFL") if lang == "es" else ("grade", "C-L")
+    click.echo(
+        f"{'visit / section':<40}{scores[0]:>6}{scores[1]:>6}{'longest':>8}{'body pt':>8}{'min pt':>7}{'pages':>6}"
+    )
     for result in results:
         r = result.report
         click.echo(_lint_row(result.visit, r.body) + f"{r.body_pt:>8}{r.smallest_pt:>7}{r.pages:>6}")
@@ -360,7 +391,7 @@ def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str
     if everything:
         units = [unit for unit, _ in unapproved(catalog, renderer)]
     else:
-        units = find_units(renderer.units, list(items))
+        units = find_units(renderer.all_units(), list(items))
     if not units:
         click.echo("Nothing to approve: every text is approved or comes from the clinical source.")
         return

@@ -10,6 +10,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -29,6 +30,16 @@ REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
 GREY = HexColor("#d9d9d9")
 WIDTH = 468.0  # the text column: 8.5 in paper less two 1 in margins, in points
+
+
+# The language of the figure being drawn: every printed word goes through `_`, and the figure()
+# call that draws it sets the catalog, so the drawing code needs no language parameter.
+_GETTEXT: ContextVar[Callable[[str], str]] = ContextVar("gettext", default=str)
+
+
+def _(text: str) -> str:
+    """`text` in the language of the figure being drawn (marked for the message catalog)."""
+    return _GETTEXT.get()(text)
 
 
 @cache
@@ -752,9 +763,10 @@ FIGURES: dict[str, Callable[..., Markup]] = {
 }
 
 
-def figure(name: str, size: float, **options) -> Markup:
-    """Draw the named figure at the given text size. A name or option a template gets wrong is a
-    template error, which the renderer reports with the template's file and line."""
+def figure(name: str, size: float, gettext: Callable[[str], str] = str, **options) -> Markup:
+    """Draw the named figure at the given text size, its words in the handout's language (`gettext`).
+    A name or option a template gets wrong is a template error, which the renderer reports with the
+    template's file and line."""
     draw = FIGURES.get(name)
     if draw is None:
         raise TemplateRuntimeError(f"there is no figure {name!r}; the figures are: {', '.join(sorted(FIGURES))}")
@@ -763,4 +775,8 @@ def figure(name: str, size: float, **options) -> Markup:
     except TypeError as exc:
         raise TemplateRuntimeError(f"figure {name!r}: {exc}") from None
     _register_fonts()
-    return draw(size=size, **options)
+    token = _GETTEXT.set(gettext)
+    try:
+        return draw(size=size, **options)
+    finally:
+        _GETTEXT.reset(token)

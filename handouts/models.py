@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from .i18n import LANGUAGES, N_
+
 RED_FLAGS = "red-flags"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -20,6 +22,8 @@ _PART = r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*"  # no '..', no leading 
 AssetName = Annotated[str, StringConstraints(pattern=rf"^{_PART}(/{_PART})*$", max_length=160)]
 FamilyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,60}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+# A language code with a message catalog (handouts/i18n.py); checked there, so a new catalog needs no code.
+Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -61,11 +65,11 @@ def contrast_on_white(hex_colour: str) -> float:
 class PostOpInstructions(Strict):
     """What only the surgical team can say; each topic left out prints 'follow your team's instructions'."""
 
-    activity: LongText | None = Field(default=None, title="Activity")
-    lifting: LongText | None = Field(default=None, title="Lifting")
-    driving: LongText | None = Field(default=None, title="Driving")
-    wound_care: LongText | None = Field(default=None, title="Bathing and wound care")
-    medicines: LongText | None = Field(default=None, title="Medicines")
+    activity: LongText | None = Field(default=None, title=N_("Activity"))
+    lifting: LongText | None = Field(default=None, title=N_("Lifting"))
+    driving: LongText | None = Field(default=None, title=N_("Driving"))
+    wound_care: LongText | None = Field(default=None, title=N_("Bathing and wound care"))
+    medicines: LongText | None = Field(default=None, title=N_("Medicines"))
     follow_up_weeks: int | None = Field(default=None, ge=1, le=52)
 
 
@@ -109,11 +113,31 @@ class Practice(Strict):
     # Optional: visit type ID -> the practice's page for it (videos, the online version), printed
     # on page 1 with a QR code. A visit type not listed prints none.
     links: dict[Ident, WebLink] = {}
+    # The languages the practice hands out (offered on the web page, checked by `handouts check`), the
+    # one a handout prints in unless another is chosen, and, if set, the number for help in Spanish,
+    # printed on page 1 in Spanish.
+    languages: list[Lang] = Field(default=["en", "es"], min_length=1)
+    language: Lang = "en"
+    spanish_help_phone: Text | None = None
     # Refuse to print a handout with any text not yet approved (see `handouts approve`).
     require_approval: bool = False
     # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
     # a postgresql:// URL for one record shared by several desks, or "off".
     ledger: str = ""
+
+    @field_validator("language", "languages")
+    @classmethod
+    def _known_language(cls, value: str | list[str]) -> str | list[str]:
+        for code in [value] if isinstance(value, str) else value:
+            if code not in LANGUAGES:
+                raise ValueError(f"{code!r} should be one of {', '.join(LANGUAGES)} (languages with a catalog)")
+        return value
+
+    @model_validator(mode="after")
+    def _default_offered(self) -> "Practice":
+        if self.language not in self.languages:
+            raise ValueError(f"language {self.language!r} must be one of languages ({', '.join(self.languages)})")
+        return self
 
     @property
     def file_mode(self) -> int:

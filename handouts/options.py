@@ -4,6 +4,9 @@ from pathlib import Path
 
 import click
 
+from .errors import UserError
+from .i18n import LANGUAGES, parse_lang
+
 PRACTICE_OPTION = click.option(
     "--practice",
     type=click.Path(file_okay=False, path_type=Path),
@@ -14,4 +17,23 @@ NO_RECORD_OPTION = click.option(
     "--no-record",
     is_flag=True,
     help="Do not add this to the record of handouts given (for previews and trials).",
+)
+
+
+def _lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """'es', 'Spanish', 'español' or 'espanol': the language code, or a usage error that lists them."""
+    if value is None:
+        return None
+    try:
+        return parse_lang(value, "--lang")
+    except UserError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--lang "), ctx, param) from None
+
+
+LANG_OPTION = click.option(
+    "--lang",
+    callback=_lang,
+    metavar="LANG",
+    help=f"Language of the handout: {', '.join(f'{c} ({n[0]})' for c, n in LANGUAGES.items())}. "
+    "Default: the practice's (practice.toml 'language'), else English.",
 )

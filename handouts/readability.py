@@ -40,6 +40,7 @@ class Section:
 
     title: str
     blocks: list[str] = field(default_factory=list)
+    lang: str = "en"
 
     @property
     def text(self) -> str:
@@ -56,6 +57,16 @@ class Section:
     @property
     def coleman_liau(self) -> float:
         return round(_textstat().coleman_liau_index(self.text), 1) if self.blocks else 0.0
+
+    @property
+    def fernandez_huerta(self) -> float:
+        """Spanish reading ease (0-100, higher is easier; 80 and up is 'easy', about 6th grade)."""
+        return round(_textstat().backend.metrics.fernandez_huerta(self.text, "es"), 1) if self.blocks else 0.0
+
+    @property
+    def szigriszt_pazos(self) -> float:
+        """Spanish perspicuity, the INFLESZ scale (55-65 'normal', 65-80 'fairly easy', above 80 'very easy')."""
+        return round(_textstat().backend.metrics.szigriszt_pazos(self.text, "es"), 1) if self.blocks else 0.0
 
     @property
     def longest_sentence(self) -> int:
@@ -108,12 +119,12 @@ def blocks(pdf: bytes) -> list[tuple[str, str]]:
     return [(kind, " ".join(text.split())) for _, kind, text in found]
 
 
-def sections(pdf: bytes) -> list[Section]:
+def sections(pdf: bytes, lang: str = "en") -> list[Section]:
     """Body text grouped under its <h2>; the first section is the title block."""
-    result = [Section("(title)")]
+    result = [Section("(title)", lang=lang)]
     for kind, text in blocks(pdf):
         if kind == "/H2":
-            result.append(Section(text))
+            result.append(Section(text, lang=lang))
         elif kind in BODY_KINDS:
             result[-1].blocks.append(text)
     return result
@@ -129,11 +140,12 @@ class Report:
     @property
     def body(self) -> Section:
         """All graded text: every section after the title block."""
-        return Section("(whole handout)", [b for s in self.sections[1:] for b in s.blocks])
+        lang = self.sections[0].lang
+        return Section("(whole handout)", [b for s in self.sections[1:] for b in s.blocks], lang)
 
 
-def measure(pdf: bytes) -> Report:
+def measure(pdf: bytes, lang: str = "en") -> Report:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         sizes = [round(c["size"], 1) for p in doc.pages for c in p.chars]
         pages = len(doc.pages)
-    return Report(pages, min(sizes), Counter(sizes).most_common(1)[0][0], sections(pdf))
+    return Report(pages, min(sizes), Counter(sizes).most_common(1)[0][0], sections(pdf, lang))

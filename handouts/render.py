@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from itertools import takewhile
+from pathlib import Path
+from typing import Any
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -27,39 +30,21 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import __version__
+from .approvals import Approvals
 from .catalog import Catalog
 from .errors import UserError
 from .figures import figure
+from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
 from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
 from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
 from .versions import Unit, content_units, handout_units, handout_version
 
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
 BASE_TEMPLATE = "handout.html"
 WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
 DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
-
-
-def long_date(value: date) -> str:
-    """A date as patients read it: 'March 4, 2026' (no locale, so every machine prints the same)."""
-    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
 def follow_up_date(request: Request, weeks: int | None) -> date | None:
@@ -80,14 +65,11 @@ def post_op_instructions(defaults: PostOpInstructions, surgeon: Surgeon | None) 
     return defaults.model_copy(update=surgeon.post_op.model_dump(exclude_none=True))
 
 
-def _short(day: date) -> str:
-    return f"{MONTHS[day.month - 1][:3]} {day.day}"
-
-
-def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date) -> list[dict]:
+def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date, lang: str = DEFAULT) -> list[dict]:
     """The recovery timeline as table rows. With a surgery date each row carries its calendar
     dates, and a "today" row follows the last step already begun (none before surgery or after
     the last step ends)."""
+    _ = translations(lang).gettext
     since = (today - surgery).days if surgery else -1
     last_end = max((m.end_day for m in milestones), default=-1)
     begun = [i for i, m in enumerate(milestones) if m.start_day <= since] if 0 <= since <= last_end else []
@@ -96,10 +78,11 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
         dates = ""
         if surgery is not None:
             first, last = surgery + timedelta(days=step.start_day), surgery + timedelta(days=step.end_day)
-            dates = _short(first) if first == last else f"{_short(first)} to {_short(last)}"
+            start, end = short_date(first, lang), short_date(last, lang)
+            dates = start if first == last else _("{start} to {end}").format(start=start, end=end)
         rows.append({"today": False, "when": step.when, "dates": dates, "what": step.what})
         if begun and i == begun[-1]:
-            rows.append({"today": True, "when": "Today", "dates": _short(today), "what": ""})
+            rows.append({"today": True, "when": _("Today"), "dates": short_date(today, lang), "what": ""})
     return rows
 
 
@@ -107,22 +90,62 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
 MARKDOWN = MarkdownIt("zero").enable(["emphasis", "list"])
 
 
-def make_environment(search: SearchPath) -> Environment:
-    """Jinja2 environment: practice templates first, built-ins second, built-ins also as `default:`."""
+DETAIL_TEMPLATES = "modules/"
+
+
+class LanguageLoader(BaseLoader):
+    """Templates in one language from a list of roots (practice first): `ROOT/<lang>/NAME` if there,
+    else the English `ROOT/NAME`, which carries its fixed words through gettext. Content that is not
+    through gettext must be there in the language: a practice's own template, and every module's text.
+    An English file there with no translation is an error that names the file to add, never English
+    text printed inside another language's handout."""
+
+    def __init__(self, roots: list[tuple[Path, bool]], lang: str) -> None:
+        self.roots = roots  # (templates folder, is it the practice's own)
+        self.lang = lang
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        for root, own in self.roots:
+            if self.lang != DEFAULT:
+                try:
+                    return FileSystemLoader(root / self.lang).get_source(environment, template)
+                except TemplateNotFound:
+                    pass
+            try:
+                found = FileSystemLoader(root).get_source(environment, template)
+            except TemplateNotFound:
+                continue
+            if self.lang != DEFAULT and (own or template.startswith(DETAIL_TEMPLATES)):
+                name = LANGUAGES[self.lang][0]
+                raise UserError(
+                    f"{root / template} has no {name} version: add {root / self.lang / template} with its text "
+                    f"in {name}"
+                )
+            return found
+        raise TemplateNotFound(template)
+
+
+def make_environment(search: SearchPath, lang: str = DEFAULT) -> Environment:
+    """Jinja2 environment in `lang`: practice templates first, built-ins second, built-ins also as `default:`."""
+    builtin = [(search.builtin_dir("templates"), False)]
+    own = [(d, True) for d in search.dirs("templates") if d != search.builtin_dir("templates")]
     loader = ChoiceLoader(
         [
-            PrefixLoader({"default": FileSystemLoader(search.builtin_dir("templates"))}, delimiter=":"),
-            FileSystemLoader(search.dirs("templates")),
+            PrefixLoader({"default": LanguageLoader(builtin, lang)}, delimiter=":"),
+            LanguageLoader(own + builtin, lang),
         ]
     )
     env = ImmutableSandboxedEnvironment(
-        loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=loader,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["long_date"] = long_date
+    env.install_gettext_translations(translations(lang), newstyle=True)
+    env.filters["long_date"] = partial(long_date, lang=lang)
     return env
-
-
-DETAIL_TEMPLATES = "modules/"
 
 
 def check_detail_templates(env: Environment, search: SearchPath) -> None:
@@ -189,6 +212,19 @@ _ON_PAGE_ONE = (
 )
 
 
+@dataclass(frozen=True)
+class Edition:
+    """One language of a catalog: its translated text, its templates, and the versions of its texts."""
+
+    catalog: Catalog
+    env: Environment
+    units: dict[str, Unit]
+
+
+def _unapproved(unit: Unit, approvals: Approvals) -> bool:
+    return unit.needs_approval and approvals.of(unit.id, unit.version) is None
+
+
 class Renderer:
     """Turns requests into HTML for one catalog; the environment and styles are built once.
 
@@ -199,19 +235,47 @@ class Renderer:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.env = make_environment(catalog.search)
+        self._editions: dict[str, Edition] = {}
+        self.env = self.edition(DEFAULT).env
         check_detail_templates(self.env, catalog.search)
-        self.units = content_units(catalog, self.env)
         self._css: dict[bool, Markup] = {}
+
+    @property
+    def units(self) -> dict[str, Unit]:
+        """The English texts and their versions (`edition(lang).units` adds a language's translations)."""
+        return self.edition(DEFAULT).units
+
+    def edition(self, lang: str) -> "Edition":
+        """The catalog, templates and text versions of one language, made when first asked for."""
+        if lang not in self._editions:
+            catalog = self.catalog.edition(lang)
+            env = make_environment(catalog.search, lang)
+            if lang == DEFAULT:
+                units = content_units(catalog, env)
+            else:  # a translated handout prints the English texts' approval state too
+                units = self.units | content_units(catalog, env, self.units)
+            self._editions[lang] = Edition(catalog, env, units)
+        return self._editions[lang]
+
+    def all_units(self) -> dict[str, Unit]:
+        """The texts of every language the practice offers (a language whose files are incomplete is skipped:
+        `handouts check` names what it lacks)."""
+        units: dict[str, Unit] = {}
+        for lang in self.catalog.practice.languages:
+            try:
+                units |= self.edition(lang).units
+            except UserError:
+                continue
+        return units
 
     def drafts(self, request: Request) -> list[Unit]:
         """The texts of this handout that need the practice's approval and do not have it (for this version)."""
         approvals = self.catalog.approvals
-        units = [self.units[uid] for uid in handout_units(request)]
-        return [u for u in units if u.needs_approval and approvals.of(u.id, u.version) is None]
+        units = self.edition(request.lang).units
+        return [units[uid] for uid in handout_units(request) if _unapproved(units[uid], approvals)]
 
     def modules_for(self, request: Request) -> list[Module]:
-        return [self.catalog.modules[mid] for mid in request.modules]
+        return [self.edition(request.lang).catalog.modules[mid] for mid in request.modules]
 
     def css(self, large_print: bool = False) -> Markup:
         """The stylesheets in cascade order, each the first found on the search path."""
@@ -229,10 +293,12 @@ class Renderer:
 
     def _shared(self, request: Request) -> dict:
         """Everything but the patient: the visit type, its fields, the practice, surgeon and options."""
-        practice = self.catalog.practice
+        edition = self.edition(request.lang)
+        practice = edition.catalog.practice
         modules = self.modules_for(request)
-        steps = post_op_instructions(self.catalog.post_op, request.surgeon)
+        steps = post_op_instructions(edition.catalog.post_op, request.surgeon)
         surgery = request.fields.get("surgery_date")
+        _ = translations(request.lang).gettext
         return {
             "practice": practice,
             "visit": request.visit,
@@ -241,16 +307,17 @@ class Renderer:
             "paper": request.paper or practice.paper,
             "large_print": request.large_print,
             "css": self.css(request.large_print),
-            "figure": partial(figure, size=FIGURE_PT[request.large_print]),
-            "lang": "en",
+            "figure": partial(figure, size=FIGURE_PT[request.large_print], gettext=_),
+            "lang": request.lang,
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
             "instructions": steps.model_dump(),
-            "post_op_topics": POST_OP_TOPICS,
+            "post_op_topics": {key: _(title) for key, title in POST_OP_TOPICS.items()},
             "follow_up": follow_up_date(request, steps.follow_up_weeks),
             # the visit date, for a "today" mark on the detail pages: shared by a clinic day's handouts
-            "timeline": timeline_rows(request.visit.timeline, surgery if isinstance(surgery, date) else None,
-                                      request.visit_date),
+            "timeline": timeline_rows(
+                request.visit.timeline, surgery if isinstance(surgery, date) else None, request.visit_date, request.lang
+            ),
             "online": online_link(practice.links.get(request.visit.id)),
             "surgeon": request.surgeon,
             # in large print, "When to call" follows the warning-sign boxes that lead the details
@@ -261,20 +328,24 @@ class Renderer:
             "details": Markup(""),
             "blank_pages": 0,
             "draft": bool(self.drafts(request)),
-            "content_version": handout_version(self.units, handout_units(request)),
+            "content_version": handout_version(edition.units, handout_units(request)),
         }
 
     def details_html(self, request: Request, blank_pages: int = 0, part: str = "details") -> str:
         """The detail pages, after `blank_pages` empty pages that stand for the summary, so page
         numbers, "of N" and the pages sections start on come out as in the joined handout.
         With part="fragment", the modules alone, for `preview_html`."""
-        hidden = {name: self.env.undefined(hint=_ON_PAGE_ONE.format(name=name), name=name) for name in PERSONAL}
-        context = self._shared(request) | hidden | {
-            "part": part,
-            "blank_pages": blank_pages,
-            "total_pages": Markup("counter(pages)"),
-            "page_of": _page_ref,
-        }
+        hidden = {name: StrictUndefined(hint=_ON_PAGE_ONE.format(name=name), name=name) for name in PERSONAL}
+        context = (
+            self._shared(request)
+            | hidden
+            | {
+                "part": part,
+                "blank_pages": blank_pages,
+                "total_pages": Markup("counter(pages)"),
+                "page_of": _page_ref,
+            }
+        )
         return self._render(context)
 
     def summary_html(self, request: Request, numbers: PageNumbers) -> str:
@@ -306,7 +377,7 @@ class Renderer:
 
     def _render(self, context: dict) -> str:
         try:
-            return self.env.get_template(BASE_TEMPLATE).render(context)
+            return self.edition(context["lang"]).env.get_template(BASE_TEMPLATE).render(context)
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:

@@ -12,6 +12,7 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
+from .i18n import DEFAULT
 from .models import RED_FLAGS, Section, Surgeon, VisitType
 from .pdf import ACCESSIBLE, ARCHIVAL
 
@@ -38,6 +39,7 @@ class Request:
     sections: list[Section] = field(default_factory=list)
     note: str | None = None
     archival: bool = False  # PDF/A-3a for filing in the patient's record instead of PDF/UA-1
+    lang: str = DEFAULT  # the language it prints in; `visit` and `surgeon` are that language's edition
 
     @property
     def pdf_variant(self) -> str:
@@ -109,8 +111,13 @@ def build_request(
     skip: list[str] | None = None,
     note: str | None = None,
     archival: bool = False,
+    lang: str | None = None,
 ) -> Request:
-    """Validate raw values into a Request; the first problem found is raised as a UserError."""
+    """Validate raw values into a Request; the first problem found is raised as a UserError.
+
+    Values are judged against the English catalog (staff read the messages); the request then
+    carries the visit type and surgeon of its language's edition, `lang` or the practice's default."""
+    lang = lang or catalog.practice.language
     visit = catalog.visit(visit_id)
     name = clean_text(patient, "the patient name", MAX_NAME)
     if visit_date is None or visit_date == "":
@@ -142,9 +149,14 @@ def build_request(
         if profile is None:
             known = ", ".join(sorted(catalog.surgeons)) or "none (add surgeons/ID.toml to the practice folder)"
             raise UserError(f"unknown surgeon {surgeon!r}; known surgeons: {known}")
+    edition = catalog.edition(lang)
+    if profile is not None:
+        if surgeon in edition.broken_surgeons:
+            raise UserError(edition.broken_surgeons[surgeon])
+        profile = edition.surgeons[surgeon]
     prefs = profile.visits.get(visit.id) if profile else None
     return Request(
-        visit=visit,
+        visit=edition.visit(visit_id),
         patient=name,
         visit_date=when,
         modules=compose_modules(catalog, visit, profile, list(skip or [])),
@@ -155,4 +167,5 @@ def build_request(
         sections=list(prefs.sections) if prefs else [],
         note=clean_text(note, "the note", MAX_NOTE, keep_lines=True) if note else None,
         archival=archival,
+        lang=lang,
     )

@@ -10,12 +10,12 @@ from datetime import date
 
 from .catalog import Catalog
 from .errors import UserError
+from .i18n import parse_lang
 from .request import clean_id
 from .schedule import COLUMNS, Row
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
 NAME_FIELDS = ("row", "id", "visit", "date", "patient", "surgeon")
-LANGUAGES = ("en",)
 TRUE, FALSE = {"1", "yes", "y", "true", "x", "on"}, {"", "0", "no", "n", "false", "off"}
 
 
@@ -57,9 +57,7 @@ def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = Fa
     """The arguments of `build_request` for one row; declared fields of its visit type only."""
     if values.get("_error"):
         raise UserError(values["_error"])
-    lang = values.get("lang", "").lower() or "en"
-    if lang not in LANGUAGES:
-        raise UserError(f"language {lang!r} is not available (available: {', '.join(LANGUAGES)})")
+    lang = parse_lang(values["lang"], "the language") if values.get("lang", "").strip() else None
     visit = catalog.visit(values.get("visit", ""))
     clean_id(values.get("id"))  # a record number goes into the manifest and the record: checked like a name
     return {
@@ -74,6 +72,7 @@ def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = Fa
         "large_print": _flag(values.get("large_print", ""), "large_print"),
         "surgeon": values.get("surgeon") or None,
         "archival": archival,
+        "lang": lang,
     }
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, TemplateError, TemplateNotFound, meta
 
 from .catalog import Catalog
 from .errors import UserError
+from .i18n import DEFAULT, catalog_path
 from .models import Module, VisitType
 from .request import Request
 
@@ -25,7 +26,11 @@ PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = Path(__file__).with_name("figures.py")
 VERSION_LENGTH = 10
 
-Basis = Literal["source", "general", "practice"]
+Basis = Literal["source", "general", "practice", "translation"]
+TRANSLATION_NOTE = (
+    "approve it after a qualified medical translator or bilingual clinician has checked it "
+    "against the English (docs/translation-review.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,8 @@ class Unit:
     id: str  # module:ID, visit:ID or surgeon:ID
     title: str
     version: str
-    basis: Basis  # source: the clinical source; general: common practice; practice: the practice's own
+    basis: Basis  # source: the clinical source; general: common practice; practice: the practice's own;
+    # translation: another language's version of a text, approved apart from the English
     note: str  # for general text: which statements the source does not state
 
     @property
@@ -96,8 +102,26 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) ->
     return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
 
 
-def content_units(catalog: Catalog, env: Environment) -> dict[str, Unit]:
-    """Every unit of the catalog by id, with its current version."""
+def content_units(catalog: Catalog, env: Environment, english: dict[str, Unit] | None = None) -> dict[str, Unit]:
+    """Every unit of the catalog by id, with its current version. A translated catalog's units are
+    `ID@<lang>`; each needs approval, and its version also covers the language's message catalog and
+    the English unit's version, so a change to the English brings the translation's draft mark back."""
+    units = _units(catalog, env)
+    if catalog.lang == DEFAULT:
+        return {unit.id: unit for unit in units}
+    english = english or {}
+    messages = catalog_path(catalog.lang).read_text(encoding="utf-8")
+    translated = {}
+    for u in units:
+        source = english.get(u.id)
+        version = digest(u.version, source.version if source else "", messages)
+        translated[f"{u.id}@{catalog.lang}"] = Unit(
+            f"{u.id}@{catalog.lang}", u.title, version, "translation", TRANSLATION_NOTE
+        )
+    return translated
+
+
+def _units(catalog: Catalog, env: Environment) -> list[Unit]:
     search = catalog.search
     templates = _Templates(env, search.practice)
     own_modules = _own(search.practice_dir("modules"))
@@ -108,7 +132,7 @@ def content_units(catalog: Catalog, env: Environment) -> dict[str, Unit]:
         Unit(f"surgeon:{s.id}", s.display_name, digest(s.model_dump()), "practice", "")
         for s in catalog.surgeons.values()
     ]
-    return {unit.id: unit for unit in units}
+    return units
 
 
 def _own(folder: Path | None) -> set[str]:
@@ -116,9 +140,10 @@ def _own(folder: Path | None) -> set[str]:
 
 
 def handout_units(request: Request) -> list[str]:
-    """The units one handout prints, page 1 first."""
+    """The units one handout prints, page 1 first; a translated handout's English units, then its translations."""
     ids = [f"visit:{request.visit.id}", *(f"module:{m}" for m in request.modules)]
-    return ids + ([f"surgeon:{request.surgeon.id}"] if request.surgeon else [])
+    ids += [f"surgeon:{request.surgeon.id}"] if request.surgeon else []
+    return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else [])
 
 
 def handout_version(units: dict[str, Unit], ids: list[str]) -> str:

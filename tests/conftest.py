@@ -22,6 +22,7 @@ VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "
 # Standard print; large print at most twice that. The target is 6 (issue 12, and `handouts lint` reports
 # more): new-patient, conservative-care and surgical-consult reach 7 since the drawings joined the new content.
 MAX_PAGES = 7
+SURGERY = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 
 
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
@@ -60,6 +61,16 @@ def renderer(catalog) -> Renderer:
 def handouts(renderer) -> dict[str, bytes]:
     """Every built-in visit type rendered once for the same made-up patient."""
     return {visit: render(renderer, visit) for visit in VISITS}
+
+
+@pytest.fixture(scope="session")
+def spanish(renderer) -> dict[tuple[str, bool], bytes]:
+    """Every visit type in Spanish, standard and large print, post-op with a surgery date."""
+    return {
+        (visit, large): render(renderer, visit, sets=SURGERY.get(visit), large_print=large, lang="es")
+        for visit in VISITS
+        for large in (False, True)
+    }
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +135,7 @@ def postgresql_url():
         done = subprocess.run([*as_user, *args], capture_output=True, text=True)
         if done.returncode:
             pytest.fail(f"{Path(args[0]).name} failed: {done.stderr.strip()}")
+
     run(str(bin_dir / "initdb"), "-D", str(data), "-U", "handouts", "--auth=trust", "-E", "UTF8")
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")

@@ -137,7 +137,10 @@ def test_approve_mistakes_are_one_line(args, message):
 
 def test_a_page_template_without_the_draft_mark_is_refused_while_text_is_a_draft(practice, tmp_path):
     page = (BUILTIN_ROOT / "templates" / "handout.html").read_text()
-    mark = '{% if draft %}<div class="draft-mark">Draft: not yet approved by {{ practice.name }}</div>{% endif %}'
+    mark = (
+        '{% if draft %}<div class="draft-mark">{% trans name=practice.name %}Draft: not yet approved by {{ name }}'
+        "{% endtrans %}</div>{% endif %}"
+    )
     assert mark in page
     (practice / "templates" / "handout.html").write_text(page.replace(mark, ""))
     out = tmp_path / "x.pdf"

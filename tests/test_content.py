@@ -19,7 +19,6 @@ import pytest
 from handouts.catalog import Catalog
 from handouts.errors import UserError
 from handouts.render import Renderer, timeline_rows
-from handouts.rows import LANGUAGES
 
 import pdfcheck
 from conftest import MAX_PAGES, VISITS, render
@@ -158,6 +157,9 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
 }
 
 
+LANGUAGES = tuple(FACTS)
+
+
 @pytest.fixture(scope="module")
 def printed(renderer) -> dict[tuple[str, bool], bytes]:
     """Every visit type in standard and large print, post-op with a surgery date."""
@@ -169,16 +171,17 @@ def printed(renderer) -> dict[tuple[str, bool], bytes]:
 
 
 def test_every_visit_type_has_its_facts(catalog):
+    assert set(LANGUAGES) == set(catalog.practice.languages), "add the facts of a new language here"
     for lang in LANGUAGES:
         assert set(FACTS[lang]) == set(catalog.visits) == set(VISITS), "add the facts of a new visit type here"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_the_facts_print(printed, catalog, lang, visit):
+def test_the_facts_print(printed, spanish, catalog, lang, visit):
     """Each warning sign once, each number from the source as often as it should print: in both print sizes."""
     for large in (False, True):
-        text = _body_text(printed[visit, large], catalog.practice.name)
+        text = _body_text({"en": printed, "es": spanish}[lang][visit, large], catalog.practice.name)
         expected = Counter(WARNING_SIGNS[lang])
         if visit.startswith("post-op"):
             expected += Counter(POST_OP_SIGNS[lang])
@@ -196,7 +199,13 @@ def _body_text(pdf: bytes, practice: str) -> str:
     pages = []
     for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
         text = " ".join((page.extract_text() or "").split())
-        ends = [i for i in (text.find("Draft: not yet approved"), text.find(f"{practice} Questions? Call")) if i >= 0]
+        heads = (
+            "Draft: not yet approved",
+            f"{practice} Questions? Call",
+            "Borrador: aún no",
+            f"{practice} ¿Preguntas?",
+        )
+        ends = [i for i in (text.find(head) for head in heads) if i >= 0]
         pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]))
     return " ".join(pages)
 
@@ -224,7 +233,6 @@ def test_golden_text(printed, update_golden, visit):
 
 
 # --- Pages ---------------------------------------------------------------------------------
-
 
 
 def _fill(pdf: bytes, large: bool) -> list[float]:
@@ -304,8 +312,10 @@ def test_the_timeline_marks_today_after_the_step_begun():
 
     from handouts.models import Milestone
 
-    steps = [Milestone(when=w, start_day=a, end_day=b, what=w) for w, a, b in
-             (("day", 0, 0), ("next", 1, 1), ("weeks", 14, 21), ("later", 42, 56))]
+    steps = [
+        Milestone(when=w, start_day=a, end_day=b, what=w)
+        for w, a, b in (("day", 0, 0), ("next", 1, 1), ("weeks", 14, 21), ("later", 42, 56))
+    ]
     surgery = date(2026, 3, 10)
     rows = timeline_rows(steps, surgery, date(2026, 3, 14))
     assert [r["when"] for r in rows] == ["day", "next", "Today", "weeks", "later"]
@@ -316,9 +326,12 @@ def test_the_timeline_marks_today_after_the_step_begun():
 
 
 def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
-    html = renderer.details_html(pytest.importorskip("handouts.request").build_request(
-        renderer.catalog, "conservative-care", "A B", "2026-03-14"))
-    log = html[html.index('class="module module-walking-log"'):]
+    html = renderer.details_html(
+        pytest.importorskip("handouts.request").build_request(
+            renderer.catalog, "conservative-care", "A B", "2026-03-14"
+        )
+    )
+    log = html[html.index('class="module module-walking-log"') :]
     log = log[: log.index("</table>")]
     assert log.count("<tr>") >= 14 + 1  # header and at least 14 rows to write in
     assert "Example: Mar 3" in log and "minutes or blocks" in log and "0 to 10" in log and "Your name:" in log

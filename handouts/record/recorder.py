@@ -34,7 +34,7 @@ def request_record(request: Request) -> dict[str, Any]:
         "surgeon": request.surgeon.id if request.surgeon else None,
         "note": request.note,
         "archival": request.archival,
-        "lang": "en",
+        "lang": request.lang,
     }
 
 
@@ -51,6 +51,7 @@ def request_from_record(catalog: Catalog, data: dict[str, Any]) -> Request:
         surgeon=data["surgeon"],
         note=data["note"],
         archival=data["archival"],
+        lang=data.get("lang", "en"),
     )
     missing = [m for m in data["modules"] if m not in catalog.modules]
     if missing:
@@ -80,7 +81,7 @@ class Recorder:
         if self.ledger is None:
             return None
         ids = handout_units(request)
-        units = self.renderer.units
+        units = self.renderer.edition(request.lang).units
         files = fileset(self.renderer.catalog.search)
         self.ledger.store_fileset(files)
         return self.ledger.add(

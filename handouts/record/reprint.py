@@ -35,8 +35,9 @@ class Reprint:
 
 def _changes(record: Record, renderer: Renderer) -> list[str]:
     found = []
+    current = renderer.edition(record.request.get("lang", "en")).units
     for unit, version in sorted(record.units.items()):
-        now = renderer.units.get(unit)
+        now = current.get(unit)
         if now is None:
             found.append(f"{unit}: version {version} then, no longer there now")
         elif now.version != version:

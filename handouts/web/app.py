@@ -31,7 +31,7 @@ from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
 from .drafts import ApproveForm, approve, sheet_drafts
-from .forms import PAPERS, TRUE, HandoutForm, sentence, set_input_name, validate
+from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
 from .profiles import (
     NO_PRACTICE,
     POST_OP,
@@ -256,6 +256,7 @@ def _handout_page(catalog: Catalog, form: HandoutForm, errors: dict[str, str], s
             surgeons=sorted(catalog.surgeons.values(), key=lambda s: s.name),
             inputs=field_inputs(catalog),
             papers=PAPERS,
+            languages=languages(catalog),
             form=form,
             errors=errors,
         ),

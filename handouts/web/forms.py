@@ -12,12 +12,13 @@ from werkzeug.datastructures import MultiDict
 
 from ..catalog import Catalog
 from ..errors import UserError
+from ..i18n import LANGUAGES
 from ..request import Request, build_request
 from ..rows import TRUE  # the same yes-words as a schedule's large_print column
 
 PAPERS = {"letter": "US Letter", "a4": "A4"}
 # Form fields of the page itself; a visit type's own field with one of these names is posted as `set.NAME`.
-RESERVED = frozenset({"visit", "patient", "date", "surgeon", "paper", "large_print", "note", "csrf_token"})
+RESERVED = frozenset({"visit", "patient", "date", "surgeon", "paper", "large_print", "lang", "note", "csrf_token"})
 PROBE_NAME = "A Patient"  # a valid name, so other fields can be checked on their own
 
 
@@ -36,12 +37,13 @@ class HandoutForm:
     surgeon: str = ""
     paper: str = ""
     large_print: bool = False
+    lang: str = ""
     note: str = ""
     values: dict[str, str] = field(default_factory=dict)  # visit-type fields, by field name
 
     @classmethod
     def blank(cls, catalog: Catalog) -> "HandoutForm":
-        return cls(date=date.today().isoformat(), paper=catalog.practice.paper)
+        return cls(date=date.today().isoformat(), paper=catalog.practice.paper, lang=catalog.practice.language)
 
     @classmethod
     def parse(cls, form: MultiDict, catalog: Catalog) -> "HandoutForm":
@@ -53,6 +55,7 @@ class HandoutForm:
             surgeon=form.get("surgeon", "").strip(),
             paper=form.get("paper", "").strip().lower(),
             large_print=form.get("large_print", "").strip().lower() in TRUE,
+            lang=form.get("lang", "").strip(),
             note=form.get("note", ""),
             values={key: form.get(set_input_name(key), "") for key in keys},
         )
@@ -76,6 +79,8 @@ def validate(catalog: Catalog, form: HandoutForm) -> tuple[Request | None, dict[
         errors["patient"] = "Type the patient's name as it should be printed."
     if form.paper and form.paper not in PAPERS:
         errors["paper"] = "Choose US Letter or A4."
+    if form.lang and form.lang not in catalog.practice.languages:
+        errors["lang"] = f"Choose one of: {', '.join(languages(catalog).values())}."
     visit_id = form.visit if "visit" not in errors else next(iter(catalog.visits))
 
     def probe(**only: object) -> str | None:
@@ -106,10 +111,16 @@ def validate(catalog: Catalog, form: HandoutForm) -> tuple[Request | None, dict[
             large_print=form.large_print,
             surgeon=form.surgeon or None,
             note=form.note or None,
+            lang=form.lang or None,
         )
     except UserError as exc:
         return None, {"form": sentence(str(exc))}
     return request, {}
+
+
+def languages(catalog: Catalog) -> dict[str, str]:
+    """The languages the practice hands out, code -> the name a reader of it knows it by."""
+    return {code: LANGUAGES[code][1] for code in catalog.practice.languages}
 
 
 def _problem(check) -> str | None:
