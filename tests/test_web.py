@@ -278,6 +278,17 @@ def test_surgeon_page_fills_in_the_profile(riverbend):
     assert unknown.status_code == 404 and "There is no profile 'nobody'" in unescape(unknown.text)
 
 
+def test_surgeon_page_shows_what_prints_for_an_empty_topic(riverbend, catalog):
+    """Beside each topic, the text that prints when the surgeon leaves it empty: the practice's own
+    [post_op] where it has one, else the built-in starter text (content/post-op.toml)."""
+    page = unescape(riverbend.get("/surgeon?id=lee").text)
+    hints = dict(re.findall(r'<label for="t-(\w+)">.*?</label>\s*<p class="hint">(.*?)</p>', page, re.S))
+    assert "Practice rule: no driving until your surgeon says it is safe." in hints["driving"]
+    for topic in ("activity", "lifting", "wound_care", "medicines"):
+        starter = getattr(catalog.post_op, topic)
+        assert starter and starter[:60] in hints[topic], topic
+
+
 def test_surgeon_page_without_a_practice_says_saving_is_off(client):
     page = client.get("/surgeon")
     assert page.status_code == 200 and "Saving, approving and adding a profile need a practice folder" in page.text
