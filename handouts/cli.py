@@ -226,7 +226,8 @@ def lint(
     """Check readability and type size of every handout, measured on the finished PDF.
 
     Exits with 1 when a target is missed: reading grade above 6 for a handout or above 7 for a
-    section (Flesch-Kincaid), body text under 12 pt (18 pt with --large-print), over 4 pages.
+    section (Flesch-Kincaid), body text under 12 pt (18 pt with --large-print), over 6 pages
+    (12 with --large-print).
 
     \b
     Examples:

@@ -85,9 +85,9 @@ def _short(day: date) -> str:
 
 
 def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date) -> list[dict]:
-    """The recovery timeline as table rows. With a surgery date each row carries its calendar
-    dates, and a "today" row follows the last step already begun (none before surgery or after
-    the last step ends)."""
+    """The recovery timeline as rows for its drawing (figures.recovery), each with its days after
+    surgery. With a surgery date each row carries its calendar dates, and a "today" row follows the
+    last step already begun (none before surgery or after the last step ends)."""
     since = (today - surgery).days if surgery else -1
     last_end = max((m.end_day for m in milestones), default=-1)
     begun = [i for i, m in enumerate(milestones) if m.start_day <= since] if 0 <= since <= last_end else []
@@ -97,9 +97,10 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
         if surgery is not None:
             first, last = surgery + timedelta(days=step.start_day), surgery + timedelta(days=step.end_day)
             dates = _short(first) if first == last else f"{_short(first)} to {_short(last)}"
-        rows.append({"today": False, "when": step.when, "dates": dates, "what": step.what})
+        rows.append({"today": False, "when": step.when, "dates": dates, "what": step.what,
+                     "days": (step.start_day, step.end_day)})
         if begun and i == begun[-1]:
-            rows.append({"today": True, "when": "Today", "dates": _short(today), "what": ""})
+            rows.append({"today": True, "when": "Today", "dates": _short(today), "what": "", "days": (since, since)})
     return rows
 
 

@@ -72,7 +72,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "2 to 8 weeks": 1,
             "1 or 2 epidural shots": 1,
             "after age 50": 1,
-            "pulses in your feet": 3,
+            "pulses in your feet": 2,
             "ankle-brachial index and a Doppler test": 1,
             "X-rays taken while you stand": 1,
             "CT scan": 1,
