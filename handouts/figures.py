@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, timedelta
 from functools import cache
 from xml.sax.saxutils import escape
 
@@ -177,11 +176,13 @@ def _spread(wanted: list[float], heights: list[float], gap: float, low: float, h
     return tops
 
 
-def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str) -> Markup:
+def _layout(
+    panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str, joined: bool = False
+) -> Markup:
     """The panels in a row (or one under another) at one scale, each label in a column beside its
     panel, wrapped to the column, in the label size, with a leader to its point (white-edged so it
-    reads where it crosses a part)."""
-    pad, between = 8.0, 14.0
+    reads where it crosses a part). `joined` panels are steps: an arrow leads from each to the next."""
+    pad, between = 8.0, (size * 2.8 if joined else 14.0)
 
     def column(panel: Panel, side: str) -> float:
         """As wide as the longest label, but no wider than a fifth of the figure unless one word is."""
@@ -206,9 +207,12 @@ def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: flo
     g = Group()
     low = 0.0
     x = y = 0.0  # side by side: x moves along, one under another: y moves down
+    widest = max(p.art.width for p in panels) * scale
     for panel in panels:
         left, right = columns(panel)
         art_w, art_h = panel.art.width * scale, panel.art.height * scale
+        if not side_by_side:  # one under another: right edges in line, so the parts beside them line up
+            left += widest - art_w
         title, title_bottom = text_block(x + left, y, panel.title, size, art_w + right, BOLD)
         g.add(title)
         art_x, art_top = x + left, (y - title_room if side_by_side else title_bottom) - 4
@@ -237,6 +241,8 @@ def _layout(panels: list[Panel], size: float, side_by_side: bool, max_scale: flo
         low = min(low, bottom)
         if side_by_side:
             x += left + art_w + right + between
+            if joined and panel is not panels[-1]:
+                g.add(_arrow(x - between + size * 0.5, art_top - art_h / 2, x - size * 0.5, art_top - art_h / 2))
         else:
             y = bottom - size
     d = Drawing(WIDTH, 2 - low)
@@ -357,7 +363,7 @@ def _normal_and_narrowed(view: Callable[..., Art], size: float, alt: str) -> Mar
         Panel("Normal", view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
         Panel("Narrowed", view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
     ]
-    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+    return _layout(panels, size, side_by_side=True, max_scale=0.8, alt=alt)
 
 
 def spine_side(size: float = 13) -> Markup:
@@ -466,19 +472,28 @@ def injection(size: float = 13) -> Markup:
 # --- Why leaning forward helps -------------------------------------------------------------
 
 PERSON = HexColor("#7f7f7f")
+FAR_SIDE = HexColor("#bfbfbf")  # the arm and leg on the far side, behind the body
+
+
+LIMBS = [("hip", "knee", 12), ("knee", "foot", 11), ("hip", "shoulder", 16), ("shoulder", "elbow", 9),
+         ("elbow", "hand", 8)]
+FAR_LIMBS = [("hip", "knee2", 12), ("knee2", "foot2", 11), ("shoulder", "elbow2", 9), ("elbow2", "hand2", 8)]
 
 
 def _body(joints: dict[str, tuple[float, float]], colour=PERSON) -> Group:
     """A person seen from the side, drawn like a sign: thick round-ended limbs and a round head.
     `joints` names head, shoulder, elbow, hand, hip, knee, foot (the heel) and, if not straight ahead
-    to the left, toe."""
+    to the left, toe. A walking person's far arm and leg (elbow2, hand2, knee2, foot2, toe2), when
+    given, are drawn first and lighter, so they read as behind."""
     g = Group()
-    limbs = [("hip", "knee", 12), ("knee", "foot", 11), ("hip", "shoulder", 16), ("shoulder", "elbow", 9),
-             ("elbow", "hand", 8)]
-    for a, b, width in limbs:
-        g.add(Line(*joints[a], *joints[b], strokeWidth=width, strokeColor=colour, strokeLineCap=1))
-    fx, fy = joints["foot"]
-    g.add(Line(fx, fy, *joints.get("toe", (fx - 12, fy)), strokeWidth=8, strokeColor=colour, strokeLineCap=1))
+    for limbs, end, shade in ((FAR_LIMBS, "2", FAR_SIDE), (LIMBS, "", colour)):
+        for a, b, width in limbs:
+            if end == "" or b in joints:
+                g.add(Line(*joints[a], *joints[b], strokeWidth=width, strokeColor=shade, strokeLineCap=1))
+        if "foot" + end in joints:
+            fx, fy = joints["foot" + end]
+            toe = joints.get("toe" + end, (fx - 12, fy))
+            g.add(Line(fx, fy, *toe, strokeWidth=8, strokeColor=shade, strokeLineCap=1))
     g.add(Circle(*joints["head"], 11, fillColor=colour, strokeColor=None))
     return g
 
@@ -527,12 +542,16 @@ def _posture(lean: bool) -> Art:
     g.add(Rect(left, bottom, frame_w, frame_h, rx=8, ry=8, fillColor=white, strokeColor=black, strokeWidth=2.5))
     close.group.transform = (scale, 0, 0, scale, left + 6, bottom + 4)
     g.add(close.group)
-    points = {name: (left + 6 + x * scale, bottom + 4 + y * scale) for name, (x, y) in close.points.items()}
-    return Art(g, left + frame_w + 2, max(186, bottom + frame_h + 2), points)
+    trim = 2.0 if lean else min(x for x, _ in joints.values()) - 16  # no room for a cart that is not there
+    g.translate(-trim, 0)
+    points = {name: (left + 6 + x * scale - trim, bottom + 4 + y * scale) for name, (x, y) in close.points.items()}
+    return Art(Group(g), left + frame_w + 2 - trim, max(186, bottom + frame_h + 2), points)
 
 
 def leaning(size: float = 13) -> Markup:
-    """Standing straight narrows the canal; bending forward (the shopping-cart posture) opens it."""
+    """Standing straight narrows the canal; bending forward (the shopping-cart posture) opens it.
+    Side by side in standard print; in large print the labels would leave the drawings too small in
+    a row, so there they stand one under another, larger."""
     panels = [
         Panel("Standing up straight", _posture(False),
               [("narrower canal", "canal", "right"), ("squeezed nerves", "nerves", "right")]),
@@ -543,7 +562,91 @@ def leaning(size: float = 13) -> Markup:
         "Two drawings. Standing up straight, the canal for the nerves in the lower back is narrower and the "
         "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
-    return _layout(panels, size, side_by_side=False, max_scale=0.62, alt=alt)
+    return _layout(panels, size, side_by_side=size < 16, max_scale=0.62, alt=alt)
+
+
+# --- Walk, rest, walk on; and what to lean on while walking -----------------------------------
+# Every person here is 186 units tall, feet on the ground at 0, so the panels of a row stand level.
+
+WALKING = {"head": (60, 172), "shoulder": (56, 150), "hip": (52, 96), "knee": (66, 54), "foot": (76, 8),
+           "toe": (88, 8), "elbow": (48, 124), "hand": (40, 104), "knee2": (40, 54), "foot2": (28, 14),
+           "toe2": (38, 4), "elbow2": (64, 124), "hand2": (74, 106)}
+SITTING = {"head": (66, 122), "shoulder": (52, 104), "hip": (26, 58), "knee": (70, 60), "foot": (72, 8),
+           "toe": (84, 8), "elbow": (64, 80), "hand": (76, 66)}
+BENDING = {"head": (178, 146), "shoulder": (164, 132), "hip": (132, 96), "knee": (138, 52), "foot": (134, 8),
+           "toe": (146, 8), "elbow": (160, 104), "hand": (150, 78)}
+
+
+def _ground(x1: float, x2: float) -> Line:
+    return Line(x1, 0, x2, 0, strokeWidth=4, strokeColor=GREY, strokeLineCap=1)
+
+
+def _walking_art() -> Art:
+    body = _body(WALKING)
+    body.translate(14, 0)  # in the middle of a panel wide enough for its title
+    return Art(Group(_ground(0, 136), body), 136, 186, {})
+
+
+def _resting_art() -> Art:
+    """Sitting on a bench bent forward, and standing bent forward with the hands on the thighs."""
+    bench = Group(
+        Line(2, 48, 58, 48, strokeWidth=6, strokeLineCap=1), Line(8, 48, 8, 0, strokeWidth=3),
+        Line(52, 48, 52, 0, strokeWidth=3), Line(4, 48, 4, 100, strokeWidth=4, strokeLineCap=1),
+    )
+    return Art(Group(_ground(0, 196), bench, _body(SITTING), _body(BENDING)), 196, 186, {})
+
+
+def walk_rest_walk(size: float = 13) -> Markup:
+    """The walking plan as three pictures: walk until the legs hurt, rest sitting or bent forward, walk on."""
+    panels = [
+        Panel("1. Walk", _walking_art(), []),
+        Panel("2. Rest: sit or lean forward", _resting_art(), []),
+        Panel("3. Walk on", _walking_art(), []),
+    ]
+    alt = (
+        "Three drawings in a row, with arrows between them. 1: a person walks. 2: the person rests, sitting "
+        "on a bench bent forward, or standing bent forward with the hands on the thighs. 3: the person walks on."
+    )
+    return _layout(panels, size, side_by_side=True, max_scale=0.6, alt=alt, joined=True)
+
+
+POLES = {"head": (66, 164), "shoulder": (78, 144), "hip": (98, 94), "knee": (84, 52), "foot": (80, 8),
+         "elbow": (66, 120), "hand": (52, 104), "knee2": (108, 52), "foot2": (118, 14), "toe2": (106, 4),
+         "elbow2": (88, 118), "hand2": (76, 102)}
+WALKER = {"head": (78, 152), "shoulder": (92, 136), "hip": (124, 94), "knee": (120, 50), "foot": (124, 8),
+          "elbow": (80, 114), "hand": (68, 98)}
+
+
+def _poles_art() -> Art:
+    g = Group(_ground(0, 150))
+    g.add(Line(78, 116, 58, 0, strokeWidth=3, strokeColor=FAR_SIDE, strokeLineCap=1))  # the far pole, behind
+    g.add(_body(POLES))
+    g.add(Line(54, 118, 30, 0, strokeWidth=3, strokeLineCap=1))
+    return Art(g, 150, 186, {})
+
+
+def _walker_frame_art() -> Art:
+    frame = Group(
+        Line(24, 98, 70, 98, strokeWidth=5, strokeLineCap=1),
+        Line(28, 98, 22, 12, strokeWidth=3.5), Line(66, 98, 70, 0, strokeWidth=3.5),
+        Line(24, 50, 68, 50, strokeWidth=2.5), Circle(22, 7, 7, fillColor=white, strokeWidth=2.5),
+    )
+    return Art(Group(_ground(0, 150), frame, _body(WALKER)), 150, 186, {})
+
+
+def walking_aids(size: float = 13) -> Markup:
+    """What a person can lean on while walking: a shopping cart, walking poles, a walker."""
+    cart = Art(Group(_ground(0, 156), _cart(84), _body(LEANING)), 156, 186, {})
+    panels = [
+        Panel("Shopping cart", cart, []),
+        Panel("Walking poles", _poles_art(), []),
+        Panel("Walker", _walker_frame_art(), []),
+    ]
+    alt = (
+        "Three drawings of a person walking bent a little forward: leaning on a shopping cart, "
+        "leaning on a walking pole in each hand, and leaning on a walker."
+    )
+    return _layout(panels, size, side_by_side=True, max_scale=0.6, alt=alt)
 
 
 # --- Exercises that bend the back forward and make the core stronger ---------------------------
@@ -609,17 +712,20 @@ EXERCISES = [
 
 
 def exercises(size: float = 13) -> Markup:
-    """Four moves in a grid, each a drawing, a name and what to do, for the therapist to go over."""
+    """Four moves in a grid, each a drawing, a name and what to do, for the therapist to go over: all
+    four in a row when a column still holds about 15 characters a line (standard print), else two by two."""
     gap, art_w = 20.0, 190.0
-    cell = (WIDTH - gap) / 2
+    cols = 4 if (WIDTH - 3 * gap) / 4 >= size * 7.5 else 2
+    cell = (WIDTH - gap * (cols - 1)) / cols
     scale = min(0.72, cell / art_w)
     arts = [draw() for _, _, draw in EXERCISES]
     texts = [(wrap(name, size, cell, BOLD), wrap(how, size, cell)) for name, how, _ in EXERCISES]
-    rows = [(max(arts[i].getBounds()[3] for i in pair) * scale + 8,
-             max(len(texts[i][0]) + len(texts[i][1]) for i in pair) * size * 1.2 + size) for pair in ((0, 1), (2, 3))]
+    groups = [range(start, min(start + cols, len(arts))) for start in range(0, len(arts), cols)]
+    rows = [(max(arts[i].getBounds()[3] for i in group) * scale + 8,
+             max(len(texts[i][0]) + len(texts[i][1]) for i in group) * size * 1.2 + size) for group in groups]
     d = Drawing(WIDTH, sum(a + t for a, t in rows))
     for i, (art, (name, how)) in enumerate(zip(arts, texts, strict=True)):
-        row, col = divmod(i, 2)
+        row, col = divmod(i, cols)
         x, top = col * (cell + gap), d.height - sum(a + t for a, t in rows[:row])
         art_h = rows[row][0]
         art.transform = (scale, 0, 0, scale, x, top - art_h + 4)
@@ -670,13 +776,15 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         here = wrap("You are here", size, box_w - 12, BOLD) if i == step else []
         return here + wrap(f"{i}. {text}", size, box_w - 12, font)
 
-    box_h = max(len(lines(i, s)) for i, s in enumerate(PATHWAY_STEPS, 1)) * size * 1.2 + 14
+    # each row's boxes as tall as its longest text (the black "You are here" box is the longest)
+    box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 14
+              for first in (1, cols + 1)]
     row_gap = size * 3  # room for the fork and its two labels
-    d = Drawing(WIDTH, 2 * box_h + row_gap + 4)
-    tops = (d.height - 2, d.height - 2 - box_h - row_gap)
+    d = Drawing(WIDTH, sum(box_hs) + row_gap + 4)
+    tops = (d.height - 2, d.height - 2 - box_hs[0] - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
         row, col = divmod(i - 1, cols)
-        x, top = col * (box_w + gap), tops[row]
+        x, top, box_h = col * (box_w + gap), tops[row], box_hs[row]
         here = i == step
         d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
                    fillColor=black if here else white, strokeColor=black))
@@ -690,7 +798,7 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
     fork_y = tops[1] + row_gap / 2
     x4 = 3 * (box_w + gap) + box_w / 2
     x5, x6 = box_w / 2, box_w + gap + box_w / 2
-    d.add(Line(x4, tops[0] - box_h - 2, x4, fork_y, strokeWidth=2))
+    d.add(Line(x4, tops[0] - box_hs[0] - 2, x4, fork_y, strokeWidth=2))
     d.add(Line(x4, fork_y, x5, fork_y, strokeWidth=2))
     _box_arrow(d, x5, fork_y, x5, tops[1] + 2)
     _box_arrow(d, x6, fork_y, x6, tops[1] + 2)
@@ -705,50 +813,70 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
     return to_svg(d, alt)
 
 
-# --- Recovery timeline after decompression --------------------------------------------------
+# --- Recovery timeline after surgery ------------------------------------------------------------
 
 
-def _short(day: date) -> str:
-    return f"{day.strftime('%b')} {day.day}"
+def recovery(timeline: list[dict], size: float = 13) -> Markup:
+    """The visit type's recovery timeline as the rows `render.timeline_rows` makes of it, one under
+    another beside a track: a bar for a step that lasts days, a dot for a single day. With a surgery
+    date each step carries its dates, and the "today" row a pointer on the track: the track and the
+    steps begun solid, the steps to come open and the track to them dashed, so a patient sees where they are."""
+    heads = ("When", "What most people can do")
+    here = "You are here."
+    line, gap, pad = size * 1.2, size * 0.7, 6.0  # pad: the "today" frame's room around its text
+    when_w = WIDTH * 0.34
+    track_x = pad + when_w + size * 1.6
+    what_x = track_x + size * 1.6
+    today = next((i for i, row in enumerate(timeline) if row["today"]), None)
 
+    def lines(x: float, width: float, text: str, font: str) -> list[tuple[float, str, str]]:
+        return [(x, piece, font) for piece in wrap(text, size, width, font)]
 
-def recovery_milestones(surgery: date | None) -> list[tuple[str, str]]:
-    """(when, what) pairs; with a surgery date, 'when' carries real calendar dates."""
-    spans = [
-        ("Day of surgery", 0, 0, "Most people walk"),
-        ("Next day", 1, 1, "Most people go home"),
-        ("2 to 3 weeks", 14, 21, "Most can go back to desk work, when your team says so"),
-        ("6 to 8 weeks", 42, 56, "Most can do more physical activities, when your team says so"),
-    ]
-    milestones = []
-    for label, start, end, what in spans:
-        if surgery is not None:
-            first, last = surgery + timedelta(days=start), surgery + timedelta(days=end)
-            label = _short(first) if start == end else f"{label}: {_short(first)} to {_short(last)}"
-        milestones.append((label, what))
-    return milestones
-
-
-def recovery(surgery: date | None = None, size: float = 13) -> Markup:
-    """Four milestones on a line: walking, home, desk work, more activity."""
-    marks = recovery_milestones(surgery)
-    col = WIDTH / len(marks)
-    when_h = max(len(wrap(w, size, col - 10, BOLD)) for w, _ in marks) * size * 1.2
-    what_h = max(len(wrap(t, size, col - 10)) for _, t in marks) * size * 1.2
-    height = when_h + what_h + 40
-    d = Drawing(WIDTH, height)
-    axis = height - when_h - 16
-    d.add(Line(6, axis, WIDTH - 10, axis, strokeWidth=3))
-    d.add(Polygon([WIDTH, axis, WIDTH - 12, axis + 6, WIDTH - 12, axis - 6], fillColor=black, strokeColor=black))
-    for i, (when, what) in enumerate(marks):
-        x = i * col + 6
-        d.add(Circle(x + 6, axis, 6, fillColor=black))
-        top_block, _ = text_block(x, height - 2, when, size, col - 10, BOLD)
-        d.add(top_block)
-        bottom_block, _ = text_block(x, axis - 10, what, size, col - 10)
-        d.add(bottom_block)
-    alt = "Recovery timeline: " + "; ".join(f"{w}: {t}" for w, t in marks) + "."
-    return to_svg(d, alt)
+    rows = []  # each row's text: a column of lines under "When", one under "What"
+    for row in timeline:
+        if row["today"]:
+            rows.append((lines(pad, when_w, f"{row['when']}, {row['dates']}", BOLD),
+                         lines(what_x, WIDTH - what_x - pad, here, BOLD)))
+        else:
+            when = lines(pad, when_w, row["when"], BOLD) + lines(pad, when_w, row["dates"], REGULAR)  # none: no line
+            rows.append((when, lines(what_x, WIDTH - what_x - pad, row["what"], REGULAR)))
+    heights = [max(len(when), len(what)) * line + gap for when, what in rows]
+    head_h = line + size * 0.6
+    d = Drawing(WIDTH, head_h + sum(heights) + 4)
+    top = d.height - 2
+    for x, text in ((pad, heads[0]), (what_x, heads[1])):
+        d.add(String(x, top - line + size * 0.25, text, fontName=BOLD, fontSize=size))
+    top -= head_h
+    d.add(Line(0, top + size * 0.3, WIDTH, top + size * 0.3, strokeWidth=1))
+    tops = [top - sum(heights[:i]) for i in range(len(heights))]
+    first, last = tops[0] - line / 2, tops[-1] - heights[-1] + gap
+    split = tops[today] - line / 2 if today is not None else last
+    d.add(Line(track_x, first, track_x, split, strokeWidth=3, strokeLineCap=1))
+    if split > last:
+        d.add(Line(track_x, split, track_x, last, strokeWidth=2, strokeDashArray=[4, 4]))
+    for i, row in enumerate(timeline):
+        row_top, height = tops[i], heights[i]
+        for column in rows[i]:
+            for n, (x, text, font) in enumerate(column, 1):
+                d.add(String(x, row_top - n * line + size * 0.25, text, fontName=font, fontSize=size))
+        mid = row_top - line / 2
+        if row["today"]:
+            d.add(Rect(1.5, row_top - height + gap / 2, WIDTH - 3, height, rx=4, ry=4, fillColor=None, strokeWidth=2.5))
+            d.add(Polygon([track_x + 7, mid, track_x - 7, mid + 8, track_x - 7, mid - 8], fillColor=black))
+            continue
+        fill = black if today is None or i < today else white
+        start, end = row["days"]
+        if end > start:  # a step that lasts days: a bar down its row
+            d.add(Rect(track_x - 5, row_top - height + gap, 10, height - gap - line / 2 + 6, rx=5, ry=5,
+                       fillColor=fill, strokeWidth=2))
+        else:
+            d.add(Circle(track_x, mid, 6, fillColor=fill, strokeWidth=2))
+    steps = "; ".join(
+        f"{row['when']}, {row['dates']}: {here.lower()}" if row["today"]
+        else f"{row['when']}{', ' + row['dates'] if row['dates'] else ''}: {row['what']}"
+        for row in timeline
+    )
+    return to_svg(d, f"Recovery timeline, step by step. {steps}")
 
 
 FIGURES: dict[str, Callable[..., Markup]] = {
@@ -760,6 +888,8 @@ FIGURES: dict[str, Callable[..., Markup]] = {
     "spine-side": spine_side,
     "spine-section": spine_section,
     "surgery": surgery,
+    "walk-rest-walk": walk_rest_walk,
+    "walking-aids": walking_aids,
 }
 
 

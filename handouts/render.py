@@ -66,9 +66,9 @@ def post_op_instructions(defaults: PostOpInstructions, surgeon: Surgeon | None) 
 
 
 def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date, lang: str = DEFAULT) -> list[dict]:
-    """The recovery timeline as table rows. With a surgery date each row carries its calendar
-    dates, and a "today" row follows the last step already begun (none before surgery or after
-    the last step ends)."""
+    """The recovery timeline as rows for its drawing (figures.recovery), each with its days after
+    surgery. With a surgery date each row carries its calendar dates, and a "today" row follows the
+    last step already begun (none before surgery or after the last step ends)."""
     _ = translations(lang).gettext
     since = (today - surgery).days if surgery else -1
     last_end = max((m.end_day for m in milestones), default=-1)
@@ -80,9 +80,13 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
             first, last = surgery + timedelta(days=step.start_day), surgery + timedelta(days=step.end_day)
             start, end = short_date(first, lang), short_date(last, lang)
             dates = start if first == last else _("{start} to {end}").format(start=start, end=end)
-        rows.append({"today": False, "when": step.when, "dates": dates, "what": step.what})
+        rows.append(
+            {"today": False, "when": step.when, "dates": dates, "what": step.what, "days": (step.start_day, step.end_day)}
+        )
         if begun and i == begun[-1]:
-            rows.append({"today": True, "when": _("Today"), "dates": short_date(today, lang), "what": ""})
+            rows.append(
+                {"today": True, "when": _("Today"), "dates": short_date(today, lang), "what": "", "days": (since, since)}
+            )
     return rows
 
 

@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["HANDOUTS_LEDGER"] = "off"
 NAME = "Zoë O'Brien-Nuñez"
 VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op", "post-op-fusion")
-# Standard print; large print at most twice that. The target is 6 (issue 12, and `handouts lint` reports
-# more): new-patient, conservative-care and surgical-consult reach 7 since the drawings joined the new content.
-MAX_PAGES = 7
+MAX_PAGES = 6  # standard print; large print at most twice that (shared/docs/health-literacy.md, `handouts lint`)
 SURGERY = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 
 

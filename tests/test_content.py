@@ -71,7 +71,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "2 to 8 weeks": 1,
             "1 or 2 epidural shots": 1,
             "after age 50": 1,
-            "pulses in your feet": 3,
+            "pulses in your feet": 2,
             "ankle-brachial index and a Doppler test": 1,
             "X-rays taken while you stand": 1,
             "CT scan": 1,
@@ -276,6 +276,45 @@ def test_warning_boxes_are_never_split(printed, visit):
         for first, last in boxes:
             starts = [n for n, text in enumerate(pages) if first in text]
             assert starts and last in pages[starts[-1]], f"{visit}: the box {first!r} is split"
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_when_to_call_is_never_split(printed, visit):
+    """'When to call' is read in one piece: in large print it follows the warning boxes on the
+    detail pages, where its last line ('Warning signs: read the box ...') once began the next page."""
+    for large in (False, True):
+        pdf = printed[visit, large]
+        pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        where = [n for n, text in enumerate(pages) if "When to call" in text]
+        assert len(where) == 1 and "Warning signs: read the box on page" in pages[where[0]], (visit, large)
+
+
+def _words(pdf: bytes, page: int) -> list[dict]:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return doc.pages[page - 1].extract_words()
+
+
+@pytest.mark.parametrize("visit", ["new-patient", "surgical-consult"])
+def test_questions_to_ask_keep_their_lines_and_hang_under_their_first_word(printed, catalog, visit):
+    """The lines to write one's own questions stay on the page of the last question (not with the
+    next section), and a question that wraps goes on under its first word, not under its box."""
+    last = catalog.visits[visit].questions[-1]
+    for large in (False, True):
+        pdf = printed[visit, large]
+        page = next(n for n in range(1, pdfcheck.pages(pdf) + 1) if last in pdfcheck.page_text(pdf, n))
+        words = _words(pdf, page)
+        top = next(w["top"] for i, w in enumerate(words) if " ".join(x["text"] for x in words[i:i + 3]) ==
+                   " ".join(last.split()[:3]))
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            rules = {round(r["top"]) for r in doc.pages[page - 1].rects if r["width"] > 300 and r["top"] > top}
+        assert len(rules) >= 2, (visit, large, page)
+    long_question = "Do I need surgery now, or can I keep on with care without surgery?"
+    pdf = printed["surgical-consult", True]
+    page = next(n for n in range(1, pdfcheck.pages(pdf) + 1) if "Do I need surgery now" in pdfcheck.page_text(pdf, n))
+    words = _words(pdf, page)
+    first = next(i for i, w in enumerate(words) if w["text"] == "Do" and words[i + 3]["text"] == "surgery")
+    wrapped = next(w for w in words[first:] if w["top"] > words[first]["top"] + 5)
+    assert wrapped["text"] in long_question and abs(wrapped["x0"] - words[first]["x0"]) < 2
 
 
 @pytest.mark.parametrize("large", [False, True])

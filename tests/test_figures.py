@@ -4,6 +4,7 @@ text, its labels printed as text in the label size (18 pt in large print), in st
 import io
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pdfplumber
@@ -12,9 +13,10 @@ from click.testing import CliRunner
 
 from handouts.cli import main
 from handouts.figures import FIGURES, figure
+from handouts.render import timeline_rows
 
 import pdfcheck
-from conftest import NAME
+from conftest import NAME, render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 
@@ -54,6 +56,22 @@ DRAWINGS = {
         "Four exercises",
         ["Knees to chest", "Pelvic tilt", "Sitting forward bend", "Exercise bike", "Pull both knees up to your chest"],
     ),
+    "walk-rest-walk": (
+        "conservative-care",
+        "1: a person walks. 2: the person rests, sitting on a bench bent forward, or standing bent forward",
+        ["1. Walk", "2. Rest: sit or lean forward", "3. Walk on"],
+    ),
+    "walking-aids": (
+        "conservative-care",
+        "leaning on a shopping cart, leaning on a walking pole in each hand, and leaning on a walker",
+        ["Shopping cart", "Walking poles", "Walker"],
+    ),
+    "recovery": (
+        "post-op",
+        "Recovery timeline, step by step. Day of surgery: Most people walk.; Next day: After a minimally invasive",
+        ["When", "What most people can do", "Day of surgery", "Next day", "2 to 3 weeks", "6 to 8 weeks",
+         "Most people can go back to desk work, when your team says so."],
+    ),
 }
 
 
@@ -87,7 +105,7 @@ def test_each_drawing_is_tagged_with_its_alt_text_and_labelled_in_the_label_size
 def test_the_module_pages_carry_the_drawings_with_captions(handouts):
     """Each drawing sits in its module with a caption the reader sees under it."""
     captions = {
-        "new-patient": ["Your lower back seen from the side.", "The same seen from above.",
+        "new-patient": ["Your lower back seen from the side, normal and narrowed.", "The same seen from above.",
                         "Leaning forward opens the canal"],
         "conservative-care": ["Leaning forward opens the canal", "Moves a therapist may teach you."],
         "surgical-consult": ["Decompression takes out bone and ligament. A fusion also joins bones with screws"],
@@ -104,10 +122,37 @@ def test_the_module_pages_carry_the_drawings_with_captions(handouts):
 def test_no_part_of_a_drawing_is_filled_black_by_mistake(name, size):
     """reportlab writes an unfilled line as fill "None", which SVG does not know and fills black;
     and it closes every straight line, which takes the round ends off the limbs of a person."""
-    options = {"step": 2} if name == "pathway" else {}
+    options = {"pathway": {"step": 2}, "recovery": {"timeline": TIMELINE}}.get(name, {})
     svg = figure(name, size=size, **options)
     assert 'fill="None"' not in svg
     assert not re.search(r'd="M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+ Z"', svg)
+
+
+def _timeline(surgery: date | None) -> list[dict]:
+    """The post-op timeline's rows for a visit on March 14, 2026, as the renderer makes them."""
+    from handouts.catalog import Catalog
+
+    return timeline_rows(Catalog.load().visits["post-op"].timeline, surgery, date(2026, 3, 14))
+
+
+TIMELINE = _timeline(date(2026, 3, 10))
+
+
+@pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
+def test_the_recovery_drawing_marks_today_from_the_surgery_date(renderer, visit):
+    """The drawing on the detail pages marks today from the surgery date and the visit date, the same
+    rows the renderer makes (render.timeline_rows): after the steps begun, before the steps to come."""
+    dated = render(renderer, visit, sets={"surgery_date": "2026-03-10"})
+    words = " ".join(word for word, _ in figure_words(dated))
+    assert "Today, Mar 14 You are here." in words
+    alt = next(a for a in pdfcheck.figure_alts(dated) if a.startswith("Recovery timeline"))
+    assert "Today, Mar 14: you are here" in alt
+    steps = [step.when for step in renderer.catalog.visits[visit].timeline]
+    begun = [when for when in steps if alt.index(when) < alt.index("Today")]
+    assert begun == steps[:2], begun  # 4 days after surgery: walking and going home have begun, no more
+    undated = render(renderer, visit)
+    assert "Today" not in " ".join(word for word, _ in figure_words(undated))
+    assert "you are here" not in " ".join(pdfcheck.figure_alts(undated))
 
 
 @pytest.mark.parametrize(

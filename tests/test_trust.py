@@ -98,17 +98,26 @@ PERSONAL_ON_A_DETAIL_PAGE = {
 }
 
 
+def refused_by_make_and_check(folder: Path, visit: str, *phrases: str) -> str:
+    """`make` and `check` both stop on the practice (exit 2, no PDF) with messages holding every
+    phrase; their output, for what must not be in it."""
+    out = folder.parent / "x.pdf"
+    made = invoke("make", visit, "-p", NAME, "-o", out, "--practice", folder)
+    assert made.exit_code == 2 and not out.exists()
+    checked = invoke("check", "--practice", folder)
+    assert checked.exit_code == 2
+    for phrase in phrases:
+        assert phrase in made.output and phrase in checked.output, phrase
+    return made.output + checked.output
+
+
 @pytest.mark.parametrize("payload", PERSONAL_ON_A_DETAIL_PAGE.values(), ids=PERSONAL_ON_A_DETAIL_PAGE)
 def test_a_personal_value_on_a_detail_page_is_refused_at_load_and_in_check(tmp_path, payload):
     template = '{% include "default:modules/pathway.html" %}' + payload
-    folder = practice_with(tmp_path, {"templates/modules/pathway.html": template})
-    out = tmp_path / "x.pdf"
-    made = invoke("make", "new-patient", "-p", NAME, "-o", out, "--practice", folder)
-    assert made.exit_code == 2 and not out.exists()
-    assert "templates/modules/pathway.html" in made.output and "may appear on page 1 only" in made.output
-    checked = invoke("check", "--practice", folder)
-    assert checked.exit_code == 2 and "templates/modules/pathway.html" in checked.output
-    assert NAME not in made.output + checked.output
+    where = "templates/modules/pathway.html"
+    folder = practice_with(tmp_path, {where: template})
+    output = refused_by_make_and_check(folder, "new-patient", where, "may appear on page 1 only")
+    assert NAME not in output
 
 
 def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered(tmp_path):
@@ -118,13 +127,7 @@ def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered
         "{% block modules %}{{ super() }}<p>For {{ patient|upper }}</p>{% endblock %}"
     )
     folder = practice_with(tmp_path, {"templates/handout.html": template})
-    out = tmp_path / "x.pdf"
-    made = invoke("make", "injection", "-p", NAME, "-o", out, "--practice", folder)
-    assert made.exit_code == 2 and not out.exists()
-    assert "'patient' is personal and may appear on page 1 only" in made.output
-    assert "handout.html" in made.output
-    checked = invoke("check", "--practice", folder)
-    assert checked.exit_code == 2 and "may appear on page 1 only" in checked.output
+    refused_by_make_and_check(folder, "injection", "'patient' is personal and may appear on page 1", "handout.html")
 
 
 SANDBOX_ESCAPES = {
@@ -139,12 +142,7 @@ SANDBOX_ESCAPES = {
 def test_a_practice_template_cannot_run_code(tmp_path, payload):
     template = '{% extends "default:handout.html" %}{% block title %}' + payload + "{{ super() }}{% endblock %}"
     folder = practice_with(tmp_path, {"templates/handout.html": template})
-    out = tmp_path / "x.pdf"
-    made = invoke("make", "injection", "-p", NAME, "-o", out, "--practice", folder)
-    assert made.exit_code == 2 and not out.exists()
-    assert "unsafe" in made.output and "uid=" not in made.output
-    checked = invoke("check", "--practice", folder)
-    assert checked.exit_code == 2 and "unsafe" in checked.output and "uid=" not in checked.output
+    assert "uid=" not in refused_by_make_and_check(folder, "injection", "unsafe")
     web = create_app(folder).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
     answer = web.post("/handout", data={"csrf_token": token, "visit": "injection", "patient": NAME})

@@ -60,6 +60,15 @@ def error_beside(page: str, field: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip("! ").strip()
 
 
+def refused(client, url: str, data: dict, field: str, message: str) -> str:
+    """Post a form that must come back (400) with `message` beside `field` ("form": anywhere on the
+    page, for a message that belongs to no one field); the page, as HTML."""
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert message in (error_beside(response.text, field) if field != "form" else unescape(response.text))
+    return response.text
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -278,6 +287,17 @@ def test_surgeon_page_fills_in_the_profile(riverbend):
     assert unknown.status_code == 404 and "There is no profile 'nobody'" in unescape(unknown.text)
 
 
+def test_surgeon_page_shows_what_prints_for_an_empty_topic(riverbend, catalog):
+    """Beside each topic, the text that prints when the surgeon leaves it empty: the practice's own
+    [post_op] where it has one, else the built-in starter text (content/post-op.toml)."""
+    page = unescape(riverbend.get("/surgeon?id=lee").text)
+    hints = dict(re.findall(r'<label for="t-(\w+)">.*?</label>\s*<p class="hint">(.*?)</p>', page, re.S))
+    assert "Practice rule: no driving until your surgeon says it is safe." in hints["driving"]
+    for topic in ("activity", "lifting", "wound_care", "medicines"):
+        starter = getattr(catalog.post_op, topic)
+        assert starter and starter[:60] in hints[topic], topic
+
+
 def test_surgeon_page_without_a_practice_says_saving_is_off(client):
     page = client.get("/surgeon")
     assert page.status_code == 200 and "Saving, approving and adding a profile need a practice folder" in page.text
@@ -390,30 +410,6 @@ def test_save_needs_no_approval_first(practice):
     assert "Walk twice a day." in (practice / "surgeons" / "lee.toml").read_text()
 
 
-@pytest.mark.parametrize(
-    ("fields", "field", "message"),
-    [
-        ({"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
-        ({"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
-        ({"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
-        # what `make` would refuse for that surgeon's sheets afterwards (issue 10): refused on save instead
-        ({"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
-        ({"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
-        ({"driving": "Drive when ready \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
-        ({"wound_care": "Keep it \u202edry"}, "wound_care", "This text contains a hidden character that turns"),
-    ],
-)
-def test_save_refuses_bad_values_and_writes_nothing(practice, fields, field, message):
-    client = create_app(practice).test_client()
-    path = practice / "surgeons" / "lee.toml"
-    before = path.read_bytes()
-    response = client.post("/surgeon/save", data={"csrf_token": token(client, "/surgeon"), "surgeon": "lee", **fields})
-    assert response.status_code == 400
-    shown = error_beside(response.text, field) if field != "form" else unescape(response.text)
-    assert message in shown
-    assert path.read_bytes() == before
-
-
 def test_save_without_a_practice_folder_is_refused(client):
     response = client.post("/surgeon/save", data={"csrf_token": token(client, "/surgeon"), "activity": "Walk."})
     assert response.status_code == 400
@@ -500,11 +496,9 @@ def test_approve_refuses_and_writes_nothing(practice, change, field, message):
     unit = next(f"{u}={v}" for u, v in drafts_on(page.text).items() if u == "module:red-flags")
     data = {"csrf_token": csrf, "surgeon": "lee", "by": "Dr. Avery Lee", "role": "MD", "confirm": "yes", "unit": unit}
     data = {key: value for key, value in (data | change).items() if value is not None}
-    response = client.post("/surgeon/approve", data=data)
-    assert response.status_code == 400
-    assert message in (error_beside(response.text, field) if field != "form" else unescape(response.text))
+    answer = refused(client, "/surgeon/approve", data, field, message)
     assert not (practice / "approvals.toml").exists()
-    assert drafts_on(response.text)["module:red-flags"] == unit.partition("=")[2]  # the list is still there
+    assert drafts_on(answer)["module:red-flags"] == unit.partition("=")[2]  # the list is still there
 
 
 def test_the_sample_practice_cannot_be_approved(client):
@@ -539,29 +533,40 @@ def test_add_a_surgeon_profile(practice):
     assert sorted(p.name for p in path.parent.iterdir()) == ["diaz.toml", "lee.toml"]  # no part file left
 
 
+SAVE, ADD = "/surgeon/save", "/surgeon/new"
+SURGEON_FORMS = {SAVE: {"surgeon": "lee"}, ADD: {"new_id": "diaz", "new_name": "Dr. Ana Diaz"}}
+
+
 @pytest.mark.parametrize(
-    ("fields", "field", "message"),
+    ("url", "fields", "field", "message"),
     [
-        ({"new_id": "Ana Diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
-        ({"new_id": "../diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
-        ({"new_id": ""}, "new_id", "Use lower-case letters, digits and hyphens"),
-        ({"new_id": "lee"}, "new_id", "There is already a profile 'lee': open it above, or choose another ID."),
-        ({"new_name": ""}, "new_name", "The name is empty: fill it in."),
-        ({"new_credentials": "MD\u202e"}, "new_credentials", "The credentials contains a hidden character"),
-        ({"csrf_token": "stale"}, "form", "press the button again"),
+        (SAVE, {"follow_up_weeks": "0"}, "follow_up_weeks", "Use a number of weeks from 1 to 52"),
+        (SAVE, {"medicines": "x" * 4001}, "medicines", "This is 4001 characters long"),
+        (SAVE, {"surgeon": "nobody"}, "form", "Not saved. Choose your profile first"),
+        # what `make` would refuse for that surgeon's sheets afterwards (issue 10): refused on save instead
+        (SAVE, {"activity": "Walk \x1b[31mdaily"}, "activity", "This text contains a control or unassigned character"),
+        (SAVE, {"lifting": "No lifting\x00"}, "lifting", "This text contains a control or unassigned character"),
+        (SAVE, {"driving": "Drive \U0001f44d"}, "driving", "The printed sheet cannot show \U0001f44d (U+1F44D)"),
+        (SAVE, {"wound_care": "Keep it \u202edry"}, "wound_care", "This text contains a hidden character that turns"),
+        (ADD, {"new_id": "Ana Diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
+        (ADD, {"new_id": "../diaz"}, "new_id", "Use lower-case letters, digits and hyphens"),
+        (ADD, {"new_id": ""}, "new_id", "Use lower-case letters, digits and hyphens"),
+        (ADD, {"new_id": "lee"}, "new_id", "There is already a profile 'lee': open it above, or choose another ID."),
+        (ADD, {"new_name": ""}, "new_name", "The name is empty: fill it in."),
+        (ADD, {"new_credentials": "MD\u202e"}, "new_credentials", "The credentials contains a hidden character"),
+        (ADD, {"csrf_token": "stale"}, "form", "press the button again"),
     ],
 )
-def test_add_a_profile_refuses_and_writes_nothing(practice, fields, field, message):
+def test_saving_or_adding_a_profile_refuses_bad_values_and_writes_nothing(practice, url, fields, field, message):
     client = create_app(practice).test_client()
-    before = (practice / "surgeons" / "lee.toml").read_bytes()
-    data = {"csrf_token": token(client, "/surgeon"), "new_id": "diaz", "new_name": "Dr. Ana Diaz", **fields}
-    response = client.post("/surgeon/new", data=data)
-    assert response.status_code == 400
-    assert message in (error_beside(response.text, field) if field != "form" else unescape(response.text))
-    assert [p.name for p in (practice / "surgeons").iterdir()] == ["lee.toml"]
-    assert (practice / "surgeons" / "lee.toml").read_bytes() == before
-    assert "<details class=\"more add-profile\" open>" in response.text  # the form open again, as typed
-    assert f'value="{unescape(fields.get("new_id", "diaz"))}"' in unescape(response.text)
+    folder = practice / "surgeons"
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    data = {"csrf_token": token(client, "/surgeon"), **SURGEON_FORMS[url], **fields}
+    page = refused(client, url, data, field, message)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before  # no file changed, none added
+    if url == ADD:
+        assert "<details class=\"more add-profile\" open>" in page  # the form open again, as typed
+        assert f'value="{data["new_id"]}"' in unescape(page) and f'value="{data["new_name"]}"' in unescape(page)
 
 
 def test_a_new_profile_is_never_written_over_a_file(tmp_path):

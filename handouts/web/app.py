@@ -275,8 +275,9 @@ def _surgeon_page(
     new: NewProfileForm | None = None,
 ):
     """The surgeon page; `errors` belong to the one form that was sent and failed (`failed`), whose
-    typed values come back in `form`, `approval` or `new`."""
-    steps = catalog.practice.post_op
+    typed values come back in `form`, `approval` or `new`. Beside each topic, what prints when it is left
+    empty: the practice's own text over the built-in starter text."""
+    steps = catalog.post_op
     return (
         render_template(
             "surgeon.html",

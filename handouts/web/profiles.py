@@ -210,18 +210,20 @@ def set_keys(table: Table, values: dict[str, Any]) -> None:
             table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
 
 
+# A new profile's fields besides its ID, each with the words its messages use; only the name is required.
+PROFILE_FIELDS = {"name": "the name", "credentials": "the credentials", "phone": "the phone number"}
+
+
 @dataclass
 class NewProfileForm:
-    """A new surgeon profile as typed: the ID (its file name and `--surgeon`), name, credentials, phone."""
+    """A new surgeon profile as typed: the ID (its file name and `--surgeon`) and PROFILE_FIELDS by key."""
 
     id: str = ""
-    name: str = ""
-    credentials: str = ""
-    phone: str = ""
+    values: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, form: MultiDict) -> "NewProfileForm":
-        return cls(**{key: form.get(f"new_{key}", "").strip() for key in ("id", "name", "credentials", "phone")})
+        return cls(form.get("new_id", "").strip(), {key: form.get(f"new_{key}", "").strip() for key in PROFILE_FIELDS})
 
 
 NEW_ID = "Use lower-case letters, digits and hyphens (at most 41), starting with a letter or digit, e.g. lee or a-lee."
@@ -241,8 +243,8 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
         if (folder / f"{form.id}.toml").exists() or form.id in catalog.surgeons:
             errors["new_id"] = f"There is already a profile {form.id!r}: open it above, or choose another ID."
     values: dict[str, str] = {}
-    for key, what in (("name", "the name"), ("credentials", "the credentials"), ("phone", "the phone number")):
-        text = getattr(form, key)
+    for key, what in PROFILE_FIELDS.items():
+        text = form.values.get(key, "")
         if not text and key != "name":
             continue
         try:
@@ -252,7 +254,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
     if errors:
         return None, errors
     profile = tomlkit.parse((STARTER / "surgeons" / "example.toml").read_text(encoding="utf-8"))
-    for key in ("name", "credentials", "phone"):
+    for key in PROFILE_FIELDS:
         if key in values:
             profile[key] = values[key]
         else:
