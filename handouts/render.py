@@ -81,11 +81,23 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
             start, end = short_date(first, lang), short_date(last, lang)
             dates = start if first == last else _("{start} to {end}").format(start=start, end=end)
         rows.append(
-            {"today": False, "when": step.when, "dates": dates, "what": step.what, "days": (step.start_day, step.end_day)}
+            {
+                "today": False,
+                "when": step.when,
+                "dates": dates,
+                "what": step.what,
+                "days": (step.start_day, step.end_day),
+            }
         )
         if begun and i == begun[-1]:
             rows.append(
-                {"today": True, "when": _("Today"), "dates": short_date(today, lang), "what": "", "days": (since, since)}
+                {
+                    "today": True,
+                    "when": _("Today"),
+                    "dates": short_date(today, lang),
+                    "what": "",
+                    "days": (since, since),
+                }
             )
     return rows
 
