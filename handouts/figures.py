@@ -23,6 +23,7 @@ from reportlab.lib.colors import HexColor, black, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from .i18n import N_
 from .paths import BUILTIN_ROOT
 
 REGULAR = "Atkinson Hyperlegible"
@@ -49,9 +50,10 @@ def _register_fonts() -> None:
 
 
 def wrap(text: str, size: float, width: float, font: str = REGULAR) -> list[str]:
-    """Greedy word wrap by the font's real widths."""
+    """Greedy word wrap by the font's real widths, of `text` in the figure's language: every word a
+    figure prints passes through here (or through `_` where it is pieced together)."""
     lines: list[str] = []
-    for word in text.split():
+    for word in _(text).split():
         trial = f"{lines[-1]} {word}" if lines else word
         if lines and pdfmetrics.stringWidth(trial, font, size) <= width:
             lines[-1] = trial
@@ -73,7 +75,9 @@ def text_block(
 
 
 def to_svg(drawing: Drawing, alt: str) -> Markup:
-    """Inline SVG sized in points, titled with the alternative text, with no XML prolog or clip."""
+    """Inline SVG sized in points, titled with the alternative text (in the figure's language), with no
+    XML prolog or clip."""
+    alt = _(alt)
     drawing.height = math.ceil(drawing.height)
     svg = renderSVG.drawToString(drawing)
     svg = svg[svg.index("<svg") :]
@@ -186,7 +190,7 @@ def _layout(
 
     def column(panel: Panel, side: str) -> float:
         """As wide as the longest label, but no wider than a fifth of the figure unless one word is."""
-        texts = [t for t, _, s in panel.labels if s == side]
+        texts = [_(t) for t, _unused, s in panel.labels if s == side]
         if not texts:
             return 0.0
         longest = max(pdfmetrics.stringWidth(t, REGULAR, size) for t in texts)
@@ -352,23 +356,23 @@ def _section(pinch: float = 0.0, medicine: bool = False) -> Art:
     return Art(g, 150, 150, points)
 
 
-NORMAL_LABELS = [("bone", "bone"), ("disc", "disc"), ("nerves", "nerves"), ("ligament", "ligament"),
-                 ("joint", "joint")]
-NARROWED_LABELS = [("bulging disc", "disc"), ("squeezed nerves", "nerves"), ("thickened ligament", "ligament"),
-                   ("joint with arthritis", "joint")]
+NORMAL_LABELS = [(N_("bone"), "bone"), (N_("disc"), "disc"), (N_("nerves"), "nerves"), (N_("ligament"), "ligament"),
+                 (N_("joint"), "joint")]
+NARROWED_LABELS = [(N_("bulging disc"), "disc"), (N_("squeezed nerves"), "nerves"),
+                   (N_("thickened ligament"), "ligament"), (N_("joint with arthritis"), "joint")]
 
 
 def _normal_and_narrowed(view: Callable[..., Art], size: float, alt: str) -> Markup:
     panels = [
-        Panel("Normal", view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
-        Panel("Narrowed", view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
+        Panel(N_("Normal"), view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
+        Panel(N_("Narrowed"), view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
     ]
     return _layout(panels, size, side_by_side=True, max_scale=0.8, alt=alt)
 
 
 def spine_side(size: float = 13) -> Markup:
     """The lower spine from the side, normal and narrowed: the picture of what stenosis is."""
-    alt = (
+    alt = N_(
         "Two drawings of the lower spine seen from the side. Normal: the bones, the discs between them, "
         "and the nerves in the canal behind, with a ligament and the joints at the back. Narrowed: the disc "
         "bulges, the ligament is thickened and the joint has arthritis, so the canal is narrow and the "
@@ -379,7 +383,7 @@ def spine_side(size: float = 13) -> Markup:
 
 def spine_section(size: float = 13) -> Markup:
     """The same, seen from above: how the round canal becomes a narrow slot."""
-    alt = (
+    alt = N_(
         "Two drawings of the spine seen from above. Normal: the disc in front, the nerves in a wide canal, "
         "the ligament behind them and a joint on each side. Narrowed: the bulging disc, the thickened "
         "ligament and the joints with arthritis leave a small canal, and the nerves are squeezed."
@@ -428,12 +432,13 @@ def _back(fused: bool) -> Art:
 def surgery(size: float = 13) -> Markup:
     """What each operation does: decompression takes out bone and ligament; a fusion also joins bones."""
     panels = [
-        Panel("Decompression", _back(False),
-              [("bone and ligament taken out", "removed", "right"), ("nerves have room", "nerves", "right")]),
-        Panel("Decompression and fusion", _back(True),
-              [("joined bones", "joined", "right"), ("rod", "rod", "right"), ("screws", "screws", "right")]),
+        Panel(N_("Decompression"), _back(False),
+              [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")]),
+        Panel(N_("Decompression and fusion"), _back(True),
+              [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"),
+               (N_("screws"), "screws", "right")]),
     ]
-    alt = (
+    alt = N_(
         "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
         "join two bones together."
@@ -460,9 +465,9 @@ def injection(size: float = 13) -> Markup:
     points = {name: (x, y + below) for name, (x, y) in section.points.items()}
     points["needle"] = (tip[0] + (end[0] - tip[0]) * 0.75, tip[1] + (end[1] - tip[1]) * 0.75 + below)
     art = Art(Group(g), section.width, section.height + below, points)
-    labels = [("disc", "disc", "left"), ("nerves", "nerves left", "left"), ("bone", "bone", "left"),
-              ("medicine", "medicine", "right"), ("needle", "needle", "right")]
-    alt = (
+    labels = [(N_("disc"), "disc", "left"), (N_("nerves"), "nerves left", "left"), (N_("bone"), "bone", "left"),
+              (N_("medicine"), "medicine", "right"), (N_("needle"), "needle", "right")]
+    alt = N_(
         "Drawing of the spine seen from above. A thin needle comes in from the back. Its tip is in the space "
         "just behind the nerves, and the medicine spreads around the nerves."
     )
@@ -553,12 +558,12 @@ def leaning(size: float = 13) -> Markup:
     Side by side in standard print; in large print the labels would leave the drawings too small in
     a row, so there they stand one under another, larger."""
     panels = [
-        Panel("Standing up straight", _posture(False),
-              [("narrower canal", "canal", "right"), ("squeezed nerves", "nerves", "right")]),
-        Panel("Leaning forward on a cart", _posture(True),
-              [("wider canal", "canal", "right"), ("nerves have room", "nerves", "right")]),
+        Panel(N_("Standing up straight"), _posture(False),
+              [(N_("narrower canal"), "canal", "right"), (N_("squeezed nerves"), "nerves", "right")]),
+        Panel(N_("Leaning forward on a cart"), _posture(True),
+              [(N_("wider canal"), "canal", "right"), (N_("nerves have room"), "nerves", "right")]),
     ]
-    alt = (
+    alt = N_(
         "Two drawings. Standing up straight, the canal for the nerves in the lower back is narrower and the "
         "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
@@ -599,11 +604,11 @@ def _resting_art() -> Art:
 def walk_rest_walk(size: float = 13) -> Markup:
     """The walking plan as three pictures: walk until the legs hurt, rest sitting or bent forward, walk on."""
     panels = [
-        Panel("1. Walk", _walking_art(), []),
-        Panel("2. Rest: sit or lean forward", _resting_art(), []),
-        Panel("3. Walk on", _walking_art(), []),
+        Panel(N_("1. Walk"), _walking_art(), []),
+        Panel(N_("2. Rest: sit or lean forward"), _resting_art(), []),
+        Panel(N_("3. Walk on"), _walking_art(), []),
     ]
-    alt = (
+    alt = N_(
         "Three drawings in a row, with arrows between them. 1: a person walks. 2: the person rests, sitting "
         "on a bench bent forward, or standing bent forward with the hands on the thighs. 3: the person walks on."
     )
@@ -638,11 +643,11 @@ def walking_aids(size: float = 13) -> Markup:
     """What a person can lean on while walking: a shopping cart, walking poles, a walker."""
     cart = Art(Group(_ground(0, 156), _cart(84), _body(LEANING)), 156, 186, {})
     panels = [
-        Panel("Shopping cart", cart, []),
-        Panel("Walking poles", _poles_art(), []),
-        Panel("Walker", _walker_frame_art(), []),
+        Panel(N_("Shopping cart"), cart, []),
+        Panel(N_("Walking poles"), _poles_art(), []),
+        Panel(N_("Walker"), _walker_frame_art(), []),
     ]
-    alt = (
+    alt = N_(
         "Three drawings of a person walking bent a little forward: leaning on a shopping cart, "
         "leaning on a walking pole in each hand, and leaning on a walker."
     )
@@ -703,11 +708,11 @@ def _bike() -> Group:
 
 
 EXERCISES = [
-    ("Knees to chest", "Lie on your back. Pull both knees up to your chest.", _knees_to_chest),
-    ("Pelvic tilt", "Lie on your back with your knees bent. Tighten your belly and press your lower back "
-     "flat to the floor.", _pelvic_tilt),
-    ("Sitting forward bend", "Sit in a chair. Slowly bend forward toward your knees.", _sitting_bend),
-    ("Exercise bike", "Ride a bike that stays in place. You sit bent a little forward.", _bike),
+    (N_("Knees to chest"), N_("Lie on your back. Pull both knees up to your chest."), _knees_to_chest),
+    (N_("Pelvic tilt"), N_("Lie on your back with your knees bent. Tighten your belly and press your lower back "
+     "flat to the floor."), _pelvic_tilt),
+    (N_("Sitting forward bend"), N_("Sit in a chair. Slowly bend forward toward your knees."), _sitting_bend),
+    (N_("Exercise bike"), N_("Ride a bike that stays in place. You sit bent a little forward."), _bike),
 ]
 
 
@@ -734,21 +739,22 @@ def exercises(size: float = 13) -> Markup:
         for n, line in enumerate(name + how):
             y -= size * 1.2
             d.add(String(x, y + size * 0.25, line, fontName=BOLD if n < len(name) else REGULAR, fontSize=size))
-    alt = "Four exercises: " + " ".join(f"{name}: {how}" for name, how, _ in EXERCISES)
+    moves = " ".join(f"{_(name)}: {_(how)}" for name, how, _draw in EXERCISES)
+    alt = _("Four exercises: {moves}").format(moves=moves)
     return to_svg(d, alt)
 
 
 # --- The stepwise decision pathway ----------------------------------------------------------
 
 PATHWAY_STEPS = (
-    "Notice the pattern",
-    "Exam by your doctor",
-    "MRI scan",
-    "2 to 8 weeks of care without surgery",
-    "Better? Keep going",
-    "Not better? 1 or 2 epidural shots",
-    "Shots did not help? Talk about surgery",
-    "Decide about surgery",
+    N_("Notice the pattern"),
+    N_("Exam by your doctor"),
+    N_("MRI scan"),
+    N_("2 to 8 weeks of care without surgery"),
+    N_("Better? Keep going"),
+    N_("Not better? 1 or 2 epidural shots"),
+    N_("Shots did not help? Talk about surgery"),
+    N_("Decide about surgery"),
 )
 BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other
 
@@ -773,8 +779,8 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
 
     def lines(i: int, text: str) -> list[str]:
         font = BOLD if i == step else REGULAR
-        here = wrap("You are here", size, box_w - 12, BOLD) if i == step else []
-        return here + wrap(f"{i}. {text}", size, box_w - 12, font)
+        here = wrap(N_("You are here"), size, box_w - 12, BOLD) if i == step else []
+        return here + wrap(f"{i}. {_(text)}", size, box_w - 12, font)
 
     # each row's boxes as tall as its longest text (the black "You are here" box is the longest)
     box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 14
@@ -802,14 +808,16 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
     d.add(Line(x4, fork_y, x5, fork_y, strokeWidth=2))
     _box_arrow(d, x5, fork_y, x5, tops[1] + 2)
     _box_arrow(d, x6, fork_y, x6, tops[1] + 2)
-    for x, label in ((x5, "If better"), (x6, "If not better")):
+    for x, label in ((x5, _("If better")), (x6, _("If not better"))):
         d.add(String(x + 6, tops[1] + 6, label, fontName=BOLD, fontSize=size))
-    steps = "; ".join(f"step {i}: {s}" for i, s in enumerate(PATHWAY_STEPS, 1))
-    where = f" You are here: step {step}, {PATHWAY_STEPS[step - 1]}." if step else ""
-    alt = (
-        f"The usual steps for leg pain when walking: {steps}. After step 4 there are two ways on: "
-        f"if you are better, step 5; if not, step 6, then 7 and 8.{where}"
-    )
+    step_text = _("step {number}: {text}")
+    steps = "; ".join(step_text.format(number=i, text=_(s)) for i, s in enumerate(PATHWAY_STEPS, 1))
+    alt = _(
+        "The usual steps for leg pain when walking: {steps}. After step 4 there are two ways on: "
+        "if you are better, step 5; if not, step 6, then 7 and 8."
+    ).format(steps=steps)
+    if step:
+        alt += " " + _("You are here: step {number}, {text}.").format(number=step, text=_(PATHWAY_STEPS[step - 1]))
     return to_svg(d, alt)
 
 
@@ -821,8 +829,8 @@ def recovery(timeline: list[dict], size: float = 13) -> Markup:
     another beside a track: a bar for a step that lasts days, a dot for a single day. With a surgery
     date each step carries its dates, and the "today" row a pointer on the track: the track and the
     steps begun solid, the steps to come open and the track to them dashed, so a patient sees where they are."""
-    heads = ("When", "What most people can do")
-    here = "You are here."
+    heads = (_("When"), _("What most people can do"))
+    here = _("You are here.")
     line, gap, pad = size * 1.2, size * 0.7, 6.0  # pad: the "today" frame's room around its text
     when_w = WIDTH * 0.34
     track_x = pad + when_w + size * 1.6
@@ -876,7 +884,7 @@ def recovery(timeline: list[dict], size: float = 13) -> Markup:
         else f"{row['when']}{', ' + row['dates'] if row['dates'] else ''}: {row['what']}"
         for row in timeline
     )
-    return to_svg(d, f"Recovery timeline, step by step. {steps}")
+    return to_svg(d, _("Recovery timeline, step by step. {steps}").format(steps=steps))
 
 
 FIGURES: dict[str, Callable[..., Markup]] = {
