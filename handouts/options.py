@@ -15,3 +15,13 @@ NO_RECORD_OPTION = click.option(
     is_flag=True,
     help="Do not add this to the record of handouts given (for previews and trials).",
 )
+PRINT_OPTION = click.option(
+    "--print",
+    "print_to",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[QUEUE]",
+    help="Also send it to a printer through CUPS: QUEUE, else practice.toml's printer, else the computer's "
+    "default. Give it last, or as --print=QUEUE.",
+)
