@@ -5,6 +5,7 @@ import logging
 import re
 import shutil
 import socket
+import time
 import tomllib
 from datetime import date
 from html import unescape
@@ -592,24 +593,55 @@ def upload(client, data: bytes, name: str = "day.csv"):
     return client.post("/batch", data=fields, content_type="multipart/form-data")
 
 
+def finished(client, location: str, timeout: float = 120):
+    """The job's result page, once its worker process is done (the page meanwhile shows its progress)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = client.get(location + "/status.json").get_json()
+        if state["state"] in ("done", "failed"):
+            return client.get(location)
+        time.sleep(0.2)
+    raise AssertionError(f"the job did not finish in {timeout} s")
+
+
 def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     assert riverbend.get("/batch").status_code == 200
     response = upload(riverbend, SCHEDULE.encode())
     assert response.status_code == 303
-    page = riverbend.get(response.headers["Location"])
+    running = riverbend.get(response.headers["Location"])
+    assert running.status_code == 200 and "<progress" in running.text  # answered at once, made in the background
+    page = finished(riverbend, response.headers["Location"])
     assert "1 made" in page.text and "2 need fixing" in page.text
-    assert re.search(r"<td>3</td><td>Unknown visit type &#39;consult&#39;", page.text)
-    assert re.search(r"<td>4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
+    assert re.search(r"<td>Line 3</td><td>Unknown visit type &#39;consult&#39;", page.text)
+    assert re.search(r"<td>Line 4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
     pdf = riverbend.get(response.headers["Location"] + "/handouts.pdf")
     assert pdf.mimetype == "application/pdf" and NAME in pdfcheck.text(pdf.data)
     assert "Riverbend Spine Center" in pdfcheck.text(pdf.data)  # the practice's branding, not the built-in
     # A batch made earlier in this process (another practice, or before an edit) leaves nothing behind.
     builtin = create_app().test_client()
-    again = builtin.get(upload(builtin, SCHEDULE.encode()).headers["Location"] + "/handouts.pdf")
+    location = upload(builtin, SCHEDULE.encode()).headers["Location"]
+    finished(builtin, location)
+    again = builtin.get(location + "/handouts.pdf")
     assert "Sample Spine Practice" in pdfcheck.text(again.data) and "Riverbend" not in pdfcheck.text(again.data)
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
     assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
-    assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
+    # The single handouts (their file names carry names) are gone; the print file stays, privately, for a while.
+    for job in private_tempdir().glob("job-*"):
+        assert not (job / "handouts").exists() and job.stat().st_mode & 0o077 == 0
+
+
+def test_a_schedule_wide_mistake_is_said_once_with_its_fix(riverbend):
+    rows = "\n".join(f"injection,Patient {n},3/{n}/2026" for n in range(1, 13))
+    location = upload(riverbend, f"visit,patient,date\n{rows}\n".encode()).headers["Location"]
+    page = unescape(finished(riverbend, location).text)
+    assert "0 made" in page and page.count("need their order") == 1 and "Lines 2-13" in page
+    fields = {"csrf_token": token(riverbend, location), "dates": "us"}
+    again = riverbend.post(location + "/dates", data=fields)
+    assert again.status_code == 303
+    fixed = finished(riverbend, again.headers["Location"])
+    assert "12 made" in fixed.text and "need fixing" not in fixed.text
+    pdf = riverbend.get(again.headers["Location"] + "/handouts.pdf")
+    assert "March 12, 2026" in pdfcheck.text(pdf.data)
 
 
 def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkeypatch):
@@ -617,6 +649,7 @@ def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkey
     app = create_app(FIXTURE)
     mine, other = app.test_client(), app.test_client()
     result = upload(mine, SCHEDULE.encode()).headers["Location"]
+    finished(mine, result)
     for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
         assert mine.get(url).status_code == 200, url
         refused = other.get(url)  # the same URL from another browser: as if it never existed
