@@ -239,14 +239,16 @@ def add_today_routes(app: Flask) -> None:
         return job.as_json() | {"message": job_message(job)}
 
     def _log_printed(catalog: Catalog, day: Day):
-        """For a practice without a ledger: the rows a print-all job printed, into this server's log."""
+        """For a practice without a ledger: the rows a print-all job printed, into this server's log
+        (from the job's thread, outside any request: the log is taken here)."""
+        log = settings().given
 
         def done(job: Job) -> None:
             wanted = set(job.result.get("printed", []))
             for row in day.schedule_rows():
                 if row.line in wanted:
                     try:
-                        settings().given.add(day.request(catalog, row), PRINTED, None)
+                        log.add(day.request(catalog, row), PRINTED, None)
                     except UserError:
                         continue
 
