@@ -1,5 +1,6 @@
 """The front-desk page through Flask's test client: every route, every error, the safe defaults."""
 
+import base64
 import io
 import logging
 import re
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from handouts.catalog import Catalog
 from handouts.output import WriteError, write_atomic
-from handouts.render import DRAFT_MARK, Renderer
+from handouts.render import Renderer
 from handouts.scratch import private_tempdir
 from handouts.web import create_app
 from handouts.web.command import is_loopback, serve
@@ -285,17 +286,22 @@ def test_surgeon_page_without_a_practice_says_saving_is_off(client):
     assert "There are no surgeon profiles yet" in page.text
 
 
-def test_preview_is_the_real_sheet_with_local_assets_only(riverbend):
+def test_preview_is_the_printed_sheet_page_by_page(riverbend):
+    """Issue 14: the preview said "read the box on page  and act" and put the footer under the header;
+    it now shows the sheet's PDF, each page a picture, with the page numbers as printed."""
     preview = riverbend.get("/surgeon/preview?id=lee")
     assert preview.mimetype == "text/html"
     assert preview.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "script-src" not in preview.headers["Content-Security-Policy"]  # no script may run at all
-    head = preview.text[: preview.text.index("</head>")]
-    assert '<base href="/assets/">' in head and head.index("<base") < head.index("<style")
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', preview.text)
+    sheet = post(riverbend, visit="post-op", patient="Sample Patient", surgeon="lee").data
+    assert len(images) == pdfcheck.pages(sheet) and "Page 1 of" in preview.text
+    assert all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
     text = unescape(preview.text)
+    assert re.search(r"read the box on page \d+ and act right away", text), "the page number is missing"
     assert "After your decompression surgery" in text and "Sample Patient" in text
     assert "Dr. Lee's rule: walk three times a day." in text and "Dr. Lee's extra tips" in text
-    assert re.search(r'src="riverbend\.png"', preview.text)  # relative: loaded from /assets/ through <base>
+    assert re.findall(r'(?:src|href)="([^"]*)"', preview.text) == [f"data:image/png;base64,{i}" for i in images]
 
 
 def test_preview_follows_the_edits_and_escapes_them(riverbend):
@@ -462,7 +468,7 @@ def test_surgeon_page_lists_the_drafts_with_why_and_version(practice):
 def test_approve_writes_the_record_and_the_draft_mark_goes(practice):
     client = create_app(practice).test_client()
     page = client.get("/surgeon?id=lee")
-    assert DRAFT_MARK in client.get("/surgeon/preview?id=lee").text
+    assert "Draft: not yet approved by Riverbend" in client.get("/surgeon/preview?id=lee").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     drafts = drafts_on(page.text)
     data = {"csrf_token": csrf, "surgeon": "lee", "by": " Dr. Avery  Lee ", "role": "MD, spine surgeon"}
@@ -477,7 +483,7 @@ def test_approve_writes_the_record_and_the_draft_mark_goes(practice):
     after = client.get(response.headers["Location"])
     assert "Approved 4 texts: recorded in the practice&#39;s approvals.toml" in after.text
     assert drafts_on(after.text) == {} and "is approved or comes from the clinical source" in after.text
-    assert DRAFT_MARK not in client.get("/surgeon/preview?id=lee").text
+    assert "Draft: not yet approved" not in client.get("/surgeon/preview?id=lee").text
     handout = post(client, visit="post-op", patient=NAME, surgeon="lee")
     assert NAME in pdfcheck.text(handout.data) and "not yet approved" not in pdfcheck.text(handout.data)
 

@@ -60,7 +60,7 @@ from .profiles import (
     PostOpForm,
     create_profile,
     instructions,
-    preview_html,
+    preview_pages,
     save_defaults,
     unprintable,
 )
@@ -68,14 +68,13 @@ from .today import add_today_routes
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a day's schedule is a few kilobytes
 MAX_FORM = 256 * 1024  # form fields in memory: five 4,000-character topics and change
-ASSETS = "/assets/"
 
 # Pages load only this server's files; the handout PDF is shown from a blob: URL the page makes.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; frame-src 'self' blob:; object-src 'self' blob:; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
-# The live preview is a handout: inline styles and figures, assets from here, and never a script.
+# The live preview is the sheet's pages as pictures (data: URIs) with their text, and never a script.
 PREVIEW_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
     "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
@@ -449,7 +448,7 @@ def _routes(app: Flask) -> None:
 
     @app.route("/surgeon/preview", methods=["GET", "POST"])
     def surgeon_preview():
-        """The post-op sheet as the patient will read it, from the same templates, for an <iframe>."""
+        """The post-op sheet as it prints (its PDF's pages as pictures), for an <iframe>."""
         catalog = load_catalog()
         if request.method == "POST":
             form = PostOpForm.parse(request.form)
@@ -462,10 +461,10 @@ def _routes(app: Flask) -> None:
             return render_template("preview_message.html", problems=problems)
         try:
             with settings().render_lock:
-                html = preview_html(catalog, form, steps, request.script_root + ASSETS)
+                pages = preview_pages(catalog, form, steps)
         except UserError as exc:
             return render_template("preview_message.html", problems=[str(exc)])
-        response = Response(html, mimetype="text/html")
+        response = Response(render_template("preview.html", pages=pages), mimetype="text/html")
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         return response
 
