@@ -103,6 +103,15 @@ class DeskRow:
         return "fix" if self.error else "not-given"
 
     @property
+    def date(self) -> str:
+        """The visit date as YYYY-MM-DD for the row's correction form: the handout's, else the schedule's
+        if written so."""
+        if self.request:
+            return self.request.visit_date.isoformat()
+        written = self.values.get("date", "").strip()
+        return written if re.fullmatch(r"\d{4}-\d{2}-\d{2}", written) else ""
+
+    @property
     def patient_id(self) -> str | None:
         try:
             return clean_id(self.values.get("id"))
