@@ -119,7 +119,7 @@ def test_a_form_from_an_older_list_does_nothing(practice, tmp_path):
     response = client.post("/today/download", data={**fields, "line": "2"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/today?changed=1")
     page = client.get("/today?changed=1")
-    assert "The list changed since this page was opened" in text(page) and "Rosa Delgado" in text(page)
+    assert "This page was out of date" in text(page) and "Rosa Delgado" in text(page)
 
 
 def test_print_one_and_see_it_given(practice, cups):

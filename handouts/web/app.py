@@ -196,7 +196,9 @@ def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patie
 
 def record(catalog: Catalog, handout: Request, data: bytes, how: str, patient_id: str | None) -> None:
     """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
-    recorder = Recorder(catalog, settings().builder_for(catalog).renderer, how, ledgers=settings().ledgers)
+    with settings().render_lock:  # the kept builder is changed under the lock only
+        renderer = settings().builder_for(catalog).renderer
+    recorder = Recorder(catalog, renderer, how, ledgers=settings().ledgers)
     if recorder.on:
         recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
     else:

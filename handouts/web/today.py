@@ -60,6 +60,8 @@ def add_today_routes(app: Flask) -> None:
         url = ledger_url(catalog.practice.ledger, catalog.search.practice)
         if url is None:
             return settings().given.since(since)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return []  # nothing recorded yet; looking does not make the file
         return from_ledger(settings().ledgers.get(url).given_since(since))
 
     def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
@@ -248,7 +250,7 @@ def add_today_routes(app: Flask) -> None:
             for row in day.schedule_rows():
                 if row.line in wanted:
                     try:
-                        log.add(day.request(catalog, row), PRINTED, None)
+                        log.add(day.request(catalog, row), PRINTED, DeskRow(row.line, row.values, None).patient_id)
                     except UserError:
                         continue
 
