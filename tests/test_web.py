@@ -689,6 +689,15 @@ def test_serve_refuses_the_network_without_a_password(monkeypatch):
     assert short.exit_code == 2 and "use at least 8" in short.output
 
 
+def test_serve_stops_on_a_schedule_it_cannot_read(tmp_path):
+    missing = CliRunner().invoke(serve, ["--schedule", str(tmp_path / "today.csv")])
+    assert missing.exit_code == 2 and "cannot read the schedule" in missing.output
+    headless = tmp_path / "headless.csv"
+    headless.write_text("Ana Silva;2026-03-14\n")
+    result = CliRunner().invoke(serve, ["--schedule", str(headless)])
+    assert result.exit_code == 2 and "has no column" in result.output and len(result.output.splitlines()) == 1
+
+
 def test_serve_stops_on_a_broken_practice_or_a_busy_port(tmp_path):
     missing = CliRunner().invoke(serve, ["--practice", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
