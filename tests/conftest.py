@@ -24,6 +24,19 @@ VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "
 MAX_PAGES = 7
 
 
+def finished(client, location: str, timeout: float = 120):
+    """A job's result page (a whole day uploaded on the page), once its worker process is done; the
+    page shows its progress meanwhile. `client` is Flask's test client of the browser that started it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get(location + "/status.json").get_json()["state"] in ("done", "failed"):
+            return client.get(location)
+        time.sleep(0.2)
+    raise AssertionError(f"the job did not finish in {timeout} s")
+
+
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
     """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test."""
     request = build_request(renderer.catalog, visit, patient, date, **kw)

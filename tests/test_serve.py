@@ -152,8 +152,8 @@ def test_single_handouts_keep_coming_while_a_day_is_made_and_memory_goes_back():
                 response.read()
             return time.perf_counter() - started
 
-        handout(0)
-        handout(1)  # the injection handout's shared pages are laid out now, as after the desk's first one
+        handout(0)  # the injection handout's shared pages are laid out now, as after the desk's first one
+        alone = sorted(handout(n) for n in range(1, 4))[1]
         idle = rss_mb(server.pid)
         schedule = "visit,patient,date\n" + "".join(f"new-patient,Batch Patient {i},2026-03-14\n" for i in range(12))
         boundary = "handoutsboundary"
@@ -172,5 +172,8 @@ def test_single_handouts_keep_coming_while_a_day_is_made_and_memory_goes_back():
             during.append(handout(len(during) + 2))
             time.sleep(0.5)  # the next patient at the desk
         assert json.loads(opener.open(job + "/status.json").read())["state"] == "done"
-        assert len(during) >= 3 and sorted(during)[len(during) // 2] < 1.0, during
+        # About a second on this project's 2-core machines, as alone (benchmarks/desk.py measures it);
+        # held relative to the handout alone here, since other work on the machine slows both.
+        assert len(during) >= 3 and sorted(during)[len(during) // 2] < max(1.0, 2 * alone), (alone, during)
+        assert max(during) < 5  # no handout waits for the day's batch
         assert rss_mb(server.pid) < idle + 40  # the day's layouts lived and died in the worker

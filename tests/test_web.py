@@ -6,7 +6,6 @@ import logging
 import re
 import shutil
 import socket
-import time
 import tomllib
 from datetime import date
 from html import unescape
@@ -23,7 +22,7 @@ from handouts.web import create_app
 from handouts.web.command import is_loopback, serve
 
 import pdfcheck
-from conftest import NAME
+from conftest import NAME, finished
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 WEB = Path(__file__).resolve().parent.parent / "handouts" / "web"
@@ -597,17 +596,6 @@ SCHEDULE = "\n".join(
 def upload(client, data: bytes, name: str = "day.csv"):
     fields = {"csrf_token": token(client, "/batch"), "schedule": (io.BytesIO(data), name)}
     return client.post("/batch", data=fields, content_type="multipart/form-data")
-
-
-def finished(client, location: str, timeout: float = 120):
-    """The job's result page, once its worker process is done (the page meanwhile shows its progress)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = client.get(location + "/status.json").get_json()
-        if state["state"] in ("done", "failed"):
-            return client.get(location)
-        time.sleep(0.2)
-    raise AssertionError(f"the job did not finish in {timeout} s")
 
 
 def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
