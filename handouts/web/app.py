@@ -76,8 +76,8 @@ PAGE_CSP = (
 )
 # The live preview is the sheet's pages as pictures (data: URIs) with their text, and never a script.
 PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-    "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
 )
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
 # A Host header: a name or IPv4 address, or an IPv6 address in brackets; then an optional port.
