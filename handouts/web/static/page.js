@@ -205,18 +205,28 @@ document.documentElement.classList.add("js");
     const fresh = page.getElementById("list");
     const list = document.getElementById("list");
     if (!fresh || !list) { window.location.reload(); return; }
+    // What the person is doing in the list stays as it was: the search typed, the filter, the focus.
+    const kept = ["q", "status-filter"].map((id) => [id, (document.getElementById(id) || {}).value]);
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : "";
     list.replaceWith(fresh);
+    kept.forEach(([id, value]) => { const field = document.getElementById(id); if (field && value !== undefined) field.value = value; });
     filterList();
     watchJob();
-    if (!focusKey) return;
+    if (!focusKey || !focusKey[0]) {
+      const again = focused && document.getElementById(focused);
+      if (again) again.focus();
+      if (focusKey) { const news = fresh.querySelector("#job-status, .done"); if (news) announce(news.textContent); }
+      return;
+    }
     const [action, line] = focusKey;
     const row = line ? document.getElementById("row-" + line) : null;
     const message = row ? row.querySelector(".row-message") : fresh.querySelector(".done, .alert");
     if (message) announce(message.textContent);
     const form = (row || fresh).querySelector('form[action="' + action + '"]');
     const target = form ? form.querySelector("button") : null;
+    const fallback = row ? row.querySelector("th") : document.getElementById("job-status") || fresh.querySelector("h2, p");
     if (target && !target.disabled) target.focus();
-    else if (row) { row.querySelector("th").setAttribute("tabindex", "-1"); row.querySelector("th").focus(); }
+    else if (fallback) { fallback.setAttribute("tabindex", "-1"); fallback.focus(); }
   }
 
   async function sendListForm(form, submitter) {
