@@ -205,7 +205,7 @@ def _in_process(jobs: list[Job], folder: Path) -> Iterator[tuple]:
 
 def run_batch(
     catalog: Catalog,
-    schedule: Path,
+    schedule: Path | list[Row],
     out_dir: Path,
     *,
     workers: int | None = None,
@@ -219,9 +219,10 @@ def run_batch(
     dates: str | None = None,
     record: bool = True,
 ) -> BatchResult:
-    """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees."""
+    """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees.
+    `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
-    rows = read_schedule(schedule, encoding)
+    rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -13,15 +13,16 @@ import click
 
 from . import __version__, approvals
 from .batch import run_batch
-from .build import FORMATS, build, check_format, default_filename
+from .build import FORMATS, build, check_format, default_filename, file_name
 from .catalog import Catalog
 from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
 from .lint import lint as lint_visits
-from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION
+from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
 from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
+from .printing import print_kept
 from .readability import Section
 from .record.commands import COMMANDS as RECORD_COMMANDS
 from .record.recorder import Recorder
@@ -118,6 +119,7 @@ def list_visits(practice: Path | None, as_json: bool) -> None:
     help="Output file; a folder (one that exists, or any path ending in /) for the default name in it; "
     "- for standard output. Default: VISIT-DATE.pdf here (_2 if taken).",
 )
+@PRINT_OPTION
 @PRACTICE_OPTION
 def make(
     visit: str,
@@ -135,6 +137,7 @@ def make(
     no_record: bool,
     fmt: str,
     output: str | None,
+    print_to: str | None,
     practice: Path | None,
 ) -> None:
     """Make one patient's handout for VISIT (see 'handouts list').
@@ -152,10 +155,13 @@ def make(
       handouts make post-op -p "Ana Silva" --set surgery_date=2026-03-10
       handouts make conservative-care -p "Tom Baker" --large-print
       handouts make injection -p "Rosa Delgado" --lang es
+      handouts make injection -p "Tom Baker" --print FrontDesk
       handouts make post-op -p "Ana Silva" --practice ./my-practice --surgeon lee \\
           --set procedure="L4-L5 decompression" --set surgery_date=2026-03-10 --note "Walk 3 times a day."
     """
     catalog = Catalog.load(practice)
+    if print_to is not None and fmt != "pdf":
+        raise UserError("--print prints the PDF: leave out --format html")
     request = build_request(
         catalog,
         visit,
@@ -176,6 +182,10 @@ def make(
         data = build(renderer, request, fmt)
         write_stdout(data)
         recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+        if print_to is not None:
+            kept = "it went to standard output only: run the command again to print it"
+            click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper),
+                       err=True)
         return
     if output is None or output.endswith("/") or Path(output).is_dir():
         target = default_filename(request, fmt, Path(output) if output else Path.cwd())
@@ -188,7 +198,12 @@ def make(
     write_atomic(target, data, catalog.practice.file_mode)
     number = recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
     click.echo(f"Wrote {target}" + (f" (record {number})" if number else ""))
+    if print_to is not None:
+        kept = f"the handout is saved as {target}: print it again when the printer is ready"
+        click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper))
 
+
+PRINT_FILE = "print.pdf"  # `batch --print` without --merge: the print file in the output folder
 
 SAMPLE_PATIENTS = ("Zoë O'Brien-Nuñez", "Walter Jankowski", "Mei-Ling Park", "Abdul Rahman Haddad", "Rosa Delgado")
 
@@ -439,6 +454,7 @@ def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str
     show_default=True,
     help="File name pattern: {date} {visit} {patient} {id} {row} {surgeon}.",
 )
+@PRINT_OPTION
 @PRACTICE_OPTION
 def batch(
     schedule: Path,
@@ -452,6 +468,7 @@ def batch(
     dates: str | None,
     no_record: bool,
     names: str,
+    print_to: str | None,
     practice: Path | None,
 ) -> None:
     """Make one handout per row of a clinic schedule (CSV or JSON Lines).
@@ -473,10 +490,13 @@ def batch(
       handouts batch tomorrow.csv -o out/tomorrow --merge out/tomorrow-print.pdf --separator
       handouts batch export.csv -o out --encoding cp1252 --names "{row}_{visit}_{patient}"
       handouts batch excel-us.csv -o out --dates us
+      handouts batch tomorrow.csv -o out/tomorrow --separator --print FrontDesk
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     catalog = Catalog.load(practice)
+    if print_to is not None and merge is None:
+        merge = folder / PRINT_FILE  # --print prints the print file, in the schedule's order
     show = sys.stderr.isatty()
     with Progress(
         TextColumn("Making handouts"),
@@ -527,6 +547,12 @@ def batch(
         + (f". Errors: {result.errors_csv}" if result.failed and result.errors_csv else "")
         + (f". Print file: {result.merged}" if result.merged else "")
     )
+    if print_to is not None and result.merged:
+        if result.made + result.skipped:
+            kept = f"the print file is kept at {result.merged}: print it again when the printer is ready"
+            click.echo(print_kept(result.merged.read_bytes(), result.merged.name, print_to, catalog.practice, kept))
+        else:
+            click.echo("Nothing to print: no handout was made.")
     if result.failed:
         sys.exit(1)
 

@@ -96,6 +96,19 @@ BasisNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4
 WebLink = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https://[^\s\"'<>]+$", max_length=200)]
 
 
+# A CUPS name for a paper size or a tray ("Letter", "A4", "Tray2"): letters, digits, '.', '_' and '-'.
+CupsName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class Printing(Strict):
+    """How the front desk's printer prints a handout (`--print`, the page's Print button)."""
+
+    # Two-sided by default: the print file starts every handout on a front side for it.
+    sides: Literal["one-sided", "two-sided-long-edge", "two-sided-short-edge"] = "two-sided-long-edge"
+    media: CupsName | None = None  # the paper size as the printer names it; default: the handout's paper
+    tray: CupsName | None = None  # the tray to take paper from, as the printer names it; default: the printer's
+
+
 class Practice(Strict):
     name: Text
     address: Text | None = None
@@ -124,6 +137,9 @@ class Practice(Strict):
     # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
     # a postgresql:// URL for one record shared by several desks, or "off".
     ledger: str = ""
+    # The CUPS queue handouts print on (`lpstat -p` lists them); none: the computer's default printer.
+    printer: CupsName | None = None
+    printing: Printing = Printing()
 
     @field_validator("language", "languages")
     @classmethod

@@ -37,3 +37,13 @@ LANG_OPTION = click.option(
     help=f"Language of the handout: {', '.join(f'{c} ({n[0]})' for c, n in LANGUAGES.items())}. "
     "Default: the practice's (practice.toml 'language'), else English.",
 )
+PRINT_OPTION = click.option(
+    "--print",
+    "print_to",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[QUEUE]",
+    help="Also send it to a printer through CUPS: QUEUE, else practice.toml's printer, else the computer's "
+    "default. Give it last, or as --print=QUEUE.",
+)

@@ -140,6 +140,11 @@ def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read the schedule {path}: {exc.strerror}") from None
+    return parse_schedule(data, path, encoding)
+
+
+def parse_schedule(data: bytes, path: Path, encoding: str | None = None) -> list[Row]:
+    """`read_schedule` for a file's bytes in hand (an upload); `path` names it in messages and tells JSON Lines."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise UserError(
             f"{path} is a spreadsheet workbook, not text: in Excel use File > Save As > 'CSV UTF-8' and use that file"

@@ -23,6 +23,19 @@ MAX_PAGES = 6  # standard print; large print at most twice that (shared/docs/hea
 SURGERY = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 
 
+def finished(client, location: str, timeout: float = 120):
+    """A job's result page (a whole day uploaded on the page), once its worker process is done; the
+    page shows its progress meanwhile. `client` is Flask's test client of the browser that started it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get(location + "/status.json").get_json()["state"] in ("done", "failed"):
+            return client.get(location)
+        time.sleep(0.2)
+    raise AssertionError(f"the job did not finish in {timeout} s")
+
+
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
     """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test."""
     request = build_request(renderer.catalog, visit, patient, date, **kw)
@@ -142,4 +155,117 @@ def postgresql_url():
         yield f"postgresql://handouts@127.0.0.1:{port}/handouts"
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Cups:
+    """A CUPS server of the tests' own, with a cups-pdf queue: every job it prints arrives as a PDF file."""
+
+    def __init__(self, folder: Path, queue: str) -> None:
+        self.folder, self.queue, self.out = folder, queue, folder / "out"
+
+    def lpadmin(self, *args: str) -> None:
+        import subprocess
+
+        subprocess.run(["lpadmin", *args], check=True, capture_output=True)
+
+    def printed(self, job: str, timeout: float = 90) -> bytes:
+        """The PDF that job `job` (e.g. FrontDesk-3) came out as, once CUPS has finished it."""
+        import subprocess
+        import time
+
+        number = job.rsplit("-", 1)[1]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending = subprocess.run(["lpstat", "-o"], capture_output=True, text=True).stdout
+            found = list(self.out.glob(f"*job_{number}.pdf"))
+            if found and job not in pending.split():
+                return found[0].read_bytes()
+            time.sleep(0.2)
+        log = (self.folder / "log" / "error_log").read_text(errors="replace")[-2000:]
+        raise AssertionError(f"job {job} did not arrive as a PDF within {timeout} s; CUPS's log ends:\n{log}")
+
+
+@pytest.fixture(scope="session")
+def cups():
+    """cupsd started here with its configuration in a temporary folder, listening on a socket there,
+    and a queue `FrontDesk` on Debian's cups-pdf backend (scripts/setup --test installs cups-daemon,
+    cups-client and printer-driver-cups-pdf). Every CUPS client the tests run (lp, lpstat; the
+    tool's own) talks to it through CUPS_SERVER. cups-pdf reads its settings from /etc/cups only,
+    so the queue's own file there (cups-pdf-<name>.conf, naming the output folder) is added for
+    the session and removed after; that needs root, as cups-pdf itself does."""
+    import secrets
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+    import time
+
+    backend, ppd = Path("/usr/lib/cups/backend/cups-pdf"), Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
+    missing = [name for name in ("cupsd", "lpadmin", "lp", "lpstat") if not shutil.which(name)]
+    missing += [str(path) for path in (backend, ppd) if not path.exists()]
+    if missing:
+        pytest.skip(f"CUPS cannot run here: {', '.join(missing)} not installed (scripts/setup --test installs them)")
+    if os.geteuid() != 0:
+        pytest.skip("CUPS cannot run here: cups-pdf writes PDFs only as root, and these tests are not run as root")
+    # Not under pytest's 0700 folders: cupsd runs its filters as the `lp` user, which must reach the spool.
+    folder = Path(tempfile.mkdtemp(prefix="handouts-cups-", dir="/tmp"))
+    folder.chmod(0o755)
+    for name in ("conf", "spool", "tmp", "cache", "state", "log", "out"):
+        (folder / name).mkdir(mode=0o755)
+    for name in ("spool", "tmp"):
+        (folder / name).chmod(0o1777)
+    (folder / "conf" / "cups-files.conf").write_text(
+        "".join(
+            f"{key} {value}\n"
+            for key, value in {
+                "ServerRoot": folder / "conf",
+                "RequestRoot": folder / "spool",
+                "TempDir": folder / "tmp",
+                "CacheDir": folder / "cache",
+                "StateDir": folder / "state",
+                "ServerBin": "/usr/lib/cups",
+                "DataDir": "/usr/share/cups",
+                "AccessLog": folder / "log" / "access_log",
+                "ErrorLog": folder / "log" / "error_log",
+                "PageLog": folder / "log" / "page_log",
+                "SystemGroup": "root",
+            }.items()
+        )
+    )
+    socket_path = folder / "cups.sock"
+    (folder / "conf" / "cupsd.conf").write_text(
+        f"Listen {socket_path}\nLogLevel info\nBrowsing Off\nWebInterface No\nDefaultAuthType Basic\n"
+        "<Location />\n  Order allow,deny\n  Allow localhost\n</Location>\n"
+    )
+    tag = f"handouts-test-{secrets.token_hex(4)}"
+    config = Path("/etc/cups") / f"cups-pdf-{tag}.conf"
+    config.write_text(f"Out {folder / 'out'}\nAnonDirName {folder / 'out'}\nSpool {folder / 'cups-pdf'}\nGrp root\n")
+    before = os.environ.get("CUPS_SERVER")
+    os.environ["CUPS_SERVER"] = str(socket_path)
+    conf = [str(folder / "conf" / "cupsd.conf"), "-s", str(folder / "conf" / "cups-files.conf")]
+    daemon = subprocess.Popen(["cupsd", "-f", "-c", *conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while subprocess.run(["lpstat", "-r"], capture_output=True, text=True).stdout.strip() != "scheduler is running":
+            if daemon.poll() is not None:
+                pytest.fail(f"cupsd did not start: {daemon.communicate()[1].decode(errors='replace')}")
+            if time.monotonic() > deadline:
+                pytest.fail("cupsd did not answer within 15 s")
+            time.sleep(0.1)
+        server = Cups(folder, "FrontDesk")
+        server.lpadmin("-p", server.queue, "-E", "-v", f"cups-pdf:/{tag}", "-P", str(ppd))
+        yield server
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        if before is None:
+            os.environ.pop("CUPS_SERVER", None)
+        else:
+            os.environ["CUPS_SERVER"] = before
+        config.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -87,3 +87,33 @@ def summary_text(pdf: bytes) -> str:
             break
         texts.append(text)
     return " ".join(texts)
+
+
+def name_box(pdf: bytes, name: str) -> tuple[int, tuple[float, float, float, float]]:
+    """(page index, (x0, top, x1, bottom) in points) of the first line that prints `name`."""
+    with pdfplumber.open(_source(pdf)) as doc:
+        for index, page in enumerate(doc.pages):
+            found = page.search(name)
+            if found:
+                hit = found[0]
+                return index, (hit["x0"], hit["top"], hit["x1"], hit["bottom"])
+    raise AssertionError(f"{name!r} is not printed in this PDF")
+
+
+def region(pdf: bytes, page: int, box: tuple[float, float, float, float], scale: float = 3.0) -> list[int]:
+    """The grey levels of `box` on `page`, rendered as a printer would (pdfium, `scale` pixels a point)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[page].render(scale=scale, grayscale=True).to_pil().convert("L")
+    finally:
+        document.close()
+    x0, top, x1, bottom = (round(v * scale) for v in (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2))
+    return list(image.crop((x0, top, x1, bottom)).tobytes())
+
+
+def difference(a: list[int], b: list[int]) -> float:
+    """Mean absolute difference of two regions' grey levels (0: the same, 255: opposite)."""
+    assert len(a) == len(b)
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)

@@ -178,19 +178,32 @@ def test_a_web_server_killed_mid_upload_leaves_nothing_after_the_next_start(tmp_
     tmp.mkdir()
     upload = tmp_path / "day.csv"
     upload.write_text(schedule(tmp_path, 40).read_text())
+    # The page's job as the server starts it (a worker process), then the server killed mid-way.
     script = (
-        "import sys; from werkzeug.datastructures import FileStorage; from handouts.catalog import Catalog; "
-        "from handouts.web.uploads import run_upload; "
-        f"run_upload(Catalog.load(), FileStorage(open({str(upload)!r}, 'rb'), filename='day.csv'))"
+        "import time; from pathlib import Path; from handouts.web.desk import Day; from handouts.web.jobs import Jobs; "
+        "spec = {'practice': None, 'name': 'day.csv', 'dates': None, 'separator': False, 'fixes': {}, "
+        "'lines': None, 'print': None}; "
+        f"Jobs().start('owner', spec, Path({str(upload)!r}).read_bytes()); time.sleep(120)"
     )
     env = {**os.environ, "TMPDIR": str(tmp)}
     server = subprocess.Popen([sys.executable, "-c", script], env=env)
     private = tmp / f"handouts-{os.getuid()}"
-    wait_until(lambda: len(list(private.glob("*/batch-*/handouts/*.pdf"))) >= 2)
+    wait_until(lambda: len(list(private.glob("*/job-*/handouts/*.pdf"))) >= 2)
     server.kill()
     server.wait()
-    [left] = list(private.glob("*/batch-*"))
-    assert (left / "schedule.csv").is_file()
+    [left] = list(private.glob("*/job-*"))
+    assert (left / "schedule").is_file()
+
+    def worker_running() -> bool:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if str(left).encode() in cmdline.read_bytes():
+                    return True
+            except OSError:
+                continue
+        return False
+
+    wait_until(lambda: not worker_running())  # the worker died with the server
     assert sorted(p.name for p in tmp.iterdir()) == [private.name]  # nothing in the shared folder itself
 
     made = subprocess.run(

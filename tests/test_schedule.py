@@ -16,7 +16,7 @@ from handouts.rows import folded
 from handouts.web.app import create_app
 
 import pdfcheck
-from conftest import ROOT
+from conftest import ROOT, finished
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 HEADER = "visit,patient,date\n"
@@ -74,7 +74,7 @@ def test_an_oversize_cell_uploaded_on_the_page_is_one_rows_error(tmp_path, monke
     fields = {"csrf_token": token, "schedule": (io.BytesIO(data.encode()), "day.csv")}
     response = client.post("/batch", data=fields, content_type="multipart/form-data")
     assert response.status_code == 303
-    result = client.get(response.headers["Location"]).text
+    result = finished(client, response.headers["Location"]).text
     assert "1 made" in result and "1 need fixing" in result
     assert "140,000 characters long" in result
 

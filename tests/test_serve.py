@@ -6,6 +6,8 @@ page answering the front desk.
 """
 
 import http.client
+import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -28,6 +32,13 @@ PASSWORD = "correct horse battery"
 @contextmanager
 def serving(*args: str, password: str | None = None) -> Iterator[int]:
     """`handouts serve --port 0 ARGS` in its own process; yields the port it printed, stops it after."""
+    with server_process(*args, password=password) as (_, port):
+        yield port
+
+
+@contextmanager
+def server_process(*args: str, password: str | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`serving`, with the server's process too."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("HANDOUTS_WEB_PASSWORD", None)
     if password:
@@ -38,7 +49,7 @@ def serving(*args: str, password: str | None = None) -> Iterator[int]:
         line = process.stdout.readline()
         found = re.search(r"http://\S+:(\d+)/", line)
         assert found, f"serve did not start: {line}"
-        yield int(found.group(1))
+        yield process, int(found.group(1))
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -118,3 +129,51 @@ def test_half_sent_requests_do_not_take_the_page_down():
     finally:
         server.close()
         thread.join(timeout=5)
+
+
+def rss_mb(pid: int) -> float:
+    return int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
+
+
+def test_single_handouts_keep_coming_while_a_day_is_made_and_memory_goes_back():
+    """Issue 14: a 300-row upload held the render lock (a desk handout waited 74 s) and the server kept
+    1.4 GB after a 1,000-row one. The day is now made in a worker process: the desk's handouts come back
+    within a second meanwhile, and the server's own memory stays where it was."""
+    with server_process() as (server, port):
+        base = f"http://127.0.0.1:{port}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', opener.open(base + "/").read().decode()).group(1)
+
+        def handout(n: int) -> float:
+            fields = {"csrf_token": token, "visit": "injection", "patient": f"Desk Patient {n}", "date": "2026-03-14"}
+            started = time.perf_counter()
+            with opener.open(base + "/handout", urllib.parse.urlencode(fields).encode()) as response:
+                assert response.headers["Content-Type"] == "application/pdf"
+                response.read()
+            return time.perf_counter() - started
+
+        handout(0)  # the injection handout's shared pages are laid out now, as after the desk's first one
+        alone = sorted(handout(n) for n in range(1, 4))[1]
+        idle = rss_mb(server.pid)
+        schedule = "visit,patient,date\n" + "".join(f"new-patient,Batch Patient {i},2026-03-14\n" for i in range(12))
+        boundary = "handoutsboundary"
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="schedule"; filename="day.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n{schedule}\r\n--{boundary}--\r\n"
+        ).encode()
+        upload = urllib.request.Request(base + "/batch", body)
+        upload.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        started = time.perf_counter()
+        job = opener.open(upload).url
+        assert time.perf_counter() - started < 2  # the upload is answered at once: the day is made elsewhere
+        during: list[float] = []
+        while json.loads(opener.open(job + "/status.json").read())["state"] not in ("done", "failed"):
+            during.append(handout(len(during) + 2))
+            time.sleep(0.5)  # the next patient at the desk
+        assert json.loads(opener.open(job + "/status.json").read())["state"] == "done"
+        # About a second on this project's 2-core machines, as alone (benchmarks/desk.py measures it);
+        # held relative to the handout alone here, since other work on the machine slows both.
+        assert len(during) >= 3 and sorted(during)[len(during) // 2] < max(1.0, 2 * alone), (alone, during)
+        assert max(during) < 5  # no handout waits for the day's batch
+        assert rss_mb(server.pid) < idle + 40  # the day's layouts lived and died in the worker

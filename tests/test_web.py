@@ -1,5 +1,6 @@
 """The front-desk page through Flask's test client: every route, every error, the safe defaults."""
 
+import base64
 import io
 import logging
 import re
@@ -15,13 +16,13 @@ from click.testing import CliRunner
 
 from handouts.catalog import Catalog
 from handouts.output import WriteError, write_atomic
-from handouts.render import DRAFT_MARK, Renderer
+from handouts.render import Renderer
 from handouts.scratch import private_tempdir
 from handouts.web import create_app
 from handouts.web.command import is_loopback, serve
 
 import pdfcheck
-from conftest import NAME
+from conftest import NAME, finished
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 WEB = Path(__file__).resolve().parent.parent / "handouts" / "web"
@@ -304,17 +305,22 @@ def test_surgeon_page_without_a_practice_says_saving_is_off(client):
     assert "There are no surgeon profiles yet" in page.text
 
 
-def test_preview_is_the_real_sheet_with_local_assets_only(riverbend):
+def test_preview_is_the_printed_sheet_page_by_page(riverbend):
+    """Issue 14: the preview said "read the box on page  and act" and put the footer under the header;
+    it now shows the sheet's PDF, each page a picture, with the page numbers as printed."""
     preview = riverbend.get("/surgeon/preview?id=lee")
     assert preview.mimetype == "text/html"
     assert preview.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "script-src" not in preview.headers["Content-Security-Policy"]  # no script may run at all
-    head = preview.text[: preview.text.index("</head>")]
-    assert '<base href="/assets/">' in head and head.index("<base") < head.index("<style")
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', preview.text)
+    sheet = post(riverbend, visit="post-op", patient="Sample Patient", surgeon="lee").data
+    assert len(images) == pdfcheck.pages(sheet) and "Page 1 of" in preview.text
+    assert all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
     text = unescape(preview.text)
+    assert re.search(r"read the box on page \d+ and act right away", text), "the page number is missing"
     assert "After your decompression surgery" in text and "Sample Patient" in text
     assert "Dr. Lee's rule: walk three times a day." in text and "Dr. Lee's extra tips" in text
-    assert re.search(r'src="riverbend\.png"', preview.text)  # relative: loaded from /assets/ through <base>
+    assert re.findall(r'(?:src|href)="([^"]*)"', preview.text) == [f"data:image/png;base64,{i}" for i in images]
 
 
 def test_preview_follows_the_edits_and_escapes_them(riverbend):
@@ -457,7 +463,7 @@ def test_surgeon_page_lists_the_drafts_with_why_and_version(practice):
 def test_approve_writes_the_record_and_the_draft_mark_goes(practice):
     client = create_app(practice).test_client()
     page = client.get("/surgeon?id=lee")
-    assert DRAFT_MARK in client.get("/surgeon/preview?id=lee").text
+    assert "Draft: not yet approved by Riverbend" in client.get("/surgeon/preview?id=lee").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     drafts = drafts_on(page.text)
     data = {"csrf_token": csrf, "surgeon": "lee", "by": " Dr. Avery  Lee ", "role": "MD, spine surgeon"}
@@ -472,7 +478,7 @@ def test_approve_writes_the_record_and_the_draft_mark_goes(practice):
     after = client.get(response.headers["Location"])
     assert "Approved 4 texts: recorded in the practice&#39;s approvals.toml" in after.text
     assert drafts_on(after.text) == {} and "is approved or comes from the clinical source" in after.text
-    assert DRAFT_MARK not in client.get("/surgeon/preview?id=lee").text
+    assert "Draft: not yet approved" not in client.get("/surgeon/preview?id=lee").text
     handout = post(client, visit="post-op", patient=NAME, surgeon="lee")
     assert NAME in pdfcheck.text(handout.data) and "not yet approved" not in pdfcheck.text(handout.data)
 
@@ -601,20 +607,40 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     assert riverbend.get("/batch").status_code == 200
     response = upload(riverbend, SCHEDULE.encode())
     assert response.status_code == 303
-    page = riverbend.get(response.headers["Location"])
+    running = riverbend.get(response.headers["Location"])
+    assert running.status_code == 200 and "<progress" in running.text  # answered at once, made in the background
+    page = finished(riverbend, response.headers["Location"])
     assert "1 made" in page.text and "2 need fixing" in page.text
-    assert re.search(r"<td>3</td><td>Unknown visit type &#39;consult&#39;", page.text)
-    assert re.search(r"<td>4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
+    assert re.search(r"<td>Line 3</td><td>Unknown visit type &#39;consult&#39;", page.text)
+    assert re.search(r"<td>Line 4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
     pdf = riverbend.get(response.headers["Location"] + "/handouts.pdf")
     assert pdf.mimetype == "application/pdf" and NAME in pdfcheck.text(pdf.data)
     assert "Riverbend Spine Center" in pdfcheck.text(pdf.data)  # the practice's branding, not the built-in
     # A batch made earlier in this process (another practice, or before an edit) leaves nothing behind.
     builtin = create_app().test_client()
-    again = builtin.get(upload(builtin, SCHEDULE.encode()).headers["Location"] + "/handouts.pdf")
+    location = upload(builtin, SCHEDULE.encode()).headers["Location"]
+    finished(builtin, location)
+    again = builtin.get(location + "/handouts.pdf")
     assert "Sample Spine Practice" in pdfcheck.text(again.data) and "Riverbend" not in pdfcheck.text(again.data)
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
     assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
-    assert list(private_tempdir().glob("batch-*")) == []  # the upload and the single handouts are gone
+    # The single handouts (their file names carry names) are gone; the print file stays, privately, for a while.
+    for job in private_tempdir().glob("job-*"):
+        assert not (job / "handouts").exists() and job.stat().st_mode & 0o077 == 0
+
+
+def test_a_schedule_wide_mistake_is_said_once_with_its_fix(riverbend):
+    rows = "\n".join(f"injection,Patient {n},3/{n}/2026" for n in range(1, 13))
+    location = upload(riverbend, f"visit,patient,date\n{rows}\n".encode()).headers["Location"]
+    page = unescape(finished(riverbend, location).text)
+    assert "0 made" in page and page.count("need their order") == 1 and "Lines 2-13" in page
+    fields = {"csrf_token": token(riverbend, location), "dates": "us"}
+    again = riverbend.post(location + "/dates", data=fields)
+    assert again.status_code == 303
+    fixed = finished(riverbend, again.headers["Location"])
+    assert "12 made" in fixed.text and "need fixing" not in fixed.text
+    pdf = riverbend.get(again.headers["Location"] + "/handouts.pdf")
+    assert "March 12, 2026" in pdfcheck.text(pdf.data)
 
 
 def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkeypatch):
@@ -622,6 +648,7 @@ def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkey
     app = create_app(FIXTURE)
     mine, other = app.test_client(), app.test_client()
     result = upload(mine, SCHEDULE.encode()).headers["Location"]
+    finished(mine, result)
     for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
         assert mine.get(url).status_code == 200, url
         refused = other.get(url)  # the same URL from another browser: as if it never existed
@@ -653,6 +680,15 @@ def test_serve_refuses_the_network_without_a_password(monkeypatch):
     assert len(result.output.strip().splitlines()) == 1
     short = CliRunner().invoke(serve, ["--host", "192.168.1.20"], env={"HANDOUTS_WEB_PASSWORD": "short"})
     assert short.exit_code == 2 and "use at least 8" in short.output
+
+
+def test_serve_stops_on_a_schedule_it_cannot_read(tmp_path):
+    missing = CliRunner().invoke(serve, ["--schedule", str(tmp_path / "today.csv")])
+    assert missing.exit_code == 2 and "cannot read the schedule" in missing.output
+    headless = tmp_path / "headless.csv"
+    headless.write_text("Ana Silva;2026-03-14\n")
+    result = CliRunner().invoke(serve, ["--schedule", str(headless)])
+    assert result.exit_code == 2 and "has no column" in result.output and len(result.output.splitlines()) == 1
 
 
 def test_serve_stops_on_a_broken_practice_or_a_busy_port(tmp_path):

@@ -7,6 +7,7 @@ HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the README's.
 """
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -153,12 +154,14 @@ def test_a_mistake_is_shown_beside_its_field(page: Page, base_url: str):
 def test_surgeon_sees_the_sheet_change_while_typing(page: Page, base_url: str):
     page.goto(base_url + "/surgeon?id=lee")
     sheet = page.frame_locator("#preview")
-    expect(sheet.locator("h1")).to_have_text("After your decompression surgery")
+    expect(sheet.locator("body")).to_contain_text("After your decompression surgery")
     expect(sheet.locator("body")).to_contain_text("Dr. Lee's rule: walk three times a day.")
+    expect(sheet.locator("body")).to_contain_text(re.compile(r"read the box on page \d+ and act right away"))
     page.get_by_label("Activity").fill("Walk five times a day, starting tonight.")
     expect(sheet.locator("body")).to_contain_text("Walk five times a day, starting tonight.")
-    font = sheet.locator("h1").evaluate("e => getComputedStyle(e).fontFamily")
-    assert "Atkinson Hyperlegible" in font
+    # The printed pages themselves, drawn from the PDF: a letter page's width at 1.5 pixels a point.
+    expect(sheet.locator("figcaption").first).to_have_text(re.compile(r"Page 1 of \d"))
+    assert sheet.locator("img").first.evaluate("e => e.naturalWidth") == 918
 
 
 def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tmp_path: Path):
@@ -169,7 +172,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.set_default_timeout(15_000)
         page.goto(url + "/surgeon?id=lee")
         sheet = page.frame_locator("#preview")
-        expect(sheet.locator(".draft-mark").first).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
+        expect(sheet.locator("body")).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
         expect(page.get_by_label("Your name")).to_have_value("Dr. Avery Lee")
         texts = page.locator("#approve-form ul.drafts input[type=checkbox]")
         expect(texts).to_have_count(4)
@@ -182,8 +185,8 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.get_by_label("I have read this text").check()
         page.get_by_role("button", name="Approve under my name").click()
         expect(page.get_by_role("status")).to_contain_text("Approved 4 texts")
-        expect(sheet.locator("h1")).to_have_text("After your decompression surgery")
-        expect(sheet.locator(".draft-mark")).to_have_count(0)
+        expect(sheet.locator("body")).to_contain_text("After your decompression surgery")
+        expect(sheet.locator("body")).not_to_contain_text("not yet approved")
         assert 'by = "Dr. Avery Lee"' in (practice / "approvals.toml").read_text()
         context.close()
 
@@ -202,3 +205,86 @@ def test_screenshot(page: Page, base_url: str):
     page.get_by_role("button", name="Make handout").focus()
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
+
+
+DAY = "\n".join(
+    [
+        "visit,patient,date,surgeon",
+        f"post-op,{NAME},2026-03-14,lee",
+        "injection,Walter Jankowski,2026-03-14,",
+        "consult,Tom Baker,2026-03-14,",
+        "new-patient,Mei-Ling Park,2026-03-14,",
+        "conservative-care,Rosa Delgado,2026-03-14,",
+    ]
+)
+
+
+def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_path: Path):
+    """The desk's morning with the keyboard alone: load the day, print one patient, find another,
+    correct a row, print all not yet given, and see every status change; then the same page at 200%."""
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    (practice / "practice.toml").write_text('printer = "FrontDesk"\n' + (practice / "practice.toml").read_text())
+    schedule = tmp_path / "today.csv"
+    schedule.write_text(DAY)
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url + "/today")
+        page.get_by_label("Schedule file").set_input_files(str(schedule))
+        page.get_by_role("button", name="Load the list").press("Enter")
+        expect(page.get_by_text("5 patients on the list, 4 not given yet.")).to_be_visible()
+
+        first = page.locator("#row-2")
+        expect(first.get_by_role("rowheader")).to_have_text(NAME)
+        expect(first).to_contain_text("After your decompression surgery")
+        expect(first).to_contain_text("Dr. Avery Lee, MD")
+        expect(first).to_contain_text("English")
+        button = first.get_by_role("button", name=f"Print for {NAME}")
+        button.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#row-2 .row-message")).to_contain_text("Sent to the printer FrontDesk as job FrontDesk-")
+        expect(page.locator("#row-2 .given")).to_contain_text("Printed at")
+        expect(page.locator("#row-2").get_by_role("button", name=f"Print for {NAME}")).to_be_focused()
+        job = page.locator("#row-2 .row-message").inner_text().split(" as job ")[1].rstrip(".")
+        preview = page.request.get(url + first.get_by_role("link", name=f"Preview for {NAME}").get_attribute("href"))
+        assert NAME in pdfcheck.text(preview.body())  # what the Preview link shows, and nothing recorded for it
+        assert pdfcheck.pages(cups.printed(job)) == pdfcheck.pages(preview.body())
+
+        # The README's picture: one given, one to fix, the rest to print.
+        target = Path(os.environ.get("HANDOUTS_DESK_SCREENSHOT") or ARTIFACTS / "front-desk.png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target), full_page=True)
+
+        page.get_by_label("Find a patient").fill("walter")
+        expect(page.locator("#row-3")).to_be_visible()
+        expect(page.locator("#row-5")).to_be_hidden()
+        expect(page.locator("#shown")).to_have_text("Showing 1 of 5.")
+        assert "walter" not in page.url  # the name typed never goes into the address
+        page.get_by_label("Find a patient").fill("")
+
+        # The row the schedule got wrong: its error, and the fix typed on the page.
+        wrong = page.locator("#row-4")
+        expect(wrong).to_contain_text("Unknown visit type 'consult'")
+        wrong.get_by_label("Visit type").select_option("surgical-consult")
+        wrong.get_by_role("button", name="Save for this row").press("Enter")
+        expect(page.locator("#row-4")).to_contain_text("Talking about surgery")
+        expect(page.locator("#row-4 .row-message")).to_contain_text("Corrected on this page")
+
+        everyone = page.get_by_role("button", name="Print all not yet given (4)")
+        everyone.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#job-status")).to_contain_text("Printed 4 handouts as job FrontDesk-", timeout=180_000)
+        for line in (3, 4, 5, 6):
+            expect(page.locator(f"#row-{line} .given")).to_contain_text("Printed at")
+        expect(page.get_by_role("button", name="Print all not yet given (0)")).to_be_disabled()
+
+
+        # 200% zoom: the same page in half the room; nothing runs off the side, every button reachable.
+        page.set_viewport_size({"width": 640, "height": 450})
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        button = page.locator("#row-6").get_by_role("button", name="Print for Rosa Delgado")
+        button.focus()
+        expect(button).to_be_in_viewport()
+        context.close()

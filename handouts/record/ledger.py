@@ -228,6 +228,17 @@ class Ledger:
             query = query.where(records.c.created_at >= datetime.combine(since, time(), UTC))
         return self._records(query)
 
+    def given_since(self, since: datetime) -> list[tuple[datetime, str, dict[str, Any], str | None]]:
+        """(when, how, request, patient id) of every handout given since `since`, oldest first: the
+        front desk's list says from these who has theirs (a light query: no texts, no files)."""
+        query = select(records.c.created_at, records.c.how, records.c.request, records.c.patient_id)
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(query.where(records.c.created_at >= since).order_by(records.c.id)).all()
+        except SQLAlchemyError as exc:
+            raise UserError(f"cannot read the ledger: {_reason(exc)}") from None
+        return [(when.replace(tzinfo=when.tzinfo or UTC), how, request, pid) for when, how, request, pid in rows]
+
     def get(self, number: int) -> Record:
         found = self._records(select(records).where(records.c.id == number))
         if not found:

@@ -18,7 +18,8 @@ from ..versions import handout_units, handout_version
 from .ledger import Ledger, ledger_url
 from .snapshot import fileset
 
-HOW = ("make", "batch", "web", "reprint")
+# web: made on the page (shown or downloaded); web-print: sent to the desk's printer from the page
+HOW = ("make", "batch", "web", "reprint", "web-print")
 
 
 def request_record(request: Request) -> dict[str, Any]:

@@ -12,7 +12,7 @@ records = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("how", String(16), nullable=False),  # make, batch, web, reprint
+    Column("how", String(16), nullable=False),  # make, batch, web, reprint, web-print
     Column("visit", String(64), nullable=False),
     Column("lang", String(16), nullable=False),
     Column("surgeon", String(64)),

@@ -11,6 +11,7 @@ answer that may carry patient data, and no request log. Every handout goes throu
 import hashlib
 import hmac
 import ipaddress
+import json
 import re
 import secrets
 import socket
@@ -19,19 +20,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from ..build import build, file_name
+from ..build import Builder, file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
+from ..i18n import long_date
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
+from ..rows import NEEDS_ORDER, folded
+from ..schedule import parse_schedule
+from .desk import DATES, DOWNLOADED, Day, GivenLog
+from .desk import safe_suffix as schedule_suffix
 from .drafts import ApproveForm, approve, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
+from .jobs import KEEP_SECONDS, Job, Jobs
 from .profiles import (
     NO_PRACTICE,
     POST_OP,
@@ -42,25 +61,24 @@ from .profiles import (
     PostOpForm,
     create_profile,
     instructions,
-    preview_html,
+    preview_pages,
     save_defaults,
     unprintable,
 )
-from .uploads import KEEP_SECONDS, OutcomeStore, run_upload
+from .today import add_today_routes
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a day's schedule is a few kilobytes
 MAX_FORM = 256 * 1024  # form fields in memory: five 4,000-character topics and change
-ASSETS = "/assets/"
 
 # Pages load only this server's files; the handout PDF is shown from a blob: URL the page makes.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; frame-src 'self' blob:; object-src 'self' blob:; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
-# The live preview is a handout: inline styles and figures, assets from here, and never a script.
+# The live preview is the sheet's pages as pictures (data: URIs) with their text, and never a script.
 PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-    "base-uri 'self'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
 )
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
 # A Host header: a name or IPv4 address, or an IPv6 address in brackets; then an optional port.
@@ -69,14 +87,29 @@ _HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]/\s]+))(?::[0
 
 @dataclass
 class Settings:
-    """What the routes share: where the practice is, the password, and the one render lock."""
+    """What the routes share: where the practice is, the password, the one render lock, the day's list."""
 
     practice: Path | None
     password: str | None
     # WeasyPrint and its shared font configuration are not made for concurrent renders.
     render_lock: threading.Lock = field(default_factory=threading.Lock)
     ledgers: Ledgers = field(default_factory=Ledgers)
-    outcomes: OutcomeStore = field(default_factory=OutcomeStore)
+    jobs: Jobs = field(default_factory=Jobs)
+    day: Day | None = None  # `serve --schedule FILE`: every browser's list
+    days: dict[str, Day] = field(default_factory=dict)  # a schedule uploaded on the page, by browser session
+    given: GivenLog = field(default_factory=GivenLog)  # what this server gave, for a practice without a ledger
+    # The last catalog's builder, kept while its files stay the same: its detail layouts are reused,
+    # so a front-desk handout takes a third of the time (a new one is made after any edit).
+    builder: tuple[str, Builder] | None = None
+
+    def builder_for(self, catalog: Catalog) -> Builder:
+        """A builder for `catalog`, the kept one when nothing it is made from has changed (hold the render lock)."""
+        approvals = catalog.search.practice / "approvals.toml" if catalog.search.practice else None
+        approved = approvals.read_text(errors="replace") if approvals and approvals.is_file() else ""
+        stamp = catalog.fingerprint() + approved
+        if self.builder is None or self.builder[0] != stamp:
+            self.builder = (stamp, Builder(Renderer(catalog)))
+        return self.builder[1]
 
 
 @dataclass(frozen=True)
@@ -153,14 +186,24 @@ def load_catalog() -> Catalog:
     return Catalog.load(settings().practice)
 
 
-def make(catalog: Catalog, handout: Request, fmt: str, patient_id: str | None = None) -> bytes:
-    """The handout through the one pipeline, one render at a time; a PDF is recorded as given."""
+def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patient_id: str | None = None) -> bytes:
+    """The PDF through the one pipeline, one render at a time; recorded as given `how` (None: a preview)."""
     with settings().render_lock:
-        renderer = Renderer(catalog)
-        recorder = Recorder(catalog, renderer, "web", enabled=fmt == "pdf", ledgers=settings().ledgers)
-        data = build(renderer, handout, fmt)
+        data = settings().builder_for(catalog).pdf(handout)
+    if how is not None:
+        record(catalog, handout, data, how, patient_id)
+    return data
+
+
+def record(catalog: Catalog, handout: Request, data: bytes, how: str, patient_id: str | None) -> None:
+    """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
+    with settings().render_lock:  # the kept builder is changed under the lock only
+        renderer = settings().builder_for(catalog).renderer
+    recorder = Recorder(catalog, renderer, how, ledgers=settings().ledgers)
+    if recorder.on:
         recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
-        return data
+    else:
+        settings().given.add(handout, how, patient_id)
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
@@ -171,9 +214,14 @@ def pdf_response(data: bytes, filename: str, download: bool = False) -> Response
 
 
 def create_app(
-    practice: Path | None = None, *, password: str | None = None, trusted_hosts: list[str] | None = None
+    practice: Path | None = None,
+    *,
+    password: str | None = None,
+    trusted_hosts: list[str] | None = None,
+    schedule: Path | None = None,
 ) -> Flask:
-    """The app for one practice folder (None: the built-in sample practice).
+    """The app for one practice folder (None: the built-in sample practice); `schedule`: the day's
+    list every browser sees on the Today page until one uploads its own.
 
     `trusted_hosts` are the names the Host header may carry besides this computer's addresses (None:
     no check, for tests); `serve` always passes them (see `command.allowed_names`), so a web page
@@ -190,12 +238,14 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the front-desk page stays open all day; the token lives as long as the server
     )
-    app.extensions["handouts"] = Settings(practice, password or None)
+    app.extensions["handouts"] = Settings(practice, password or None, day=Day.from_file(schedule) if schedule else None)
     app.jinja_env.filters["sentence"] = sentence
+    app.jinja_env.filters["long_date"] = long_date
     _check_host(app, trusted_hosts)
     CSRFProtect(app)
     _security(app)
     _routes(app)
+    add_today_routes(app)
     _errors(app)
     return app
 
@@ -325,9 +375,47 @@ def preview_fields(catalog: Catalog) -> dict[str, FieldInput]:
 
 def _batch_page(catalog: Catalog, errors: dict[str, str], status: int = 200):
     return (
-        render_template("batch.html", practice=catalog.practice, errors=errors),
+        render_template("batch.html", practice=catalog.practice, errors=errors, dates=DATES),
         status,
     )
+
+
+def dates_choice() -> str | None:
+    """The dates' order a form chose: us, eu, or none (only 2026-03-14)."""
+    chosen = request.form.get("dates", "")
+    return chosen if chosen in DATES else None
+
+
+def job_spec(day: Day, lines: list[int] | None = None, queue: str | None = None) -> dict:
+    """What the worker needs for `day` (see worker.py); `queue` (not None) prints the print file there."""
+    practice = settings().practice
+    return {
+        "practice": str(practice.resolve()) if practice else None,
+        "name": day.name,
+        "dates": day.dates,
+        "separator": day.separator,
+        "fixes": {str(line): fix for line, fix in day.fixes.items()},
+        "lines": lines,
+        "print": queue,
+    }
+
+
+def start_job(day: Day, lines: list[int] | None = None, queue: str | None = None, on_done=None) -> Job:
+    spec = job_spec(day, lines, queue)
+    return settings().jobs.start(browser_session(), spec, day.data, printing=queue is not None, on_done=on_done)
+
+
+def own_job(key: str, gone: str = "") -> Job:
+    """This browser's job under `key`, or the page that says it is gone."""
+    job = settings().jobs.get(key, browser_session())
+    if job is None:
+        abort(
+            404,
+            gone
+            or f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes, for the browser that uploaded "
+            "the file): upload the file again.",
+        )
+    return job
 
 
 def _routes(app: Flask) -> None:
@@ -345,7 +433,7 @@ def _routes(app: Flask) -> None:
         if handout_request is None:
             return _handout_page(catalog, form, errors, 400)
         try:
-            data = make(catalog, handout_request, "pdf")
+            data = make(catalog, handout_request)
         except UserError as exc:
             return _handout_page(catalog, form, {"form": f"The handout could not be made: {exc}"}, 500)
         download = request.form.get("download", "").lower() in TRUE
@@ -365,7 +453,7 @@ def _routes(app: Flask) -> None:
 
     @app.route("/surgeon/preview", methods=["GET", "POST"])
     def surgeon_preview():
-        """The post-op sheet as the patient will read it, from the same templates, for an <iframe>."""
+        """The post-op sheet as it prints (its PDF's pages as pictures), for an <iframe>."""
         catalog = load_catalog()
         if request.method == "POST":
             form = PostOpForm.parse(request.form)
@@ -378,10 +466,10 @@ def _routes(app: Flask) -> None:
             return render_template("preview_message.html", problems=problems)
         try:
             with settings().render_lock:
-                html = preview_html(catalog, form, steps, request.script_root + ASSETS)
+                pages = preview_pages(catalog, form, steps)
         except UserError as exc:
             return render_template("preview_message.html", problems=[str(exc)])
-        response = Response(html, mimetype="text/html")
+        response = Response(render_template("preview.html", pages=pages), mimetype="text/html")
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         return response
 
@@ -430,41 +518,63 @@ def _routes(app: Flask) -> None:
 
     @app.post("/batch")
     def batch_upload():
+        """The day's schedule, checked here (a file that cannot be read is said at once), made in a job."""
         catalog = load_catalog()
         upload = request.files.get("schedule")
         if upload is None or not upload.filename:
             return _batch_page(catalog, {"schedule": "Choose the schedule file first."}, 400)
+        data, name = upload.read(), f"schedule{schedule_suffix(upload.filename)}"
         try:
-            with settings().render_lock:
-                outcome = run_upload(catalog, upload)
+            parse_schedule(data, Path(name))
         except UserError as exc:
             return _batch_page(catalog, {"schedule": sentence(str(exc))}, 400)
-        return redirect(url_for("batch_result", key=settings().outcomes.add(outcome, browser_session())), 303)
+        day = Day(name, data, request.form.get("dates") or None, request.form.get("separator") in TRUE)
+        return redirect(url_for("batch_result", key=start_job(day).key), 303)
+
+    @app.post("/batch/<key>/dates")
+    def batch_dates(key: str):
+        """The same schedule again with the dates' order chosen: the fix for a schedule-wide mistake."""
+        job = own_job(key)
+        spec = json.loads((job.folder / "job.json").read_text(encoding="utf-8"))
+        day = Day(spec["name"], (job.folder / "schedule").read_bytes(), dates_choice(), spec["separator"])
+        return redirect(url_for("batch_result", key=start_job(day).key), 303)
 
     @app.get("/batch/<key>")
     def batch_result(key: str):
-        outcome = settings().outcomes.get(key, browser_session())
-        if outcome is None:
-            abort(
-                404,
-                f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes, for the browser that uploaded "
-                "the file): upload the file again.",
-            )
-        return render_template("batch_result.html", practice=load_catalog().practice, outcome=outcome, key=key)
+        job = own_job(key)
+        practice = load_catalog().practice
+        if not job.over:
+            return render_template("batch_running.html", practice=practice, job=job, key=key)
+        failed = [(line, reason) for line, reason in job.result.get("failed", [])]
+        return render_template(
+            "batch_result.html",
+            practice=practice,
+            job=job,
+            key=key,
+            failed=folded(failed),
+            count=len(failed),
+            needs_order=any(reason == NEEDS_ORDER for _, reason in failed),
+            dates=DATES,
+        )
+
+    @app.get("/batch/<key>/status.json")
+    def batch_status(key: str):
+        return jsonify(own_job(key).as_json())
 
     @app.get("/batch/<key>/handouts.pdf")
     def batch_pdf(key: str):
-        outcome = settings().outcomes.get(key, browser_session())
-        if outcome is None or outcome.pdf is None:
+        job = settings().jobs.get(key, browser_session())
+        if job is None or job.pdf is None:
             abort(404, "This print file is gone: upload the schedule again.")
-        return pdf_response(outcome.pdf, "handouts.pdf", request.args.get("download") == "1")
+        response = send_file(job.pdf, mimetype="application/pdf", max_age=0)
+        kind = "attachment" if request.args.get("download") == "1" else "inline"
+        response.headers["Content-Disposition"] = f'{kind}; filename="handouts.pdf"'
+        return response
 
     @app.get("/batch/<key>/errors.csv")
     def batch_errors(key: str):
-        outcome = settings().outcomes.get(key, browser_session())
-        if outcome is None:
-            abort(404, "This report is gone: upload the schedule again.")
-        response = Response(outcome.errors_csv, mimetype="text/csv")
+        job = own_job(key, "This report is gone: upload the schedule again.")
+        response = Response(job.errors_csv, mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="errors.csv"'
         return response
 
@@ -511,6 +621,8 @@ def _errors(app: Flask) -> None:
             return render_template("preview_message.html", problems=[message]), 400
         if request.endpoint == "batch_upload":
             return _batch_page(catalog, {"schedule": message}, 400)
+        if (request.endpoint or "").startswith("today"):
+            return redirect(url_for("today", changed=1), 303)  # the list as it is now, and a fresh token
         return _message("The form could not be sent", message, 400)
 
     @app.errorhandler(UserError)

@@ -17,6 +17,7 @@ import click
 
 from ..catalog import Catalog
 from ..errors import UserError
+from ..schedule import read_schedule
 
 MIN_PASSWORD = 8
 
@@ -124,14 +125,28 @@ def make_server(app, host: str, port: int):
     help="Another name the page may be opened by, e.g. a DNS alias (repeatable). "
     "This computer's addresses and its name are always allowed; any other name is refused.",
 )
-def serve(practice: Path | None, host: str, port: int, password: str | None, allow_hosts: tuple[str, ...]) -> None:
-    """Start the front-desk page: pick a visit, type a name, print.
+@click.option(
+    "--schedule",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The day's schedule (as for 'handouts batch') on the Today page for every browser; "
+    "read again when the file changes.",
+)
+def serve(
+    practice: Path | None,
+    host: str,
+    port: int,
+    password: str | None,
+    allow_hosts: tuple[str, ...],
+    schedule: Path | None,
+) -> None:
+    """Start the front-desk page: today's patients, pick a visit, type a name, print.
 
     Open the address it prints in a browser on this computer. Stop it with Ctrl+C.
 
     \b
     Examples:
       handouts serve
+      handouts serve --practice ./my-practice --schedule /exports/today.csv
       handouts serve --practice ./my-practice --port 8080
       HANDOUTS_WEB_PASSWORD='long secret' handouts serve --host 0.0.0.0 --allow-host handouts.clinic.example
     """
@@ -141,12 +156,17 @@ def serve(practice: Path | None, host: str, port: int, password: str | None, all
         check_listen(host, password)
         Catalog.load(practice)  # a broken practice folder stops here, not at the front desk
         names = allowed_names(host, list(allow_hosts))
-        server = make_server(create_app(practice, password=password, trusted_hosts=names), host, port)
+        if schedule is not None:
+            read_schedule(schedule)  # a schedule that cannot be read stops here, with its reason
+        app = create_app(practice, password=password, trusted_hosts=names, schedule=schedule)
+        server = make_server(app, host, port)
     except UserError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"The handouts page is ready: http://{shown}:{server.effective_port}/  (Ctrl+C to stop)")
+    if schedule is not None:
+        click.echo(f"Today's list: http://{shown}:{server.effective_port}/today")
     if not is_loopback(host):
         click.echo("Anyone who opens it needs the password; it is sent unencrypted, so use it on a trusted network.")
         click.echo(f"It answers at this computer's addresses and as: {', '.join(names)} (more with --allow-host NAME).")

@@ -1,28 +1,31 @@
-"""A surgeon's post-op instructions on the page: edit, preview with the real templates, save.
+"""A surgeon's post-op instructions on the page: edit, preview the sheet as it prints, save.
 
 The preview renders through a copy of the catalog whose surgeon profile (or, with no profile
 chosen, the practice's defaults) carries the edited text, so it is the real sheet and nothing is
-written. Each topic is held to the rules `make` holds typed text to (`clean_text`: no control
-characters). Saving changes only `[post_op]` of the surgeon's own file, after the whole profile
-validates and the sheet prints as `make` will print it (a character the fonts lack, such as an
-emoji, stops that print), through the atomic writer, keeping the file's comments and layout. A new
-profile is the starter's example with the surgeon's name, credentials and phone, never written over
-an existing file.
+written; it shows the sheet's PDF, page by page, as pictures. Each topic is held to the rules
+`make` holds typed text to (`clean_text`: no control characters). Saving changes only
+`[post_op]` of the surgeon's own file, after the whole profile validates and the sheet prints as
+`make` will print it (a character the fonts lack, such as an emoji, stops that print), through
+the atomic writer, keeping the file's comments and layout. A new profile is the starter's example
+with the surgeon's name, credentials and phone, never written over an existing file.
 """
 
+import base64
 import dataclasses
+import io
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import tomlkit
 from pydantic import TypeAdapter, ValidationError
 from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
-from ..build import build
+from ..build import Builder
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
 from ..models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions, Surgeon
@@ -143,29 +146,37 @@ def post_op_sheet(
     return edited, build_request(edited, POST_OP, PREVIEW_PATIENT, None, sets=sets, surgeon=surgeon or None)
 
 
-def preview_html(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions, asset_base: str) -> str:
-    """The post-op sheet as HTML for a browser: same templates, assets from `asset_base`."""
+@dataclass(frozen=True)
+class PreviewPage:
+    """One page of the sheet as it prints: its picture (a PNG data: URI) and its text, for screen readers."""
+
+    image: str
+    text: str
+
+
+PREVIEW_SCALE = 1.5  # pixels a point: 918 pixels across a letter page, sharp at the preview's width
+
+
+def preview_pages(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions) -> list[PreviewPage]:
+    """The post-op sheet as it prints: its PDF, from the one build path, page by page as pictures.
+    Not HTML in the browser: only the PDF has the page numbers ("read the box on page 3"), the
+    running header and footer and the page breaks as printed. Call with the render lock held
+    (WeasyPrint, and PDFium, which draws the pages, are not made for concurrent use)."""
     fields = catalog.visits[POST_OP].fields if POST_OP in catalog.visits else {}
     sets = {key: value for key, value in form.preview.items() if value and key in fields}
     edited, request = post_op_sheet(catalog, form.surgeon, steps, sets)
-    html = build(Renderer(edited), request, "html").decode("utf-8")
-    return for_browser(html, asset_base)
-
-
-# On screen the sheet is one long page: give it a page's width and margins, as printed.
-SCREEN_CSS = "@media screen { html { background: #fff; } body { max-width: 7.5in; margin: 0 auto; padding: 0.4in; } }"
-
-
-def for_browser(html: str, href: str) -> str:
-    """Put `<base href>` first in <head>, so the handout's relative asset URLs load from `href`,
-    and the screen style last. The first <base> in a document wins, so one a practice template
-    might carry has no effect.
-    """
-    base, style = f'<base href="{href}">', f"<style>{SCREEN_CSS}</style>"
-    head = re.search(r"<head(\s[^>]*)?>", html, flags=re.IGNORECASE)
-    html = html[: head.end()] + base + html[head.end() :] if head else base + html
-    end = html.lower().find("</head>")
-    return html[:end] + style + html[end:] if end >= 0 else html + style
+    data = Builder(Renderer(edited)).pdf(request, gate=False)
+    document = pypdfium2.PdfDocument(data)
+    pages = []
+    try:
+        for page in document:
+            buffer = io.BytesIO()
+            page.render(scale=PREVIEW_SCALE).to_pil().save(buffer, "PNG")
+            text = " ".join(page.get_textpage().get_text_range().split())
+            pages.append(PreviewPage(f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}", text))
+    finally:
+        document.close()
+    return pages
 
 
 def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:

@@ -117,6 +117,16 @@ document.documentElement.classList.add("js");
     if (form.id === "handout-form" && window.fetch) {
       event.preventDefault();
       makeHandout(form);
+    } else if (form.id === "filter") {
+      event.preventDefault();
+      filterList();
+    } else if (form.hasAttribute("data-list") && window.fetch) {
+      if (form.querySelector("[data-download]")) {
+        setTimeout(() => refreshList(null), 2500);  // the file downloads as usual; then the status shows it
+        return;
+      }
+      event.preventDefault();
+      sendListForm(form, event.submitter);
     } else if (form.dataset.busy) {
       const status = form.querySelector(".status");
       if (status) status.textContent = form.dataset.busy;
@@ -153,6 +163,110 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // Today's list: the search and the status filter show and hide rows in place (the name typed
+  // never goes into the address), and the rows' forms are sent in the background.
+  function filterList() {
+    const search = document.getElementById("q");
+    const chosen = document.getElementById("status-filter");
+    if (!search || !chosen) return;
+    const words = search.value.trim().replace(/\s+/g, " ").toLowerCase();
+    const rows = document.querySelectorAll("table.day tbody tr");
+    let shown = 0;
+    rows.forEach((row) => {
+      const name = (row.dataset.name || "").replace(/\s+/g, " ").toLowerCase();
+      const show = (!words || name.includes(words)) && (chosen.value === "all" || row.dataset.status === chosen.value);
+      row.hidden = !show;
+      if (show) shown += 1;
+    });
+    const count = document.getElementById("shown");
+    if (count) count.textContent = shown === rows.length ? "" : "Showing " + shown + " of " + rows.length + ".";
+  }
+
+  function announce(text) {
+    let region = document.getElementById("announce");
+    if (!region) {
+      region = document.createElement("p");
+      region.id = "announce";
+      region.className = "visually-hidden";
+      region.setAttribute("role", "status");
+      document.body.appendChild(region);
+    }
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  async function refreshList(focusKey) {
+    const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+    putList(await response.text(), focusKey);
+  }
+
+  function putList(html, focusKey) {
+    const page = new DOMParser().parseFromString(html, "text/html");
+    const fresh = page.getElementById("list");
+    const list = document.getElementById("list");
+    if (!fresh || !list) { window.location.reload(); return; }
+    // What the person is doing in the list stays as it was: the search typed, the filter, the focus.
+    const kept = ["q", "status-filter"].map((id) => [id, (document.getElementById(id) || {}).value]);
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : "";
+    list.replaceWith(fresh);
+    kept.forEach(([id, value]) => { const field = document.getElementById(id); if (field && value !== undefined) field.value = value; });
+    filterList();
+    watchJob();
+    if (!focusKey || !focusKey[0]) {
+      const again = focused && document.getElementById(focused);
+      if (again) again.focus();
+      if (focusKey) { const news = fresh.querySelector("#job-status, .done"); if (news) announce(news.textContent); }
+      return;
+    }
+    const [action, line] = focusKey;
+    const row = line ? document.getElementById("row-" + line) : null;
+    const message = row ? row.querySelector(".row-message") : fresh.querySelector(".done, .alert");
+    if (message) announce(message.textContent);
+    const form = (row || fresh).querySelector('form[action="' + action + '"]');
+    const target = form ? form.querySelector("button") : null;
+    const fallback = row ? row.querySelector("th") : document.getElementById("job-status") || fresh.querySelector("h2, p");
+    if (target && !target.disabled) target.focus();
+    else if (fallback) { fallback.setAttribute("tabindex", "-1"); fallback.focus(); }
+  }
+
+  async function sendListForm(form, submitter) {
+    const button = form.querySelector("button[type=submit]");
+    const line = (form.querySelector('input[name="line"]') || {}).value;
+    const action = form.getAttribute("action");
+    if (button) button.disabled = true;
+    if (action.endsWith("/print")) announce("Printing…");
+    try {
+      const response = await fetch(action, { method: "POST", body: new FormData(form, submitter), credentials: "same-origin" });
+      putList(await response.text(), [action, line]);
+    } catch (error) {
+      announce("The handouts tool did not answer. Is it still running?");
+      if (button) button.disabled = false;
+    }
+  }
+
+  // A job's progress bar (a whole day on the page, or "Print all"), asked for every second.
+  let watching = null;
+  function watchJob() {
+    const box = document.getElementById("job");
+    if (!box || box.dataset.running !== "true" || watching) return;
+    watching = setInterval(async () => {
+      try {
+        const response = await fetch(box.dataset.url, { credentials: "same-origin" });
+        const state = await response.json();
+        const bar = document.getElementById("job-progress");
+        const status = document.getElementById("job-status");
+        if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
+        if (status && state.total) status.textContent = state.done + " of " + state.total + " made";
+        if (state.state === "done" || state.state === "failed") {
+          clearInterval(watching);
+          watching = null;
+          if (box.dataset.doneUrl) window.location.assign(box.dataset.doneUrl);
+          else refreshList(["", ""]);
+        }
+      } catch (error) { /* asked again in a second */ }
+    }, 1000);
+  }
+
   function start() {
     const form = document.getElementById("handout-form");
     if (form) {
@@ -160,7 +274,18 @@ document.documentElement.classList.add("js");
       focusProblem(form);
     }
     livePreview();
+    filterList();
+    watchJob();
+    const changed = document.querySelector("#list > .alert");
+    if (changed) changed.focus();
   }
+
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "q") filterList();
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "status-filter") filterList();
+  });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

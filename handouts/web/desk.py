@@ -1,0 +1,223 @@
+"""The front desk's list: a day's schedule, each row's handout request or its error, and who has theirs.
+
+A `Day` is a schedule as loaded (uploaded, or the file `serve --schedule` names) plus what the
+desk chose on the page: the order of slashed dates (`--dates us|eu`), separator sheets, and
+corrections of a row's visit type or date. Rows are read and checked with the same functions as
+`handouts batch` (`parse_schedule`, `request_kwargs`, `build_request`), so a row prints on the page
+exactly as in a batch, and a worker process running "Print all" reads the same rows again.
+
+Who has their handout comes from the record of handouts given (the ledger); without a ledger,
+from this server's own log of what it printed or gave for download (`GivenLog`), kept in memory.
+"""
+
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Catalog
+from ..errors import UserError
+from ..i18n import LANGUAGES, parse_lang
+from ..request import Request, build_request, clean_id
+from ..rows import NEEDS_ORDER, request_kwargs, unused_columns
+from ..schedule import Row, parse_schedule
+from .forms import sentence
+
+DATES = {"us": "month first (3/14/2026)", "eu": "day first (14/03/2026)"}
+LOOK_BACK = timedelta(days=14)  # a handout given this long before its visit still counts as given
+PRINTED, DOWNLOADED = "web-print", "web"
+
+
+@dataclass
+class Given:
+    """One handout given, as the list needs it."""
+
+    when: datetime
+    how: str
+    visit: str
+    date: str
+    patient: str
+    patient_id: str | None
+
+    @property
+    def label(self) -> str:
+        local = self.when.astimezone()
+        at = f"at {local:%H:%M}" if local.date() == date.today() else f"on {local:%b} {local.day}"
+        verb = {PRINTED: "Printed", DOWNLOADED: "Downloaded"}.get(self.how, "Made")
+        return f"{verb} {at}"
+
+
+def _person(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class GivenLog:
+    """What this server gave, in memory: the status when the practice keeps no ledger (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._items: list[Given] = []
+        self._lock = threading.Lock()
+
+    def add(self, request: Request, how: str, patient_id: str | None) -> None:
+        given = Given(datetime.now(UTC), how, request.visit.id, request.visit_date.isoformat(), request.patient,
+                      patient_id)
+        with self._lock:
+            self._items.append(given)
+
+    def since(self, when: datetime) -> list[Given]:
+        with self._lock:
+            return [item for item in self._items if item.when >= when]
+
+
+def from_ledger(rows: list[tuple[datetime, str, dict[str, Any], str | None]]) -> list[Given]:
+    return [Given(when, how, req["visit"], req["date"], req["patient"], pid) for when, how, req, pid in rows]
+
+
+@dataclass
+class DeskRow:
+    """One patient of the day as the list shows them."""
+
+    line: int
+    values: dict[str, str]
+    request: Request | None
+    error: str = ""
+    given: Given | None = None
+
+    @property
+    def patient(self) -> str:
+        return self.request.patient if self.request else self.values.get("patient", "").strip()
+
+    @property
+    def language(self) -> str:
+        """The row's language by its English name (staff read the list), from its request or its `lang` cell."""
+        code = getattr(self.request, "lang", None)
+        if code is None:
+            try:
+                code = parse_lang(self.values.get("lang", "")) if self.values.get("lang", "").strip() else "en"
+            except UserError:
+                return self.values.get("lang", "")
+        return LANGUAGES[code][0]
+
+    @property
+    def status(self) -> str:
+        """all | not-given | given | fix: what the status filter matches."""
+        if self.given:
+            return "given"
+        return "fix" if self.error else "not-given"
+
+    @property
+    def date(self) -> str:
+        """The visit date as YYYY-MM-DD for the row's correction form: the handout's, else the schedule's
+        if written so."""
+        if self.request:
+            return self.request.visit_date.isoformat()
+        written = self.values.get("date", "").strip()
+        return written if re.fullmatch(r"\d{4}-\d{2}-\d{2}", written) else ""
+
+    @property
+    def patient_id(self) -> str | None:
+        try:
+            return clean_id(self.values.get("id"))
+        except UserError:
+            return None
+
+
+@dataclass
+class Day:
+    """A day's schedule on the page, and what the desk chose for it."""
+
+    name: str
+    data: bytes
+    dates: str | None = None
+    separator: bool = False
+    fixes: dict[int, dict[str, str]] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    source: Path | None = None  # the file `serve --schedule` named, read again when it changes
+    mtime: float = 0.0
+    messages: dict[int, tuple[str, str]] = field(default_factory=dict)  # line -> (done | error, what happened)
+    notice: str = ""  # what the last action on the whole list did
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Day":
+        try:
+            data, mtime = path.read_bytes(), path.stat().st_mtime
+        except OSError as exc:
+            raise UserError(f"cannot read the schedule {path}: {exc.strerror}") from None
+        return cls(path.name, data, source=path, mtime=mtime)
+
+    def fresh(self) -> "Day":
+        """This day, or the schedule file read again if it changed since (the corrections are dropped:
+        they belong to the old lines)."""
+        if self.source is None:
+            return self
+        try:
+            changed = self.source.stat().st_mtime != self.mtime
+        except OSError:
+            return self
+        return Day.from_file(self.source) if changed else self
+
+    def schedule_rows(self) -> list[Row]:
+        """The rows as read, each with the desk's corrections in place."""
+        rows = parse_schedule(self.data, Path(self.name))
+        return [Row(row.line, {**row.values, **self.fixes.get(row.line, {})}) for row in rows]
+
+    def request(self, catalog: Catalog, row: Row) -> Request:
+        return build_request(catalog, **request_kwargs(catalog, row.values, dates=self.dates))
+
+    def rows(self, catalog: Catalog, given: list[Given]) -> list[DeskRow]:
+        found = []
+        for row in self.schedule_rows():
+            try:
+                desk = DeskRow(row.line, row.values, self.request(catalog, row))
+            except UserError as exc:
+                desk = DeskRow(row.line, row.values, None, sentence(str(exc)))
+            desk.given = match(desk, given)
+            found.append(desk)
+        return found
+
+    def warnings(self, catalog: Catalog) -> list[str]:
+        return [sentence(text) for text in unused_columns(catalog, self.schedule_rows())]
+
+
+def needs_order(rows: list[DeskRow]) -> bool:
+    """Whether the schedule writes dates with slashes and the page has not been told their order."""
+    return any(row.error == sentence(NEEDS_ORDER) for row in rows)
+
+
+def match(row: DeskRow, given: list[Given]) -> Given | None:
+    """The latest handout given for this row's patient, visit type and date (by record number when both have one)."""
+    if row.request is None:
+        return None
+    visit, day, person, pid = row.request.visit.id, row.request.visit_date.isoformat(), _person(row.patient), None
+    pid = row.patient_id
+    found = [
+        g
+        for g in given
+        if g.visit == visit and g.date == day and ((pid and g.patient_id == pid) or _person(g.patient) == person)
+    ]
+    return found[-1] if found else None
+
+
+def earliest(rows: list[DeskRow]) -> datetime:
+    """Since when to look for handouts given: LOOK_BACK before the list's first visit date."""
+    days = [row.request.visit_date for row in rows if row.request] or [date.today()]
+    return datetime.combine(min(days), datetime.min.time(), UTC) - LOOK_BACK
+
+
+def search(rows: list[DeskRow], text: str, status: str) -> list[DeskRow]:
+    """The rows whose name contains `text` (any case, any spacing) and whose status is `status` (or all)."""
+    words = _person(text)
+    return [
+        row
+        for row in rows
+        if (not words or words in _person(row.patient)) and (status in ("", "all") or row.status == status)
+    ]
+
+
+def safe_suffix(name: str) -> str:
+    """The upload's ending, if it is a plain one (it tells JSON Lines from CSV); else .csv."""
+    suffix = Path(name or "").suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".csv"

@@ -1,0 +1,108 @@
+"""A whole day's handouts made (and printed) in a process of its own, for the page's background jobs.
+
+`python -m handouts.web.worker FOLDER` reads FOLDER/job.json (written by jobs.py), runs `run_batch`
+on the schedule there, with the page's choices, and leaves in FOLDER:
+
+- progress: "done total", rewritten as each handout is made, for the page's progress bar;
+- print.pdf: the print file, every handout starting on a front side (separator sheets if asked);
+- errors.csv: the rows that failed, line and reason (no names);
+- result.json: what happened, written last, so its presence means the job is over.
+
+The single handouts (their file names carry patients' names) are removed once the print file is
+made. A process, not a thread of the server: the render lock stays free for the front desk's single
+handouts, the memory a day's layouts take goes back to the system when the process ends, and the
+process runs at a lower priority (nice 10) so the desk's own handouts come first. It dies with the
+server (see `batch._die_with_parent`).
+"""
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..batch import _die_with_parent, run_batch
+from ..catalog import Catalog
+from ..errors import UserError
+from ..manifest import read_manifest
+from ..output import write_atomic
+from ..printing import send
+from ..record.recorder import Recorder
+from ..render import Renderer
+from ..schedule import Row
+from .desk import PRINTED, Day
+
+NICE = 10
+
+
+def run(folder: Path) -> dict[str, Any]:
+    """The job in `folder`, as result.json will say it."""
+    spec = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    catalog = Catalog.load(Path(spec["practice"]) if spec["practice"] else None)
+    day = Day(spec["name"], (folder / "schedule").read_bytes(), spec["dates"], spec["separator"],
+              {int(line): fix for line, fix in spec["fixes"].items()})
+    rows = day.schedule_rows()
+    if spec["lines"] is not None:
+        wanted = set(spec["lines"])
+        rows = [row for row in rows if row.line in wanted]
+    out, merged = folder / "handouts", folder / "print.pdf"
+
+    def progress(done: int, total: int) -> None:
+        write_atomic(folder / "progress", f"{done} {total}".encode())
+
+    printing = spec["print"] is not None
+    result = run_batch(catalog, rows, out, workers=1, merge=merged, separator=day.separator, dates=day.dates,
+                       progress=progress, record=not printing)
+    answer: dict[str, Any] = {
+        "made": result.made,
+        "skipped": result.skipped,
+        "failed": [[error.line, error.reason] for error in result.failed],
+        "warnings": result.warnings,
+        "printed": [],
+        "job": None,
+        "print_error": None,
+    }
+    if result.errors_csv and result.errors_csv.is_file():
+        shutil.copyfile(result.errors_csv, folder / "errors.csv")
+    if printing and result.made:
+        try:
+            printed = send(merged.read_bytes(), merged.name, spec["print"], catalog.practice)
+        except UserError as exc:
+            answer["print_error"] = str(exc)
+        else:
+            answer["job"], answer["printed"] = printed.job, _record(catalog, day, rows, out)
+    shutil.rmtree(out, ignore_errors=True)
+    return answer
+
+
+def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]:
+    """Record each handout of a print that CUPS took as given (web-print); the lines recorded."""
+    by_line = {row.line: row for row in rows}
+    recorder = Recorder(catalog, Renderer(catalog), PRINTED)
+    lines = []
+    try:
+        for entry in read_manifest(out / "manifest.csv").values():
+            row = by_line[int(entry["row"])]
+            recorder.add(day.request(catalog, row), entry["sha256"], entry["id"] or None)
+            lines.append(row.line)
+    finally:
+        recorder.close()
+    return sorted(lines)
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1])
+    _die_with_parent(int(argv[2]))
+    os.nice(NICE)
+    try:
+        answer = run(folder)
+    except UserError as exc:  # the schedule or the practice cannot be read: said on the page
+        answer = {"error": str(exc)}
+    data = json.dumps(answer).encode()
+    write_atomic(folder / "result.json", data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
