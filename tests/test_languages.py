@@ -333,7 +333,7 @@ def test_spanish_pages_keep_the_english_page_rules(spanish, handouts, large, vis
 
 
 def _numbers(text: str) -> Counter:
-    return Counter(re.findall(r"\d+", re.sub(r"<[^>]*>|\{[{%#].*?[}%#]\}", " ", text, flags=re.S)))
+    return Counter(re.findall(r"\d+", re.sub(r"<[^>]*>|\{[{%#].*?[}%#]\}|&#?\w+;", " ", text, flags=re.S)))
 
 
 def _texts(data: object) -> list[str]:
