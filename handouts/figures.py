@@ -879,9 +879,8 @@ def recovery(timeline: list[dict], size: float = 13) -> Markup:
                        fillColor=fill, strokeWidth=2))
         else:
             d.add(Circle(track_x, mid, 6, fillColor=fill, strokeWidth=2))
-    steps = "; ".join(
-        f"{row['when']}, {row['dates']}: {here.lower()}" if row["today"]
-        else f"{row['when']}{', ' + row['dates'] if row['dates'] else ''}: {row['what']}"
+    steps = " ".join(
+        f"{row['when']}{', ' + row['dates'] if row['dates'] else ''}: {here if row['today'] else row['what']}"
         for row in timeline
     )
     return to_svg(d, _("Recovery timeline, step by step. {steps}").format(steps=steps))

@@ -68,7 +68,7 @@ DRAWINGS = {
     ),
     "recovery": (
         "post-op",
-        "Recovery timeline, step by step. Day of surgery: Most people walk.; Next day: After a minimally invasive",
+        "Recovery timeline, step by step. Day of surgery: Most people walk. Next day: After a minimally invasive",
         ["When", "What most people can do", "Day of surgery", "Next day", "2 to 3 weeks", "6 to 8 weeks",
          "Most people can go back to desk work, when your team says so."],
     ),
@@ -119,23 +119,14 @@ def test_the_module_pages_carry_the_drawings_with_captions(handouts):
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 @pytest.mark.parametrize("size", [13, 18])
-def test_no_part_of_a_drawing_is_filled_black_by_mistake(name, size):
+def test_no_part_of_a_drawing_is_filled_black_by_mistake(catalog, name, size):
     """reportlab writes an unfilled line as fill "None", which SVG does not know and fills black;
     and it closes every straight line, which takes the round ends off the limbs of a person."""
-    options = {"pathway": {"step": 2}, "recovery": {"timeline": TIMELINE}}.get(name, {})
+    timeline = timeline_rows(catalog.visits["post-op"].timeline, date(2026, 3, 10), date(2026, 3, 14))
+    options = {"pathway": {"step": 2}, "recovery": {"timeline": timeline}}.get(name, {})
     svg = figure(name, size=size, **options)
     assert 'fill="None"' not in svg
     assert not re.search(r'd="M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+ Z"', svg)
-
-
-def _timeline(surgery: date | None) -> list[dict]:
-    """The post-op timeline's rows for a visit on March 14, 2026, as the renderer makes them."""
-    from handouts.catalog import Catalog
-
-    return timeline_rows(Catalog.load().visits["post-op"].timeline, surgery, date(2026, 3, 14))
-
-
-TIMELINE = _timeline(date(2026, 3, 10))
 
 
 @pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
@@ -146,13 +137,13 @@ def test_the_recovery_drawing_marks_today_from_the_surgery_date(renderer, visit)
     words = " ".join(word for word, _ in figure_words(dated))
     assert "Today, Mar 14 You are here." in words
     alt = next(a for a in pdfcheck.figure_alts(dated) if a.startswith("Recovery timeline"))
-    assert "Today, Mar 14: you are here" in alt
+    assert "Today, Mar 14: You are here." in alt
     steps = [step.when for step in renderer.catalog.visits[visit].timeline]
     begun = [when for when in steps if alt.index(when) < alt.index("Today")]
     assert begun == steps[:2], begun  # 4 days after surgery: walking and going home have begun, no more
     undated = render(renderer, visit)
     assert "Today" not in " ".join(word for word, _ in figure_words(undated))
-    assert "you are here" not in " ".join(pdfcheck.figure_alts(undated))
+    assert "You are here" not in " ".join(pdfcheck.figure_alts(undated))
 
 
 @pytest.mark.parametrize(
