@@ -364,6 +364,22 @@ def test_the_timeline_marks_today_after_the_step_begun():
     assert not any(r["today"] for r in timeline_rows(steps, None, date(2026, 3, 14)))  # no surgery date
 
 
+def test_a_step_in_months_prints_calendar_months(printed):
+    """"3 to 6 months" after a surgery on Mar 10 is Jun 10 to Sep 10, not 90 to 180 days (Jun 8 to Sep 6);
+    a month runs short at the end of a longer one (Jan 31 and a month is Feb 28)."""
+    from datetime import date
+
+    from handouts.models import Milestone
+
+    step = Milestone(when="3 to 6 months", start_month=3, end_month=6, what="later")
+    assert step.dates(date(2026, 3, 10)) == (date(2026, 6, 10), date(2026, 9, 10))
+    one = Milestone(when="1 month", start_month=1, end_month=1, what="x")
+    assert one.dates(date(2026, 1, 31))[0] == date(2026, 2, 28)
+    assert "3 to 6 months Jun 10 to Sep 10" in " ".join(pdfcheck.text(printed["post-op-fusion", False]).split())
+    with pytest.raises(ValueError, match="not both"):
+        Milestone(when="x", start_day=1, end_day=2, start_month=1, end_month=2, what="x")
+
+
 def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
     html = renderer.details_html(
         pytest.importorskip("handouts.request").build_request(
