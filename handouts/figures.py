@@ -431,34 +431,42 @@ def _back(fused: bool) -> Art:
     return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
 
-DECOMPRESSION = Panel(
-    N_("Decompression"), _back(False),
-    [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")],
-)
+SURGERY_PANELS = {
+    "decompression": Panel(
+        N_("Decompression"), _back(False),
+        [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")],
+    ),
+    "fusion": Panel(
+        N_("Decompression and fusion"), _back(True),
+        [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"), (N_("screws"), "screws", "right")],
+    ),
+}
+SURGERY_ALTS = {
+    "decompression": N_(
+        "Drawing of the lower spine seen from the back after a decompression: some bone and ligament are "
+        "taken out, so the nerves have room."
+    ),
+    "fusion": N_(
+        "Drawing of the lower spine seen from the back after a decompression and fusion: some bone and ligament "
+        "are taken out, so the nerves have room, and screws and a rod on each side join two bones together."
+    ),
+}
 
 
-def surgery(size: float = 13, fusion: bool = True) -> Markup:
+def surgery(size: float = 13, only: str = "") -> Markup:
     """What each operation does: decompression takes out bone and ligament; a fusion also joins bones.
-    Without `fusion`, the decompression alone (the sheet after a decompression shows only what was done),
-    as wide as itself, to stand beside the text."""
-    if not fusion:
-        alt = N_(
-            "Drawing of the lower spine seen from the back after a decompression: some bone and ligament are "
-            "taken out, so the nerves have room."
-        )
-        return _layout([DECOMPRESSION], size, side_by_side=True, max_scale=0.8, alt=alt, fit=True)
-    panels = [
-        DECOMPRESSION,
-        Panel(N_("Decompression and fusion"), _back(True),
-              [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"),
-               (N_("screws"), "screws", "right")]),
-    ]
+    With `only` ("decompression" or "fusion"), the one operation a patient had, as wide as itself, to
+    stand beside the text of the sheet after it."""
+    if only:
+        if only not in SURGERY_PANELS:
+            raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
+        return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
     alt = N_(
         "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
         "join two bones together."
     )
-    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=1.0, alt=alt)
 
 
 # --- Where the injection goes -------------------------------------------------------------------
