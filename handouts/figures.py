@@ -181,11 +181,13 @@ def _spread(wanted: list[float], heights: list[float], gap: float, low: float, h
 
 
 def _layout(
-    panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str, joined: bool = False
+    panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str, joined: bool = False,
+    fit: bool = False,
 ) -> Markup:
     """The panels in a row (or one under another) at one scale, each label in a column beside its
     panel, wrapped to the column, in the label size, with a leader to its point (white-edged so it
-    reads where it crosses a part). `joined` panels are steps: an arrow leads from each to the next."""
+    reads where it crosses a part). `joined` panels are steps: an arrow leads from each to the next.
+    A `fit` drawing is only as wide as its panels, to stand beside the text it shows."""
     pad, between = 8.0, (size * 2.8 if joined else 14.0)
 
     def column(panel: Panel, side: str) -> float:
@@ -249,8 +251,8 @@ def _layout(
                 g.add(_arrow(x - between + size * 0.5, art_top - art_h / 2, x - size * 0.5, art_top - art_h / 2))
         else:
             y = bottom - size
-    d = Drawing(WIDTH, 2 - low)
-    g.translate((WIDTH - x + between) / 2 if side_by_side else 0, -low + 1)
+    d = Drawing(math.ceil(x - between) if fit and side_by_side else WIDTH, 2 - low)
+    g.translate((d.width - x + between) / 2 if side_by_side else 0, -low + 1)
     d.add(g)
     return to_svg(d, alt)
 
@@ -429,21 +431,42 @@ def _back(fused: bool) -> Art:
     return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
 
-def surgery(size: float = 13) -> Markup:
-    """What each operation does: decompression takes out bone and ligament; a fusion also joins bones."""
-    panels = [
-        Panel(N_("Decompression"), _back(False),
-              [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")]),
-        Panel(N_("Decompression and fusion"), _back(True),
-              [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"),
-               (N_("screws"), "screws", "right")]),
-    ]
+SURGERY_PANELS = {
+    "decompression": Panel(
+        N_("Decompression"), _back(False),
+        [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")],
+    ),
+    "fusion": Panel(
+        N_("Decompression and fusion"), _back(True),
+        [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"), (N_("screws"), "screws", "right")],
+    ),
+}
+SURGERY_ALTS = {
+    "decompression": N_(
+        "Drawing of the lower spine seen from the back after a decompression: some bone and ligament are "
+        "taken out, so the nerves have room."
+    ),
+    "fusion": N_(
+        "Drawing of the lower spine seen from the back after a decompression and fusion: some bone and ligament "
+        "are taken out, so the nerves have room, and screws and a rod on each side join two bones together."
+    ),
+}
+
+
+def surgery(size: float = 13, only: str = "") -> Markup:
+    """What each operation does: decompression takes out bone and ligament; a fusion also joins bones.
+    With `only` ("decompression" or "fusion"), the one operation a patient had, as wide as itself, to
+    stand beside the text of the sheet after it."""
+    if only:
+        if only not in SURGERY_PANELS:
+            raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
+        return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
     alt = N_(
         "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
         "join two bones together."
     )
-    return _layout(panels, size, side_by_side=True, max_scale=1.0, alt=alt)
+    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=1.0, alt=alt)
 
 
 # --- Where the injection goes -------------------------------------------------------------------
@@ -652,6 +675,38 @@ def walking_aids(size: float = 13) -> Markup:
         "leaning on a walking pole in each hand, and leaning on a walker."
     )
     return _layout(panels, size, side_by_side=True, max_scale=0.6, alt=alt)
+
+
+# --- Lifting safely after surgery -----------------------------------------------------------------
+
+LIFTING = {"head": (120, 150), "shoulder": (124, 128), "elbow": (114, 104), "hand": (94, 98), "hip": (136, 76),
+           "knee": (98, 54), "foot": (114, 8), "toe": (100, 8)}
+
+
+def _milk_jug(x: float, y: float) -> Group:
+    """A gallon jug of milk standing at (x, y), its handle at the top right, where the hand holds it."""
+    return Group(
+        Rect(x, y, 30, 38, rx=5, ry=5, fillColor=white, strokeColor=black, strokeWidth=2.5),
+        Rect(x + 4, y + 38, 12, 8, rx=2, ry=2, fillColor=GREY, strokeColor=black, strokeWidth=2),
+        Polygon([x + 18, y + 38, x + 18, y + 44, x + 30, y + 44, x + 30, y + 30], fillColor=None, strokeColor=black,
+                strokeWidth=3),
+    )
+
+
+def lifting(size: float = 13) -> Markup:
+    """How to lift the most the team allows (a gallon of milk): knees bent, back straight, the load
+    held close to the body, so the back does not bend over or reach. As wide as itself, to stand
+    beside the lifting step."""
+    g = Group(_ground(50, 160), _milk_jug(66, 58), _body(LIFTING))
+    art = Art(g, 170, 164, {"knees": (98, 54), "back": (132, 100), "jug": (70, 78)})
+    labels = [(N_("Hold it close to your body"), "jug", "left"), (N_("Bend your knees"), "knees", "left"),
+              (N_("Keep your back straight"), "back", "right")]
+    alt = N_(
+        "Drawing of a person lifting a gallon of milk: knees bent, back straight, and the jug held close "
+        "to the body."
+    )
+    panel = Panel(N_("Lifting safely"), art, labels)
+    return _layout([panel], size, side_by_side=True, max_scale=0.7, alt=alt, fit=True)
 
 
 # --- Exercises that bend the back forward and make the core stronger ---------------------------
@@ -890,6 +945,7 @@ FIGURES: dict[str, Callable[..., Markup]] = {
     "exercises": exercises,
     "injection": injection,
     "leaning": leaning,
+    "lifting": lifting,
     "pathway": pathway,
     "recovery": recovery,
     "spine-side": spine_side,

@@ -4,8 +4,9 @@
 silently ignored on clinic day.
 """
 
+import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -170,18 +171,40 @@ class FieldSpec(Strict):
 
 
 class Milestone(Strict):
-    """One step of a recovery timeline, in days after surgery (a range when start and end differ)."""
+    """One step of a recovery timeline after surgery, in days (a range when start and end differ), or
+    in calendar months for a step told in months: "3 to 6 months" after Mar 10 is Jun 10 to Sep 10,
+    which 90 to 180 days (Jun 8 to Sep 6) is not."""
 
     when: Text
-    start_day: int = Field(ge=0, le=730)
-    end_day: int = Field(ge=0, le=730)
+    start_day: int | None = Field(default=None, ge=0, le=730)
+    end_day: int | None = Field(default=None, ge=0, le=730)
+    start_month: int | None = Field(default=None, ge=0, le=24)
+    end_month: int | None = Field(default=None, ge=0, le=24)
     what: Text
 
     @model_validator(mode="after")
     def _ordered(self) -> "Milestone":
-        if self.end_day < self.start_day:
-            raise ValueError("end_day may not come before start_day")
+        pairs = ((self.start_day, self.end_day), (self.start_month, self.end_month))
+        given = [pair for pair in pairs if pair != (None, None)]
+        if len(given) != 1 or None in given[0]:
+            raise ValueError("give start_day and end_day, or start_month and end_month (not both)")
+        start, end = given[0]
+        if end < start:
+            raise ValueError("the end may not come before the start")
         return self
+
+    def dates(self, surgery: date) -> tuple[date, date]:
+        """The step's first and last day after a surgery on `surgery`."""
+        if self.start_month is not None and self.end_month is not None:
+            return _add_months(surgery, self.start_month), _add_months(surgery, self.end_month)
+        return surgery + timedelta(days=self.start_day or 0), surgery + timedelta(days=self.end_day or 0)
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day if it is shorter (Jan 31 -> Feb 28)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class VisitType(Strict):

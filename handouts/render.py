@@ -70,23 +70,26 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
     surgery. With a surgery date each row carries its calendar dates, and a "today" row follows the
     last step already begun (none before surgery or after the last step ends)."""
     _ = translations(lang).gettext
+    # without a surgery date the days still tell a step of one day from a range (a dot, not a bar)
+    start = surgery or today
+    spans = [step.dates(start) for step in milestones]
     since = (today - surgery).days if surgery else -1
-    last_end = max((m.end_day for m in milestones), default=-1)
-    begun = [i for i, m in enumerate(milestones) if m.start_day <= since] if 0 <= since <= last_end else []
+    last_end = max(((last - start).days for _first, last in spans), default=-1)
+    begun = [i for i, (first, _last) in enumerate(spans) if (first - start).days <= since]
+    begun = begun if 0 <= since <= last_end else []
     rows: list[dict] = []
-    for i, step in enumerate(milestones):
+    for i, (step, (first, last)) in enumerate(zip(milestones, spans, strict=True)):
         dates = ""
         if surgery is not None:
-            first, last = surgery + timedelta(days=step.start_day), surgery + timedelta(days=step.end_day)
-            start, end = short_date(first, lang), short_date(last, lang)
-            dates = start if first == last else _("{start} to {end}").format(start=start, end=end)
+            begin, end = short_date(first, lang), short_date(last, lang)
+            dates = begin if first == last else _("{start} to {end}").format(start=begin, end=end)
         rows.append(
             {
                 "today": False,
                 "when": step.when,
                 "dates": dates,
                 "what": step.what,
-                "days": (step.start_day, step.end_day),
+                "days": ((first - start).days, (last - start).days),
             }
         )
         if begun and i == begun[-1]:

@@ -286,7 +286,32 @@ def test_when_to_call_is_never_split(printed, visit):
         pdf = printed[visit, large]
         pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
         where = [n for n, text in enumerate(pages) if "When to call" in text]
-        assert len(where) == 1 and "Warning signs: read the box on page" in pages[where[0]], (visit, large)
+        line = "read the boxes on pages" if visit.startswith("post-op") else "read the box on page"
+        assert len(where) == 1 and f"Warning signs: {line}" in pages[where[0]], (visit, large)
+
+
+@pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
+def test_when_to_call_names_both_warning_boxes_after_surgery(printed, visit):
+    """A post-op sheet has two warning boxes (the signs of the source, then those after surgery):
+    'When to call' sends the reader to both, by the pages they print on."""
+    for large in (False, True):
+        pdf = printed[visit, large]
+        pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        first, second = (next(n for n, text in enumerate(pages, 1) if head in text)
+                         for head in ("Warning signs that need care right away", "Warning signs after surgery"))
+        assert f"Warning signs: read the boxes on pages {first} and {second} and act right away." in " ".join(
+            " ".join(pages).split()), (visit, large)
+
+
+@pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
+def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printed, visit):
+    """What to do is drawn (the operation the patient had, lifting with knees bent) and there is a
+    sheet to fill in: the follow-up visit and 14 days of checks."""
+    alts = " ".join(pdfcheck.figure_alts(printed[visit, False]))
+    operation = "after a decompression and fusion" if visit == "post-op-fusion" else "after a decompression:"
+    assert operation in alts and "lifting a gallon of milk: knees bent" in alts
+    text = " ".join(pdfcheck.text(printed[visit, False]).split())
+    assert "Follow-up visit: date Time With whom" in text and "Day 14" in text
 
 
 def _words(pdf: bytes, page: int) -> list[dict]:
@@ -362,6 +387,22 @@ def test_the_timeline_marks_today_after_the_step_begun():
     assert not any(r["today"] for r in timeline_rows(steps, surgery, date(2026, 3, 1)))  # before surgery
     assert not any(r["today"] for r in timeline_rows(steps, surgery, date(2026, 9, 1)))  # long after
     assert not any(r["today"] for r in timeline_rows(steps, None, date(2026, 3, 14)))  # no surgery date
+
+
+def test_a_step_in_months_prints_calendar_months(printed):
+    """"3 to 6 months" after a surgery on Mar 10 is Jun 10 to Sep 10, not 90 to 180 days (Jun 8 to Sep 6);
+    a month runs short at the end of a longer one (Jan 31 and a month is Feb 28)."""
+    from datetime import date
+
+    from handouts.models import Milestone
+
+    step = Milestone(when="3 to 6 months", start_month=3, end_month=6, what="later")
+    assert step.dates(date(2026, 3, 10)) == (date(2026, 6, 10), date(2026, 9, 10))
+    one = Milestone(when="1 month", start_month=1, end_month=1, what="x")
+    assert one.dates(date(2026, 1, 31))[0] == date(2026, 2, 28)
+    assert "3 to 6 months Jun 10 to Sep 10" in " ".join(pdfcheck.text(printed["post-op-fusion", False]).split())
+    with pytest.raises(ValueError, match="not both"):
+        Milestone(when="x", start_day=1, end_day=2, start_month=1, end_month=2, what="x")
 
 
 def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
