@@ -79,7 +79,7 @@ ENGLISH = set(
         "we",
         "our",
         "my",
-        "may",
+        # not "may": the Spanish short date of May 5 is "5 may"
         "should",
         "must",
         "day",
