@@ -9,8 +9,9 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
+from functools import cache, partial
 from itertools import takewhile
+from typing import TYPE_CHECKING
 
 from jinja2 import (
     ChoiceLoader,
@@ -23,7 +24,6 @@ from jinja2 import (
     meta,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import __version__
@@ -35,6 +35,9 @@ from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
 from .versions import Unit, content_units, handout_units, handout_version
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MONTHS = [
     "January",
@@ -103,8 +106,13 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
     return rows
 
 
-# A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
-MARKDOWN = MarkdownIt("zero").enable(["emphasis", "list"])
+@cache
+def markdown() -> "MarkdownIt":
+    """A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
+    Loaded for the first handout with such a section: most have none, and `make` starts faster without it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero").enable(["emphasis", "list"])
 
 
 def make_environment(search: SearchPath) -> Environment:
@@ -257,7 +265,7 @@ class Renderer:
             "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
-            "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
+            "sections": [(section.title, Markup(markdown().render(section.text))) for section in request.sections],
             "details": Markup(""),
             "blank_pages": 0,
             "draft": bool(self.drafts(request)),

@@ -30,8 +30,10 @@ def test_make_writes_the_default_file_name(tmp_path, monkeypatch):
 
 # What `make` never uses: the record's database code (with a practice that records nothing), the
 # web server, the batch's process pool and progress bar, the PDF joining and reading code.
-NOT_FOR_MAKE = ("sqlalchemy", "alembic", "flask", "waitress", "rich", "pypdf", "pdfplumber", "multiprocessing",
-                "concurrent", "babel", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint")
+NOT_FOR_MAKE = (
+    *("sqlalchemy", "alembic", "flask", "waitress", "rich", "pypdf", "pdfplumber", "multiprocessing", "concurrent"),
+    *("babel", "markdown_it", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint"),
+)
 
 
 def test_cold_make_imports_only_what_it_uses(tmp_path):
