@@ -1,11 +1,16 @@
 """HTML -> PDF bytes with WeasyPrint, loading only the practice's and the project's assets."""
 
+import copy
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 
-from weasyprint import HTML, Document
+import pydyf
+from weasyprint import HTML, Document, Page
+from weasyprint.pdf.fonts import Font
+from weasyprint.pdf.stream import Stream
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
@@ -109,3 +114,131 @@ def write(document: Document, variant: str = ACCESSIBLE) -> bytes:
 
 def html_to_pdf(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> bytes:
     return write(layout(html, search, variant), variant)
+
+
+# --- detail pages painted once -------------------------------------------------------------------
+# Painting a page (drawing its boxes, text and figures into its content stream) was most of the time
+# of writing a handout, and every patient's handout of a visit type has the same detail pages. This
+# leans on WeasyPrint 70's PDF writer (pyproject pins 70.x): what `Page.paint` adds to the PDF.
+
+
+@dataclass(frozen=True)
+class _Painting:
+    """Everything painting one page adds to a PDF, recorded from a stream of its own."""
+
+    start: tuple  # what the page was painted from; another start is painted afresh
+    ops: list  # the page's content stream, as pydyf holds it
+    alphas: dict[str, pydyf.Dictionary]  # transparency states, named by their value
+    images: dict[str, dict]  # XObject name -> WeasyPrint's image record
+    fonts: dict[str, Font]  # font key -> a font as first used on this page, with this page's glyphs
+    tags: dict  # box -> marked-content tag and id, for the structure tree
+    warnings: list[str]  # what WeasyPrint warned about while painting, told again each time
+
+    def replay(self, stream: Stream) -> None:
+        """Add to `stream` and the PDF's shared state what painting the page adds, in the same order."""
+        stream.stream.extend(self.ops)
+        states = stream._resources["ExtGState"]
+        for key, state in self.alphas.items():
+            if key not in states:
+                states[key] = pydyf.Dictionary(state)
+        xobjects = stream._resources["XObject"]
+        for name, image in self.images.items():
+            xobjects[name] = None  # filled in when the PDF is written, as for a painted image
+            if name in stream._images:
+                stream._images[name]["dpi_ratios"] |= image["dpi_ratios"]
+            else:
+                stream._images[name] = {**image, "dpi_ratios": set(image["dpi_ratios"]), "x_object": None}
+        for key, font in self.fonts.items():
+            own = stream._fonts.get(key)
+            if own is None:
+                stream._fonts[key] = _fresh(font)
+                continue
+            for glyph, width in font.widths.items():
+                own.widths.setdefault(glyph, width)  # a glyph's width and text are the first page's that used it
+            for glyph, text in font.to_unicode.items():
+                own.to_unicode.setdefault(glyph, text)
+        if stream._tags is not None:
+            stream._tags.update((box, dict(tag)) for box, tag in self.tags.items())
+        for message in self.warnings:
+            logging.getLogger("weasyprint").warning("%s", message)
+
+
+def _fresh(font: Font) -> Font:
+    """A copy of a recorded font for one PDF: writing a PDF subsets its fonts in place."""
+    fresh = copy.copy(font)
+    for name, value in vars(font).items():
+        if isinstance(value, dict | list | set):
+            setattr(fresh, name, copy.copy(value))
+    return fresh
+
+
+_font_files: dict[bytes, bytes] = {}  # one copy of each font file for all recordings, not one per page
+
+
+def _start(stream: Stream, scale: float) -> tuple:
+    tags = None if stream._tags is None else len(stream._tags)  # marked-content ids go on from here
+    ctm = tuple(tuple(row) for matrix in stream._ctm_stack for row in matrix)
+    return scale, ctm, tags, tuple(stream._color_profiles), stream._output_intent
+
+
+class ReplayedPage(Page):
+    """A laid-out page that is painted once, into a stream of its own that starts with nothing
+    shared (no fonts, images or states), and then replayed into each PDF it goes into. So it is
+    painted from the same state every time, and the PDF is the same whichever pages were written
+    before. A page that paints what WeasyPrint names by the order it is added in (transparency
+    groups, patterns, shadings, other graphics states) or a glyph no font has is painted each time."""
+
+    def __init__(self, page: Page) -> None:  # noqa: D107  (takes over a page WeasyPrint laid out)
+        self.__dict__.update(vars(page))
+        self._painting: _Painting | None = None
+        self._replayable = True
+
+    def paint(self, stream: Stream, scale: float = 1) -> None:
+        if not self._replayable:
+            super().paint(stream, scale)
+            return
+        start = _start(stream, scale)
+        if self._painting is None or self._painting.start != start:
+            painting = self._record(stream, scale, start)
+            if painting is None:
+                self._replayable = False
+                super().paint(stream, scale)
+                return
+            self._painting = painting
+        self._painting.replay(stream)
+
+    def _record(self, stream: Stream, scale: float, start: tuple) -> _Painting | None:
+        kinds = ("ExtGState", "XObject", "Pattern", "Shading")
+        resources = pydyf.Dictionary({kind: pydyf.Dictionary() for kind in kinds})
+        resources["ColorSpace"] = stream._resources["ColorSpace"]
+        tags = None if stream._tags is None else dict(stream._tags)
+        probe = stream.clone(fonts={}, images={}, resources=resources, tags=tags)
+        probe._ctm_stack = list(stream._ctm_stack)
+        with weasyprint_warnings() as warnings:
+            super().paint(probe, scale)
+        if (
+            resources["Pattern"]
+            or resources["Shading"]
+            or set(resources["XObject"]) != set(probe._images)
+            or not all(key.startswith(("a", "A")) for key in resources["ExtGState"])
+            or any(font.missing for font in probe._fonts.values())
+        ):
+            return None
+        for font in probe._fonts.values():
+            font.file_content = _font_files.setdefault(font.file_content, font.file_content)
+        known = 0 if tags is None else len(stream._tags)
+        return _Painting(
+            start=start,
+            ops=probe.stream,
+            alphas=dict(resources["ExtGState"]),
+            images={name: {k: v for k, v in image.items() if k != "x_object"} for name, image in probe._images.items()},
+            fonts=dict(probe._fonts),
+            tags={} if probe._tags is None else dict(list(probe._tags.items())[known:]),
+            warnings=list(warnings),
+        )
+
+
+def replayed(document: Document) -> Document:
+    """`document` with its pages painted once however often they are written (see `ReplayedPage`)."""
+    document.pages[:] = [ReplayedPage(page) for page in document.pages]
+    return document

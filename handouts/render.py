@@ -9,7 +9,7 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from itertools import takewhile
 from typing import TYPE_CHECKING
 
@@ -104,6 +104,22 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
         if begun and i == begun[-1]:
             rows.append({"today": True, "when": "Today", "dates": _short(today), "what": ""})
     return rows
+
+
+@lru_cache(maxsize=64)  # a few figures per visit type and size; more only with many surgery dates
+def _drawn(name: str, size: float, options: tuple) -> Markup:
+    return figure(name, size, **dict(options))
+
+
+def drawn_figure(name: str, size: float, **options) -> Markup:
+    """`figure`, drawn once per process for the same name, size and options: a figure is the same
+    for every patient, and drawing it again was most of the time the detail pages' HTML took."""
+    key = tuple(sorted(options.items()))
+    try:
+        hash(key)
+    except TypeError:  # an option a template gets wrong; `figure` reports it
+        return figure(name, size, **options)
+    return _drawn(name, size, key)
 
 
 @cache
@@ -249,7 +265,7 @@ class Renderer:
             "paper": request.paper or practice.paper,
             "large_print": request.large_print,
             "css": self.css(request.large_print),
-            "figure": partial(figure, size=FIGURE_PT[request.large_print]),
+            "figure": partial(drawn_figure, size=FIGURE_PT[request.large_print]),
             "lang": "en",
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
