@@ -127,7 +127,7 @@ class _Painting:
     """Everything painting one page adds to a PDF, recorded from a stream of its own."""
 
     start: tuple  # what the page was painted from; another start is painted afresh
-    ops: list  # the page's content stream, as pydyf holds it
+    ops: list[bytes]  # the page's content stream, serialized once (as pydyf joins it), or nothing
     alphas: dict[str, pydyf.Dictionary]  # transparency states, named by their value
     images: dict[str, dict]  # XObject name -> WeasyPrint's image record
     fonts: dict[str, Font]  # font key -> a font as first used on this page, with this page's glyphs
@@ -229,7 +229,7 @@ class ReplayedPage(Page):
         known = 0 if tags is None else len(stream._tags)
         return _Painting(
             start=start,
-            ops=probe.stream,
+            ops=[b"\n".join(pydyf._to_bytes(op) for op in probe.stream)] if probe.stream else [],
             alphas=dict(resources["ExtGState"]),
             images={name: {k: v for k, v in image.items() if k != "x_object"} for name, image in probe._images.items()},
             fonts=dict(probe._fonts),
