@@ -2,13 +2,16 @@
 
 import copy
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
 import pydyf
-from weasyprint import HTML, Document, Page
+import weasyprint.css
+from weasyprint import CSS, HTML, Document, Page
+from weasyprint.css import get_child_text
 from weasyprint.pdf.fonts import Font
 from weasyprint.pdf.stream import Stream
 from weasyprint.text.fonts import FontConfiguration
@@ -116,10 +119,71 @@ def html_to_pdf(html: str, search: SearchPath, variant: str = ACCESSIBLE) -> byt
     return write(layout(html, search, variant), variant)
 
 
-# --- detail pages painted once -------------------------------------------------------------------
-# Painting a page (drawing its boxes, text and figures into its content stream) was most of the time
-# of writing a handout, and every patient's handout of a visit type has the same detail pages. This
-# leans on WeasyPrint 70's PDF writer (pyproject pins 70.x): what `Page.paint` adds to the PDF.
+# --- what WeasyPrint does again for every handout, done once -------------------------------------
+# Both lean on WeasyPrint 70's internals (pyproject pins 70.x), and both give the same PDF as doing
+# the work again (tests/test_speed.py): what they leave out of each handout is only repeated work.
+#
+# 1. The handout's stylesheets. Every handout has the same <style> elements, and parsing them was a
+#    fifth of laying out a page 1. WeasyPrint shares its own parsed stylesheets between documents
+#    (`HTML._ua_stylesheets`); these are shared the same way, with what parsing adds to the document
+#    (its @page rules) added to each, and its warnings (a font that cannot be loaded) told again.
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    sheet: CSS | None  # None: parsing it adds more to the document (counter styles, layers): parsed each time
+    page_rules: list
+    warnings: list[str]
+
+
+_parsed: OrderedDict[tuple, _Parsed] = OrderedDict()
+_KEEP_PARSED = 16  # standard and large print, each with its page count: a handful
+
+
+def _stylesheets(wrapper, media_type, url_fetcher, base_url, font_config, counter_style, color_profiles,
+                 page_rules, layers) -> Iterator[CSS]:
+    """`weasyprint.css.find_stylesheets` for a handout: each <style> parsed once per process."""
+    args = media_type, url_fetcher, base_url, font_config, counter_style, color_profiles, page_rules, layers
+    elements = [w.etree_element for w in wrapper.query_all("style", "link")]
+    if not isinstance(url_fetcher, AssetFetcher) or any(e.tag != "style" or e.attrib for e in elements):
+        yield from _find_stylesheets(wrapper, *args)
+        return
+    for element in elements:
+        text = get_child_text(element)
+        key = (text, base_url, media_type, url_fetcher.search, id(font_config))
+        parsed = _parsed.get(key)
+        if parsed is None:
+            rules: list = []
+            adds: tuple[dict, dict, list] = ({}, {}, [])  # counter styles, colour profiles, layers
+            with weasyprint_warnings() as warnings:
+                sheet = CSS(string=text, base_url=base_url, url_fetcher=url_fetcher, media_type=media_type,
+                            font_config=font_config, counter_style=adds[0], color_profiles=adds[1],
+                            page_rules=rules, layers=adds[2])
+            parsed = _parsed[key] = _Parsed(None if any(adds) else sheet, rules, list(warnings))
+            while len(_parsed) > _KEEP_PARSED:
+                _parsed.popitem(last=False)
+        elif parsed.sheet is not None:
+            for message in parsed.warnings:  # what parsing it warned about, told to this document too
+                logging.getLogger("weasyprint").warning("%s", message)
+        _parsed.move_to_end(key)
+        if parsed.sheet is None:
+            yield CSS(string=text, base_url=base_url, url_fetcher=url_fetcher, media_type=media_type,
+                      font_config=font_config, counter_style=counter_style, color_profiles=color_profiles,
+                      page_rules=page_rules, layers=layers)
+            continue
+        page_rules.extend(parsed.page_rules)
+        sheet = copy.copy(parsed.sheet)
+        sheet.page_rules, sheet.layers = page_rules, layers  # as a fresh parse shares the document's
+        yield sheet
+
+
+_find_stylesheets = weasyprint.css.find_stylesheets
+weasyprint.css.find_stylesheets = _stylesheets
+
+
+# 2. The detail pages' painting. Painting a page (drawing its boxes, text and figures into its content
+#    stream) was most of the time of writing a handout, and every patient's handout of a kind has the
+#    same detail pages: what `Page.paint` adds to the PDF is recorded once and added again.
 
 
 @dataclass(frozen=True)
