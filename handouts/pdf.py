@@ -2,6 +2,7 @@
 
 import copy
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,6 +138,7 @@ class _Parsed:
 
 
 _parsed: OrderedDict[tuple, _Parsed] = OrderedDict()
+_parsing = threading.Lock()  # the web page's threads may lay out at once
 _KEEP_PARSED = 16  # standard and large print, each with its page count: a handful
 
 
@@ -151,7 +153,10 @@ def _stylesheets(wrapper, media_type, url_fetcher, base_url, font_config, counte
     for element in elements:
         text = get_child_text(element)
         key = (text, base_url, media_type, url_fetcher.search, id(font_config))
-        parsed = _parsed.get(key)
+        with _parsing:
+            parsed = _parsed.get(key)
+            if parsed is not None:
+                _parsed.move_to_end(key)
         if parsed is None:
             rules: list = []
             adds: tuple[dict, dict, list] = ({}, {}, [])  # counter styles, colour profiles, layers
@@ -159,13 +164,14 @@ def _stylesheets(wrapper, media_type, url_fetcher, base_url, font_config, counte
                 sheet = CSS(string=text, base_url=base_url, url_fetcher=url_fetcher, media_type=media_type,
                             font_config=font_config, counter_style=adds[0], color_profiles=adds[1],
                             page_rules=rules, layers=adds[2])
-            parsed = _parsed[key] = _Parsed(None if any(adds) else sheet, rules, list(warnings))
-            while len(_parsed) > _KEEP_PARSED:
-                _parsed.popitem(last=False)
+            parsed = _Parsed(None if any(adds) else sheet, rules, list(warnings))
+            with _parsing:
+                _parsed[key] = parsed
+                while len(_parsed) > _KEEP_PARSED:
+                    _parsed.popitem(last=False)
         elif parsed.sheet is not None:
             for message in parsed.warnings:  # what parsing it warned about, told to this document too
                 logging.getLogger("weasyprint").warning("%s", message)
-        _parsed.move_to_end(key)
         if parsed.sheet is None:
             yield CSS(string=text, base_url=base_url, url_fetcher=url_fetcher, media_type=media_type,
                       font_config=font_config, counter_style=counter_style, color_profiles=color_profiles,
@@ -194,7 +200,7 @@ class _Painting:
     ops: list[bytes]  # the page's content stream, serialized once (as pydyf joins it), or nothing
     alphas: dict[str, pydyf.Dictionary]  # transparency states, named by their value
     images: dict[str, dict]  # XObject name -> WeasyPrint's image record
-    fonts: dict[str, Font]  # font key -> a font as first used on this page, with this page's glyphs
+    fonts: dict[int, Font]  # font key -> a font as first used on this page, with this page's glyphs
     tags: dict  # box -> marked-content tag and id, for the structure tree
     warnings: list[str]  # what WeasyPrint warned about while painting, told again each time
 
@@ -293,6 +299,7 @@ class ReplayedPage(Page):
         known = 0 if tags is None else len(stream._tags)
         return _Painting(
             start=start,
+            # joined as pydyf joins a stream's operators when it writes it (with its own `_to_bytes`)
             ops=[b"\n".join(pydyf._to_bytes(op) for op in probe.stream)] if probe.stream else [],
             alphas=dict(resources["ExtGState"]),
             images={name: {k: v for k, v in image.items() if k != "x_object"} for name, image in probe._images.items()},
