@@ -9,14 +9,14 @@
   key of everything that made it; a rerun skips a file only when its manifest key and sha256 still
   match, so a batch killed half way makes only what is missing, and a reordered or edited schedule
   can never hand one patient's file to another.
-- Workers lay out each visit type's detail pages once (build.py), forked from a parent that laid
-  out the shared ones already, and are replaced after a number of handouts so memory stays
-  flat; a crashed worker costs only the row it was making. Workers die with the main process,
-  even when it is killed with kill -9.
+- The rows are shared out among forked workers kind by kind, so each worker lays out and paints a
+  kind's detail pages once (build.py, pdf.py) and most kinds are laid out by one worker only.
+  Workers are replaced after a number of handouts so memory stays flat; a crashed worker costs
+  only the row it was making. Workers die with the main process, even when it is killed with kill -9.
 """
 
-import contextlib
 import ctypes
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -25,7 +25,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,7 @@ from .catalog import Catalog
 from .errors import UserError
 from .manifest import Journal, csv_line, read_manifest
 from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
+from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
@@ -43,7 +44,7 @@ from .request import build_request, clean_id
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
-TASKS_PER_WORKER = 250  # then the workers are replaced, so memory stays flat on long batches
+TASKS_PER_WORKER = 500  # then a worker is replaced, so memory stays flat on long batches
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def sha256(path: Path) -> str:
 
 # The builder of the batch being run. Set anew by every run_batch from the catalog it was given
 # (so a long-running process never reuses another run's practice or layouts); forked workers
-# inherit it, with the layouts the parent made already.
+# inherit it, and each keeps in it the layouts of the kinds of handout it makes.
 _builder: Builder | None = None
 
 
@@ -124,16 +125,24 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, None, str(exc)
 
 
-def _warm(jobs: list[Job], builder: Builder) -> None:
-    """Lay out, in this process, the detail pages that several rows share, before forking."""
-    seen: set[str] = set()
+def _kind(job: Job) -> str:
+    """Rows of one kind have the same detail pages: everything but the patient is the same."""
+    return json.dumps({k: v for k, v in job.kwargs.items() if k != "patient"}, sort_keys=True, default=str)
+
+
+def _share(jobs: list[Job], workers: int) -> list[deque[Job]]:
+    """The rows for each worker, kind by kind: a worker lays out and paints a kind's detail pages
+    once (build.py, pdf.py), so each kind goes to as few workers as keeps them equally busy."""
+    kinds: dict[str, list[Job]] = {}
     for job in jobs:
-        visit = job.kwargs["visit_id"]
-        shared = not job.kwargs["sets"] and not job.kwargs["surgeon"] and not job.kwargs["large_print"]
-        if shared and visit not in seen:
-            seen.add(visit)
-            with contextlib.suppress(UserError):
-                builder.details(build_request(builder.renderer.catalog, **job.kwargs))
+        kinds.setdefault(_kind(job), []).append(job)
+    shares: list[deque[Job]] = [deque() for _ in range(workers)]
+    each, worker = -(-len(jobs) // workers), 0
+    for job in (job for rows in kinds.values() for job in rows):
+        if len(shares[worker]) == each:
+            worker += 1
+        shares[worker].append(job)
+    return shares
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -147,52 +156,99 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
-    """Results as they finish, from forked workers that start with the warm layouts.
+def _pool() -> ProcessPoolExecutor:
+    """One forked worker. It dies with the process that started it (`_die_with_parent`)."""
+    return ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
 
-    Only a few handouts are in flight at a time, so Ctrl-C stops the batch at once. Workers are
-    replaced every TASKS_PER_WORKER handouts (a fresh pool per round) so memory stays flat. When a
-    worker crashes, the handouts that were in flight are made again one at a time, each in a pool
-    of its own, so the crash costs only the row that caused it; then the batch goes on in parallel.
-    Workers die with the thread that started them (`_die_with_parent`), and are waited for at the
-    end, so the folder is free for the next batch when this one returns.
+
+@dataclass
+class _Worker:
+    """A worker and the rows it is to make; it is replaced by a fresh one every TASKS_PER_WORKER rows."""
+
+    share: deque[Job]
+    pool: ProcessPoolExecutor | None = None
+    given: int = 0  # rows given to this worker
+    busy: dict[Future, Job] = field(default_factory=dict)
+
+    def fill(self, team: list["_Worker"], folder: Path) -> None:
+        """Two rows in flight: its own next ones, and when it has none left, the busiest one's last."""
+        while len(self.busy) < 2:
+            if self.given == TASKS_PER_WORKER:
+                if self.busy:
+                    return
+                self.stop(wait=True)
+            most = self if self.share else max(team, key=lambda w: len(w.share))
+            if not most.share:
+                return
+            job = most.share.popleft() if most is self else most.share.pop()
+            if self.pool is None:
+                self.pool = _pool()
+            self.busy[self.pool.submit(_make, job, folder)] = job
+            self.given += 1
+
+    def stop(self, wait: bool) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=True)
+        self.pool, self.given = None, 0
+
+
+def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
+    """Results as they finish, from forked workers that each make the rows of a few kinds (`_share`).
+
+    A worker with no rows left takes the last rows of the busiest one. Only two handouts per worker
+    are in flight at a time, so Ctrl-C stops the batch at once. Each worker is replaced after
+    TASKS_PER_WORKER handouts, so memory stays flat. When a worker crashes, the handouts it had in
+    flight are made again one at a time, each in a worker of its own, so the crash costs only the
+    row that caused it; then the batch goes on. Workers die with the process that started them
+    (`_die_with_parent`), and are waited for at the end, so the folder is free for the next batch
+    when this one returns.
     """
-    assert _builder is not None
-    _warm(jobs, _builder)
-    pending, suspects = deque(jobs), deque()
-    while pending or suspects:
-        alone = bool(suspects)
-        queue = (
-            deque([suspects.popleft()])
-            if alone
-            else deque(pending.popleft() for _ in range(min(len(pending), workers * TASKS_PER_WORKER)))
-        )
-        size = 1 if alone else workers
-        pool = ProcessPoolExecutor(
-            size,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_die_with_parent,
-            initargs=(os.getpid(),),
-        )
-        futures: dict = {}
-        try:
-            while queue or futures:
-                while queue and len(futures) < 2 * size:
-                    job = queue.popleft()
-                    futures[pool.submit(_make, job, folder)] = job
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                    del futures[future]
-            pool.shutdown()
-        except BrokenProcessPool:
-            if alone:
-                yield next(iter(futures.values())).line, None, "a worker process crashed while making this handout"
-            else:
-                suspects.extend(futures.values())
-                pending.extendleft(reversed(queue))
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    font_config()  # made here, so every worker shares it and this process's folder for its font files
+    # The workers share this process's memory until they write to it, and the cycle collector
+    # writes to every object it walks: set aside what is here, so each worker keeps sharing it.
+    gc.freeze()
+    team = [_Worker(share) for share in _share(jobs, workers)]
+    try:
+        while True:
+            for worker in team:
+                worker.fill(team, folder)
+            running = {future: worker for worker in team for future in worker.busy}
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                worker = running[future]
+                if future not in worker.busy:
+                    continue  # it was in flight on a worker that crashed: made again below
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    suspects = list(worker.busy.values())
+                    worker.busy.clear()
+                    worker.stop(wait=False)
+                    yield from (_alone(job, folder) for job in suspects)
+                    continue
+                del worker.busy[future]
+                yield result
+        for worker in team:
+            worker.stop(wait=True)
+    finally:
+        for worker in team:
+            worker.stop(wait=False)
+        gc.unfreeze()
+
+
+def _alone(job: Job, folder: Path) -> tuple:
+    """One row in a worker of its own, after a crash: it fails alone if it was the one that crashed."""
+    pool = _pool()
+    try:
+        return pool.submit(_make, job, folder).result()
+    except BrokenProcessPool:
+        return job.line, None, "a worker process crashed while making this handout"
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _in_process(jobs: list[Job], folder: Path) -> Iterator[tuple]:

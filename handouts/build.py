@@ -17,7 +17,7 @@ from pathlib import Path
 from weasyprint import Document
 
 from .errors import UserError
-from .pdf import layout, write
+from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
 from .request import Request
 
@@ -51,7 +51,7 @@ class Builder:
         key = hashlib.sha256(f"{request.pdf_variant}\0{html}".encode()).hexdigest()
         found = self._layouts.get(key)
         if found is None:
-            document = self._layout(html, request)
+            document = replayed(self._layout(html, request))
             anchors: dict[str, int] = {}
             for number, page in enumerate(document.pages, 1):
                 for anchor in page.anchors:

@@ -4,37 +4,58 @@ User errors become one line on stderr and exit code 2; the CLI never builds HTML
 """
 
 import hashlib
+import importlib
 import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__, approvals
-from .batch import run_batch
 from .build import FORMATS, build, check_format, default_filename, file_name
 from .catalog import Catalog
 from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
-from .lint import lint as lint_visits
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
 from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
-from .readability import Section
-from .record.commands import COMMANDS as RECORD_COMMANDS
 from .record.recorder import Recorder
 from .render import Renderer
 from .request import MAX_NAME, build_request, clean_id, clean_text
 from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
-from .web.command import serve
+
+if TYPE_CHECKING:
+    from .readability import Section
+
+# Commands that need what the others do not (Flask, SQLAlchemy), loaded only when one is run or
+# listed in --help, so `make` starts without them. The batch, lint and progress-bar code is
+# imported inside the commands that use it, for the same reason.
+LAZY_COMMANDS = {
+    "serve": "handouts.web.command:serve",
+    "history": "handouts.record.commands:history",
+    "reprint": "handouts.record.commands:reprint_command",
+    "recall": "handouts.record.commands:recall",
+    "purge": "handouts.record.commands:purge",
+    "export": "handouts.record.commands:export",
+}
 
 
 class HandoutsGroup(click.Group):
-    """Turns a UserError anywhere below into one line and exit code 2."""
+    """Turns a UserError anywhere below into one line and exit code 2; loads LAZY_COMMANDS when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -238,7 +259,7 @@ def samples(folder: Path, visit_date: str | None, practice: Path | None) -> None
         click.echo(f"Wrote {target}")
 
 
-def _lint_row(name: str, section: Section) -> str:
+def _lint_row(name: str, section: "Section") -> str:
     """Name, two reading scores for its language and the longest sentence, in columns: Flesch-Kincaid
     grade and Coleman-Liau index (English), Fernández-Huerta and Szigriszt-Pazos/INFLESZ (Spanish)."""
     if section.lang == "es":
@@ -277,6 +298,8 @@ def lint(
       handouts lint post-op --surgeon lee --practice ./my-practice
       handouts lint --lang es
     """
+    from .lint import lint as lint_visits
+
     catalog = Catalog.load(practice)
     for visit in visits:
         catalog.visit(visit)
@@ -494,6 +517,8 @@ def batch(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from .batch import run_batch
+
     catalog = Catalog.load(practice)
     if print_to is not None and merge is None:
         merge = folder / PRINT_FILE  # --print prints the print file, in the schedule's order
@@ -556,7 +581,3 @@ def batch(
     if result.failed:
         sys.exit(1)
 
-
-main.add_command(serve)
-for command in RECORD_COMMANDS:
-    main.add_command(command)

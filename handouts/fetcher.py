@@ -25,15 +25,15 @@ class AssetFetcher(URLFetcher):
 
     def __init__(self, search: SearchPath) -> None:
         super().__init__(allow_redirects=False, fail_on_errors=True, allowed_protocols=())
-        self._search = search
+        self.search = search
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if not url.startswith(ASSET_BASE):
             raise FatalURLFetchingError(f"refused to load {url[:80]!r}: handouts load only their own asset files")
         name = unquote(urlsplit(url).path).lstrip("/")
-        path = self._search.find("assets", name)
+        path = self.search.find("assets", name)
         if path is None:
-            folders = " or ".join(str(d) for d in self._search.dirs("assets"))
+            folders = " or ".join(str(d) for d in self.search.dirs("assets"))
             raise FatalURLFetchingError(f"asset {name!r} not found in {folders}")
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type(path)})
 

@@ -7,12 +7,14 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 """
 
 import traceback
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
+from functools import cache, lru_cache, partial
 from itertools import takewhile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     BaseLoader,
@@ -26,7 +28,6 @@ from jinja2 import (
     meta,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import __version__
@@ -40,6 +41,9 @@ from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
 from .versions import Unit, content_units, handout_units, handout_version
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 BASE_TEMPLATE = "handout.html"
 WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
@@ -105,8 +109,30 @@ def timeline_rows(milestones: list[Milestone], surgery: date | None, today: date
     return rows
 
 
-# A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
-MARKDOWN = MarkdownIt("zero").enable(["emphasis", "list"])
+@lru_cache(maxsize=64)  # a few figures per visit type, size and language; more only with many surgery dates
+def _drawn(name: str, size: float, lang: str, options: tuple) -> Markup:
+    return figure(name, size, translations(lang).gettext, **dict(options))
+
+
+def drawn_figure(name: str, size: float, lang: str = DEFAULT, **options) -> Markup:
+    """`figure` in `lang`, drawn once per process for the same name, size, language and options: a
+    figure is the same for every patient, and drawing it again was most of the time the detail
+    pages' HTML took."""
+    key = tuple(sorted(options.items()))
+    try:
+        hash(key)
+    except TypeError:  # an option a template gets wrong; `figure` reports it
+        return figure(name, size, translations(lang).gettext, **options)
+    return _drawn(name, size, lang, key)
+
+
+@cache
+def markdown() -> "MarkdownIt":
+    """A surgeon's sections allow bold, italics and lists; raw HTML, links and images stay plain text.
+    Loaded for the first handout with such a section: most have none, and `make` starts faster without it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero").enable(["emphasis", "list"])
 
 
 DETAIL_TEMPLATES = "modules/"
@@ -237,7 +263,7 @@ class Edition:
 
     catalog: Catalog
     env: Environment
-    units: dict[str, Unit]
+    units: Mapping[str, Unit]
 
 
 def _unapproved(unit: Unit, approvals: Approvals) -> bool:
@@ -260,7 +286,7 @@ class Renderer:
         self._css: dict[bool, Markup] = {}
 
     @property
-    def units(self) -> dict[str, Unit]:
+    def units(self) -> Mapping[str, Unit]:
         """The English texts and their versions (`edition(lang).units` adds a language's translations)."""
         return self.edition(DEFAULT).units
 
@@ -272,7 +298,7 @@ class Renderer:
             if lang == DEFAULT:
                 units = content_units(catalog, env)
             else:  # a translated handout prints the English texts' approval state too
-                units = self.units | content_units(catalog, env, self.units)
+                units = ChainMap(content_units(catalog, env, self.units), self.units)
             self._editions[lang] = Edition(catalog, env, units)
         return self._editions[lang]
 
@@ -282,7 +308,7 @@ class Renderer:
         units: dict[str, Unit] = {}
         for lang in self.catalog.practice.languages:
             try:
-                units |= self.edition(lang).units
+                units |= dict(self.edition(lang).units)  # whole or not at all: versions are worked out here
             except UserError:
                 continue
         return units
@@ -326,7 +352,7 @@ class Renderer:
             "paper": request.paper or practice.paper,
             "large_print": request.large_print,
             "css": self.css(request.large_print),
-            "figure": partial(figure, size=FIGURE_PT[request.large_print], gettext=_),
+            "figure": partial(drawn_figure, size=FIGURE_PT[request.large_print], lang=request.lang),
             "lang": request.lang,
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
@@ -343,7 +369,7 @@ class Renderer:
             "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
-            "sections": [(section.title, Markup(MARKDOWN.render(section.text))) for section in request.sections],
+            "sections": [(section.title, Markup(markdown().render(section.text))) for section in request.sections],
             "details": Markup(""),
             "blank_pages": 0,
             "draft": bool(self.drafts(request)),

@@ -10,7 +10,9 @@ an approval of the old version no longer covers it and the draft mark comes back
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +21,7 @@ from jinja2 import Environment, TemplateError, TemplateNotFound, meta
 from .catalog import Catalog
 from .errors import UserError
 from .i18n import DEFAULT, catalog_path
-from .models import Module, VisitType
+from .models import Module, Surgeon, VisitType
 from .request import Request
 
 PAGE_TEMPLATE = "handout.html"
@@ -55,11 +57,29 @@ def digest(*parts: object) -> str:
 
 
 class _Templates:
-    """Template sources with everything they include, read through the renderer's own loader."""
+    """Template sources with everything they include, read through the renderer's own loader.
+
+    Each template is read and parsed once: every visit type's unit has the same page template,
+    and the modules share their includes."""
 
     def __init__(self, env: Environment, practice: Path | None) -> None:
         self.env = env
         self.practice = practice.resolve() if practice else None
+        self._parsed: dict[str, tuple[str, bool, set[str], list[str]]] = {}
+
+    def _parse(self, name: str) -> tuple[str, bool, set[str], list[str]]:
+        """(source, from the practice?, variables used, templates included) of one template."""
+        if name not in self._parsed:
+            try:
+                source, filename, _ = self.env.loader.get_source(self.env, name)
+                tree = self.env.parse(source)
+            except (TemplateNotFound, TemplateError):
+                self._parsed[name] = ("", False, set(), [])  # reported when rendered; still part of the version
+            else:
+                own = bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
+                included = [t for t in meta.find_referenced_templates(tree) if t]
+                self._parsed[name] = (source, own, meta.find_undeclared_variables(tree), included)
+        return self._parsed[name]
 
     def tree(self, name: str) -> tuple[dict[str, str], set[str], bool]:
         """(name -> source for `name` and all it includes, the variables they use, from the practice?)"""
@@ -71,16 +91,11 @@ class _Templates:
             current = todo.pop()
             if current in sources:
                 continue
-            try:
-                source, filename, _ = self.env.loader.get_source(self.env, current)
-                tree = self.env.parse(source)
-            except (TemplateNotFound, TemplateError):
-                sources[current] = ""  # reported when rendered; still part of the version
-                continue
+            source, from_practice, variables, included = self._parse(current)
             sources[current] = source
-            own |= bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
-            used |= meta.find_undeclared_variables(tree)
-            todo += [t for t in meta.find_referenced_templates(tree) if t]
+            own |= from_practice
+            used |= variables
+            todo += included
         return sources, used, own
 
 
@@ -102,37 +117,61 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) ->
     return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
 
 
-def content_units(catalog: Catalog, env: Environment, english: dict[str, Unit] | None = None) -> dict[str, Unit]:
-    """Every unit of the catalog by id, with its current version. A translated catalog's units are
-    `ID@<lang>`; each needs approval, and its version also covers the language's message catalog and
-    the English unit's version, so a change to the English brings the translation's draft mark back."""
-    units = _units(catalog, env)
-    if catalog.lang == DEFAULT:
-        return {unit.id: unit for unit in units}
-    english = english or {}
-    messages = catalog_path(catalog.lang).read_text(encoding="utf-8")
-    translated = {}
-    for u in units:
-        source = english.get(u.id)
-        version = digest(u.version, source.version if source else "", messages)
-        translated[f"{u.id}@{catalog.lang}"] = Unit(
-            f"{u.id}@{catalog.lang}", u.title, version, "translation", TRANSLATION_NOTE
-        )
-    return translated
+def _surgeon_unit(surgeon: Surgeon) -> Unit:
+    return Unit(f"surgeon:{surgeon.id}", surgeon.display_name, digest(surgeon.model_dump()), "practice", "")
 
 
-def _units(catalog: Catalog, env: Environment) -> list[Unit]:
-    search = catalog.search
-    templates = _Templates(env, search.practice)
-    own_modules = _own(search.practice_dir("modules"))
-    own_visits = _own(search.practice_dir("visits"))
-    units = [_module_unit(m, catalog, templates, m.id in own_modules) for m in catalog.modules.values()]
-    units += [_visit_unit(v, templates, v.id in own_visits) for v in catalog.visits.values()]
-    units += [
-        Unit(f"surgeon:{s.id}", s.display_name, digest(s.model_dump()), "practice", "")
-        for s in catalog.surgeons.values()
-    ]
-    return units
+class Units(Mapping[str, Unit]):
+    """Every unit of the catalog by id, each version worked out when first asked for: making one
+    handout reads and parses only its own templates, not every module's.
+
+    A translated catalog's units are `ID@<lang>`; each needs approval, and its version also covers
+    the language's message catalog and the English unit's version (`english`), so a change to the
+    English brings the translation's draft mark back."""
+
+    def __init__(self, catalog: Catalog, env: Environment, english: Mapping[str, Unit] | None = None) -> None:
+        search = catalog.search
+        templates = _Templates(env, search.practice)
+        own_modules = _own(search.practice_dir("modules"))
+        own_visits = _own(search.practice_dir("visits"))
+        self._makers: dict[str, Callable[[], Unit]] = {}
+        for m in catalog.modules.values():
+            self._makers[f"module:{m.id}"] = partial(_module_unit, m, catalog, templates, m.id in own_modules)
+        for v in catalog.visits.values():
+            self._makers[f"visit:{v.id}"] = partial(_visit_unit, v, templates, v.id in own_visits)
+        for s in catalog.surgeons.values():
+            self._makers[f"surgeon:{s.id}"] = partial(_surgeon_unit, s)
+        if catalog.lang != DEFAULT:
+            messages = catalog_path(catalog.lang).read_text(encoding="utf-8")
+            self._makers = {
+                f"{uid}@{catalog.lang}": partial(_translation, make, uid, catalog.lang, english or {}, messages)
+                for uid, make in self._makers.items()
+            }
+        self._made: dict[str, Unit] = {}
+
+    def __getitem__(self, uid: str) -> Unit:
+        if uid not in self._made:
+            self._made[uid] = self._makers[uid]()  # the same unit every time: made twice by two threads is harmless
+        return self._made[uid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+def _translation(
+    make: Callable[[], Unit], uid: str, lang: str, english: Mapping[str, Unit], messages: str
+) -> Unit:
+    unit, source = make(), english.get(uid)
+    version = digest(unit.version, source.version if source else "", messages)
+    return Unit(f"{uid}@{lang}", unit.title, version, "translation", TRANSLATION_NOTE)
+
+
+def content_units(catalog: Catalog, env: Environment, english: Mapping[str, Unit] | None = None) -> Units:
+    """Every unit of the catalog by id, with its current version (a translation's: see `Units`)."""
+    return Units(catalog, env, english)
 
 
 def _own(folder: Path | None) -> set[str]:
@@ -146,12 +185,12 @@ def handout_units(request: Request) -> list[str]:
     return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else [])
 
 
-def handout_version(units: dict[str, Unit], ids: list[str]) -> str:
+def handout_version(units: Mapping[str, Unit], ids: list[str]) -> str:
     """One short version for a whole handout, printed in its footer so a page can be traced."""
     return digest([(i, units[i].version) for i in ids])[:8]
 
 
-def find_units(units: dict[str, Unit], items: list[str]) -> list[Unit]:
+def find_units(units: Mapping[str, Unit], items: list[str]) -> list[Unit]:
     """Units by what a person types: `module:ID`, `visit:ID`, `surgeon:ID`, or a bare module or visit ID."""
     found = []
     for item in items:

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from handouts.catalog import Catalog
 from handouts.cli import main
-from handouts.record.ledger import Ledger, ledger_url
+from handouts.record.address import ledger_url
+from handouts.record.ledger import Ledger
 from handouts.record.snapshot import fileset
 from handouts.web.app import create_app
 

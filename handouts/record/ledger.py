@@ -27,8 +27,6 @@ from .schema import blobs, filesets, record_units, records
 from .snapshot import FileSet
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SQLITE_FILE = "ledger.sqlite"
-OFF = "off"
 BUSY_SECONDS = 30
 
 
@@ -67,19 +65,6 @@ class Record:
         if show_names:
             data |= {"patient": self.patient, "patient_id": self.patient_id}
         return data
-
-
-def ledger_url(setting: str, practice: Path | None, env: dict[str, str] = os.environ) -> str | None:
-    """Where the record goes: HANDOUTS_LEDGER, else the practice's `ledger` setting, else
-    ledger.sqlite in the practice folder; None when off (and for the built-in sample practice)."""
-    chosen = env.get("HANDOUTS_LEDGER", "").strip() or setting.strip()
-    if chosen.lower() == OFF:
-        return None
-    if not chosen:
-        return f"sqlite:///{(practice / SQLITE_FILE).resolve()}" if practice is not None else None
-    if "://" not in chosen:  # a plain path to an SQLite file
-        return f"sqlite:///{Path(chosen).expanduser().resolve()}"
-    return chosen
 
 
 def _describe(url: str) -> str:

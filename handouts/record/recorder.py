@@ -8,18 +8,29 @@ import dataclasses
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog
 from ..errors import UserError
 from ..render import Renderer
 from ..request import Request, build_request
 from ..versions import handout_units, handout_version
-from .ledger import Ledger, ledger_url
+from .address import ledger_url
 from .snapshot import fileset
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 # web: made on the page (shown or downloaded); web-print: sent to the desk's printer from the page
 HOW = ("make", "batch", "web", "reprint", "web-print")
+
+
+def _connect(url: str) -> "Ledger":
+    """The ledger at `url`. SQLAlchemy and Alembic are loaded here, when a handout is recorded,
+    so a command or a practice that records nothing starts without them."""
+    from .ledger import Ledger
+
+    return Ledger.open(url)
 
 
 def request_record(request: Request) -> dict[str, Any]:
@@ -71,7 +82,7 @@ class Recorder:
         self.how = how
         url = ledger_url(catalog.practice.ledger, catalog.search.practice) if enabled else None
         self._shared = ledgers is not None
-        self.ledger = (ledgers.get(url) if ledgers is not None else Ledger.open(url)) if url else None
+        self.ledger = (ledgers.get(url) if ledgers is not None else _connect(url)) if url else None
 
     @property
     def on(self) -> bool:
@@ -107,14 +118,14 @@ class Ledgers:
         self._open: dict[str, Ledger] = {}
         self._lock = threading.Lock()
 
-    def get(self, url: str) -> Ledger:
+    def get(self, url: str) -> "Ledger":
         with self._lock:
             if url not in self._open:
-                self._open[url] = Ledger.open(url)
+                self._open[url] = _connect(url)
             return self._open[url]
 
 
-def open_ledger(catalog: Catalog) -> Ledger:
+def open_ledger(catalog: Catalog) -> "Ledger":
     """The practice's ledger, for the commands that read it; a clear error when there is none."""
     url = ledger_url(catalog.practice.ledger, catalog.search.practice)
     if url is None:
@@ -124,4 +135,4 @@ def open_ledger(catalog: Catalog) -> Ledger:
         )
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise UserError(f"no ledger yet at {url.removeprefix('sqlite:///')}: nothing has been recorded")
-    return Ledger.open(url)
+    return _connect(url)

@@ -1,0 +1,21 @@
+"""Where the record goes, decided without SQLAlchemy: `make` with a practice that records nothing
+(the built-in sample, or `ledger = "off"`) never loads the database code."""
+
+import os
+from pathlib import Path
+
+SQLITE_FILE = "ledger.sqlite"
+OFF = "off"
+
+
+def ledger_url(setting: str, practice: Path | None, env: dict[str, str] = os.environ) -> str | None:
+    """Where the record goes: HANDOUTS_LEDGER, else the practice's `ledger` setting, else
+    ledger.sqlite in the practice folder; None when off (and for the built-in sample practice)."""
+    chosen = env.get("HANDOUTS_LEDGER", "").strip() or setting.strip()
+    if chosen.lower() == OFF:
+        return None
+    if not chosen:
+        return f"sqlite:///{(practice / SQLITE_FILE).resolve()}" if practice is not None else None
+    if "://" not in chosen:  # a plain path to an SQLite file
+        return f"sqlite:///{Path(chosen).expanduser().resolve()}"
+    return chosen
