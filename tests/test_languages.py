@@ -328,6 +328,8 @@ def test_spanish_pages_keep_the_english_page_rules(spanish, handouts, large, vis
         first = " ".join(pdfcheck.page_text(pdf, 1).split())
         for line in (*es.key_points, *es.next_steps):
             assert " ".join(line.split()) in first, f"{visit}: not on page 1: {line!r}"
+        if not size:  # in standard print "When to call" is on page 1 too, to its last line
+            assert "Señales de alarma: lea el recuadro de la página" in first, f"{visit}: 'Cuándo llamar' is cut"
 
 
 def _numbers(text: str) -> Counter:
