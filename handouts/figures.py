@@ -38,8 +38,9 @@ _GETTEXT: ContextVar[Callable[[str], str]] = ContextVar("gettext", default=str)
 
 
 def _(text: str) -> str:
-    """`text` in the language of the figure being drawn (marked for the message catalog)."""
-    return _GETTEXT.get()(text)
+    """`text` in the language of the figure being drawn (marked for the message catalog). An empty
+    text (a panel without a title) stays empty: gettext("") is the catalog's header, not a word."""
+    return _GETTEXT.get()(text) if text else text
 
 
 @cache

@@ -17,8 +17,9 @@ from handouts.catalog import Catalog
 from handouts.cli import main
 from handouts.editions import translate
 from handouts.errors import UserError
+from handouts.figures import FIGURES, figure
 from handouts.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_date, parse_lang, translations
-from handouts.render import Renderer
+from handouts.render import Renderer, timeline_rows
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS
@@ -204,6 +205,17 @@ def test_a_fuzzy_message_is_refused(tmp_path, monkeypatch):
             translations("es")
     finally:
         translations.cache_clear()
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_figure_in_spanish_prints_only_its_own_words(catalog, name):
+    """A drawing's untitled panel once printed gettext(""), the catalog's header ("Project-Id-Version: ...")."""
+    from datetime import date
+
+    visit = catalog.edition("es").visits["post-op"]
+    options = {"timeline": timeline_rows(visit.timeline, None, date(2026, 3, 14), "es")} if name == "recovery" else {}
+    svg = figure(name, size=13, gettext=translations("es").gettext, **options)
+    assert "Project-Id-Version" not in svg and "Content-Type" not in svg
 
 
 def test_dates_are_written_the_spanish_way_without_the_system_locale():
