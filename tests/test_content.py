@@ -202,7 +202,7 @@ def _body_text(pdf: bytes, practice: str) -> str:
         heads = (
             "Draft: not yet approved",
             f"{practice} Questions? Call",
-            "Borrador: aún no",
+            "Borrador sin aprobar",
             f"{practice} ¿Preguntas?",
         )
         ends = [i for i in (text.find(head) for head in heads) if i >= 0]

@@ -15,7 +15,7 @@ from ..build import file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..printing import PrintError, queue_for, send
-from ..record.ledger import ledger_url
+from ..record.address import ledger_url
 from ..request import parse_date
 from ..rows import NEEDS_ORDER
 from ..schedule import parse_schedule
