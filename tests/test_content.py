@@ -18,6 +18,7 @@ import pytest
 
 from handouts.catalog import Catalog
 from handouts.errors import UserError
+from handouts.i18n import translations
 from handouts.render import Renderer, timeline_rows
 
 import pdfcheck
@@ -44,6 +45,20 @@ WARNING_SIGNS = {
         "You have had cancer, and now you have new or worse back or leg pain.",
         "If you cannot talk to someone right away, go to the emergency room now.",
     ),
+    "es": (
+        "Vaya a la sala de emergencias ahora si:",
+        "Tiene debilidad nueva en las piernas.",
+        "(pie caído)",
+        "costar levantarse de una silla",
+        "Pierde el control de la vejiga o del intestino.",
+        'Se le adormece la zona de la "silla de montar": la ingle, la parte de adentro de los muslos y las nalgas.',
+        "Le duele la pierna tras una caída o un golpe fuerte.",
+        "Llámenos ahora, hoy mismo, al",
+        "Tiene fiebre y también dolor de espalda.",
+        "Tiene un dolor fuerte en reposo que no mejora al cambiar de posición.",
+        "Tuvo cáncer y ahora tiene dolor nuevo o peor en la espalda o la pierna.",
+        "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
+    ),
 }
 
 # The warning signs after surgery (general practice, approved by the practice), on both post-op sheets.
@@ -59,6 +74,18 @@ POST_OP_SIGNS = {
         "You cannot pass urine.",
         "You have a headache when you sit or stand up that eases when you lie down.",
         "Clear, watery fluid comes from your wound.",
+    ),
+    "es": (
+        "Llame al 911 o vaya a la sala de emergencias ahora si:",
+        "Llámenos ahora, hoy mismo, al",
+        "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
+        "Tiene dolor en el pecho, o le falta el aire.",
+        "Su herida se pone roja, caliente o hinchada, o le sale líquido o pus.",
+        "Tiene fiebre.",
+        "Una pantorrilla está hinchada, caliente o le duele.",
+        "No puede orinar.",
+        "Tiene dolor de cabeza al sentarse o ponerse de pie, y se calma al acostarse.",
+        "Le sale de la herida un líquido claro, como agua.",
     ),
 }
 
@@ -154,6 +181,97 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "Today, Mar 14": 1,
         },
     },
+    # The same facts as the Spanish prints them, with the same counts (the risks' heading and
+    # lead-in read differently in Spanish, so they are two facts here).
+    "es": {
+        "new-patient": {
+            "2 a 8 semanas": 1,
+            "Epidural: 1 o 2 inyecciones": 1,
+            "después de los 50 años": 1,
+            "pulsos de los pies": 2,
+            "índice tobillo-brazo y una prueba Doppler": 1,
+            "Radiografías de pie": 1,
+            "Tomografía": 1,
+            "Espondilolistesis": 1,
+            "Hernia de disco": 1,
+            "La artritis de cadera puede parecerse a este problema": 1,
+            "Casi siempre llega poco a poco y no es una emergencia.": 1,
+            "Su nombre:": 1,
+            "Compruebe lo que entendió": 1,
+            "Preguntas para hacer": 1,
+        },
+        "conservative-care": {
+            "2 a 8 semanas": 5,
+            "2 a 3 meses": 1,
+            "prueba 1 o 2 inyecciones": 1,
+            "Epidural: 1 o 2 inyecciones": 1,
+            "más de 2 a 3 inyecciones al año": 1,
+            "0 quiere decir nada y 10 quiere decir lo peor": 1,
+            "Andar en bicicleta y nadar": 1,
+            "Si empeora rápido, llámenos": 2,
+            "carrito de compras, unos bastones para caminar o un andador": 1,
+            "De vez en cuando, los relajantes musculares ayudan": 1,
+            "Ejemplo: 3 mar": 1,
+            "Su nombre:": 1,
+            "Compruebe lo que entendió": 1,
+        },
+        "injection": {
+            "al menos varias semanas": 2,
+            "dura solo unos días": 1,
+            "solo duró unos días": 1,
+            "prueba 1 o 2 inyecciones": 2,
+            "Epidural: 1 o 2 inyecciones": 1,
+            "más de 2 a 3 inyecciones al año": 2,
+            "2 a 3 meses": 1,
+            "2 a 8 semanas": 2,
+            "indica que la cirugía de descompresión": 1,
+            "Si una inyección no le dio nada de alivio, su médico primero buscará otras causas.": 1,
+            "anticoagulante": 2,
+            "El esteroide le puede subir el azúcar en la sangre": 1,
+            "Antes de la inyección:": 1,
+            "Su nombre:": 1,
+        },
+        "surgical-consult": {
+            "2 a 3 meses": 3,
+            "una o dos cuadras": 1,
+            "2 a 3 semanas": 1,
+            "6 a 8 semanas": 1,
+            "2 a 8 semanas": 2,
+            "prueba 1 o 2 inyecciones": 1,
+            "más de 2 a 3 inyecciones al año": 1,
+            "No siempre.": 1,
+            "La cirugía es una decisión": 2,
+            "Riesgos de la cirugía": 1,
+            "riesgos de una cirugía en la parte baja de la espalda": 1,
+            "Obesidad grave": 1,
+            "Después de este tipo, la mayoría camina el mismo día y se va a casa al día siguiente.": 1,
+            "El dolor de espalda puede mejorar o no": 2,
+            "Sus opciones, comparadas": 1,
+            "Preguntas para hacer": 1,
+        },
+        "post-op": {
+            "trabajo de escritorio después de 2 a 3 semanas": 1,
+            "2 a 3 semanas": 2,
+            "6 a 8 semanas": 2,
+            "No levante más de 10 libras": 1,
+            "estreñimiento": 1,
+            "El dolor de espalda puede mejorar o no": 2,
+            "los síntomas pueden volver después de muchos años": 1,
+            "Unos músculos fuertes en el abdomen y la espalda, y un peso sano, ayudan": 1,
+            "Después de una descompresión mínimamente invasiva": 2,
+            "Hoy, 14 mar": 1,
+            "Usted está aquí.": 1,
+        },
+        "post-op-fusion": {
+            "2 a 4 días": 1,
+            "4 a 6 semanas": 1,
+            "3 a 6 meses": 1,
+            "No levante más de 10 libras": 1,
+            "Los huesos tardan meses en unirse.": 1,
+            "El dolor de espalda puede mejorar o no": 2,
+            "Hoy, 14 mar": 1,
+        },
+    },
 }
 
 
@@ -170,6 +288,12 @@ def printed(renderer) -> dict[tuple[str, bool], bytes]:
     }
 
 
+@pytest.fixture(scope="module")
+def made(printed, spanish) -> dict[str, dict[tuple[str, bool], bytes]]:
+    """The handouts of every language, by language: the page rules and facts hold in each."""
+    return {"en": printed, "es": spanish}
+
+
 def test_every_visit_type_has_its_facts(catalog):
     assert set(LANGUAGES) == set(catalog.practice.languages), "add the facts of a new language here"
     for lang in LANGUAGES:
@@ -178,10 +302,10 @@ def test_every_visit_type_has_its_facts(catalog):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_the_facts_print(printed, spanish, catalog, lang, visit):
+def test_the_facts_print(made, catalog, lang, visit):
     """Each warning sign once, each number from the source as often as it should print: in both print sizes."""
     for large in (False, True):
-        text = _body_text({"en": printed, "es": spanish}[lang][visit, large], catalog.practice.name)
+        text = _body_text(made[lang][visit, large], catalog.practice.name)
         expected = Counter(WARNING_SIGNS[lang])
         if visit.startswith("post-op"):
             expected += Counter(POST_OP_SIGNS[lang])
@@ -193,20 +317,28 @@ def test_the_facts_print(printed, spanish, catalog, lang, visit):
 _MARKERS = re.compile(r"(?:\s+(?:•|\d+\.))+\s*$")  # list markers, which the text layer puts after a page's text
 
 
+def _words_before(message: str, lang: str) -> str:
+    """A page word of the catalog in `lang`, up to its first placeholder ("Draft: not yet approved by")."""
+    return translations(lang).gettext(message).split("%(")[0].strip()
+
+
 def _body_text(pdf: bytes, practice: str) -> str:
     """Every page's text without the running header and footer (which the text layer puts after
-    the page's own text) and list markers, joined: a sentence over a page break reads as one."""
+    the page's own text) and list markers, joined: a sentence over a page break reads as one.
+    The header begins with the draft mark, else the practice's line, in the handout's language."""
+    heads = [
+        head
+        for lang in LANGUAGES
+        for head in (
+            _words_before("Draft: not yet approved by %(name)s", lang),
+            f"{practice} {_words_before('Questions? Call %(phone)s', lang)}",
+        )
+    ]
     pages = []
     for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
         text = " ".join((page.extract_text() or "").split())
-        heads = (
-            "Draft: not yet approved",
-            f"{practice} Questions? Call",
-            "Borrador sin aprobar",
-            f"{practice} ¿Preguntas?",
-        )
         ends = [i for i in (text.find(head) for head in heads) if i >= 0]
-        pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]))
+        pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]).strip())
     return " ".join(pages)
 
 
@@ -247,47 +379,67 @@ def _fill(pdf: bytes, large: bool) -> list[float]:
     return fills
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_page_limits_and_no_near_empty_page(printed, visit):
+def test_page_limits_and_no_near_empty_page(made, lang, visit):
+    """The English limits in every language (Spanish runs about a fifth longer)."""
     for large in (False, True):
-        fills = _fill(printed[visit, large], large)
+        fills = _fill(made[lang][visit, large], large)
         assert len(fills) <= MAX_PAGES * (2 if large else 1)
         thin = [n for n, fill in enumerate(fills[:-1], 1) if fill < 0.5]
         assert thin == [], f"{visit} ({'large' if large else 'standard'} print): pages under half full {thin}"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_page_one_holds_the_whole_summary(printed, catalog, visit):
+def test_page_one_holds_the_whole_summary(made, catalog, lang, visit):
+    summary = catalog.edition(lang).visits[visit]
     for large in (False, True):
-        first = pdfcheck.page_text(printed[visit, large], 1)
-        for line in (*catalog.visits[visit].key_points, *catalog.visits[visit].next_steps):
+        first = pdfcheck.page_text(made[lang][visit, large], 1)
+        for line in (*summary.key_points, *summary.next_steps):
             assert line in first, f"{visit} ({'large' if large else 'standard'} print): not on page 1: {line!r}"
 
 
+# The last warning sign of each box, by language: the box is whole when its heading and this are on one page.
+BOX_ENDS = {
+    "en": {"red-flags": "You have had cancer", "post-op-warnings": "Clear, watery fluid comes from your wound"},
+    "es": {"red-flags": "Tuvo cáncer", "post-op-warnings": "Le sale de la herida un líquido claro"},
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_warning_boxes_are_never_split(printed, visit):
+def test_warning_boxes_are_never_split(made, catalog, lang, visit):
     """Each warning box starts and ends on the same page, in large print too."""
-    boxes = [("Warning signs that need care right away", "You have had cancer")]
-    if visit.startswith("post-op"):
-        boxes.append(("Warning signs after surgery", "Clear, watery fluid comes from your wound"))
+    modules = catalog.edition(lang).modules
+    boxes = [(modules[mid].title, last) for mid, last in BOX_ENDS[lang].items() if mid in catalog.visits[visit].modules]
     for large in (False, True):
-        pdf = printed[visit, large]
+        pdf = made[lang][visit, large]
         pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
         for first, last in boxes:
             starts = [n for n, text in enumerate(pages) if first in text]
             assert starts and last in pages[starts[-1]], f"{visit}: the box {first!r} is split"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
-def test_when_to_call_is_never_split(printed, visit):
-    """'When to call' is read in one piece: in large print it follows the warning boxes on the
-    detail pages, where its last line ('Warning signs: read the box ...') once began the next page."""
+def test_when_to_call_is_never_split(made, lang, visit):
+    """'When to call' is read in one piece: on page 1 in standard print; in large print it follows
+    the warning boxes on the detail pages, where its last line ('Warning signs: read the box ...')
+    once began the next page."""
+    heading, last = _words_before("When to call", lang), _words_before(WARNING_LINE, lang)
     for large in (False, True):
-        pdf = printed[visit, large]
+        pdf = made[lang][visit, large]
         pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
-        where = [n for n, text in enumerate(pages) if "When to call" in text]
-        line = "read the boxes on pages" if visit.startswith("post-op") else "read the box on page"
-        assert len(where) == 1 and f"Warning signs: {line}" in pages[where[0]], (visit, large)
+        if visit.startswith("post-op"):
+            last = _words_before(WARNING_LINE_POST_OP, lang)
+        where = [n for n, text in enumerate(pages) if heading in text]
+        assert len(where) == 1 and last in pages[where[0]], (visit, large)
+        assert large or where == [0], f"{visit}: '{heading}' is not whole on page 1"
+
+
+WARNING_LINE = "Warning signs: read the box on page %(page)s and act right away."
+WARNING_LINE_POST_OP = "Warning signs: read the boxes on pages %(first)s and %(second)s and act right away."
 
 
 @pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
@@ -312,6 +464,7 @@ def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printe
     assert operation in alts and "lifting a gallon of milk: knees bent" in alts
     text = " ".join(pdfcheck.text(printed[visit, False]).split())
     assert "Follow-up visit: date Time With whom" in text and "Day 14" in text
+
 
 
 def _words(pdf: bytes, page: int) -> list[dict]:

