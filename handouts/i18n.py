@@ -13,15 +13,15 @@ import unicodedata
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.messages.catalog import Catalog as Messages
-from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog as Messages
 
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -71,6 +71,10 @@ def translations(lang: str) -> gettext.NullTranslations:
     Every message must be translated: a missing one would print English inside a Spanish handout."""
     if lang == DEFAULT:
         return gettext.NullTranslations()
+    # Babel's catalog tools, loaded only for a handout in another language (an English `make` starts without them)
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     path = catalog_path(lang)
     if not path.is_file():
         raise UserError(f"no message catalog for {lang!r}: add {path} (see docs/translation-review.md)")
@@ -105,9 +109,12 @@ EXTRACT_FROM = [
 KEYWORDS = {"_": None, "gettext": None, "pgettext": ((1, "c"), 2), "N_": None}
 
 
-def extract(root: Path) -> Messages:
+def extract(root: Path) -> "Messages":
     """Every message the handouts print, read from the source under `root` (scripts/catalogs writes
     it to handouts/locale/messages.pot; a test checks that file is up to date)."""
+    from babel.messages.catalog import Catalog as Messages
+    from babel.messages.extract import extract_from_dir
+
     messages = Messages(project="spine-handouts", domain=DOMAIN)
     options = {"jinja2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     found = extract_from_dir(

@@ -32,7 +32,7 @@ def test_make_writes_the_default_file_name(tmp_path, monkeypatch):
 # web server, the batch's process pool and progress bar, the PDF joining and reading code.
 NOT_FOR_MAKE = (
     *("sqlalchemy", "alembic", "flask", "waitress", "rich", "pypdf", "pdfplumber", "multiprocessing", "concurrent"),
-    *("babel", "markdown_it", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint"),
+    *("babel.messages", "markdown_it", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint"),
 )
 
 
