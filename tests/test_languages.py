@@ -5,7 +5,9 @@ import io
 import re
 import shutil
 import tomllib
+import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pypdf
@@ -206,20 +208,81 @@ def test_a_fuzzy_message_is_refused(tmp_path, monkeypatch):
         translations.cache_clear()
 
 
+def _spanish_figure(catalog: Catalog, name: str, size: float, surgery: date | None = None) -> str:
+    """A drawing in Spanish; the recovery timeline is the post-op visit's (with its dates and a
+    "today" row when there is a surgery date)."""
+    options = {}
+    if name == "recovery":
+        steps = catalog.edition("es").visits["post-op"].timeline
+        options["timeline"] = timeline_rows(steps, surgery, date(2026, 3, 14), "es")
+    return figure(name, size=size, gettext=translations("es").gettext, **options)
+
+
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_a_figure_in_spanish_prints_only_its_own_words(catalog, name):
     """A drawing's untitled panel once printed gettext(""), the catalog's header ("Project-Id-Version: ...")."""
-    from datetime import date
-
-    visit = catalog.edition("es").visits["post-op"]
-    options = {"timeline": timeline_rows(visit.timeline, None, date(2026, 3, 14), "es")} if name == "recovery" else {}
-    svg = figure(name, size=13, gettext=translations("es").gettext, **options)
+    svg = _spanish_figure(catalog, name, 13)
     assert "Project-Id-Version" not in svg and "Content-Type" not in svg
 
 
-def test_dates_are_written_the_spanish_way_without_the_system_locale():
-    from datetime import date
+def _affine(transform: str) -> tuple[float, ...]:
+    """An SVG transform attribute as the matrix (a, b, c, d, e, f)."""
+    matrix: tuple[float, ...] = (1, 0, 0, 1, 0, 0)
+    for kind, args in re.findall(r"(\w+)\(([^)]*)\)", transform):
+        v = [float(x) for x in re.split(r"[ ,]+", args.strip())]
+        step = {
+            "translate": (1, 0, 0, 1, v[0], v[1] if len(v) > 1 else 0),
+            "scale": (v[0], 0, 0, v[-1], 0, 0),
+            "matrix": tuple(v),
+        }[kind]
+        matrix = _compose(matrix, step)
+    return matrix
 
+
+def _compose(m: tuple[float, ...], t: tuple[float, ...]) -> tuple[float, ...]:
+    a, b, c, d, e, f = m
+    ta, tb, tc, td, te, tf = t
+    return (a * ta + c * tb, b * ta + d * tb, a * tc + c * td, b * tc + d * td,
+            a * te + c * tf + e, b * te + d * tf + f)
+
+
+def _text_spans(svg: str) -> list[tuple[str, float, float]]:
+    """(words, left, right) of every line of text a drawing prints, in the drawing's own units."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from handouts.figures import BOLD, REGULAR
+
+    spans = []
+
+    def walk(element: ET.Element, matrix: tuple[float, ...]) -> None:
+        matrix = _compose(matrix, _affine(element.get("transform", "")))
+        if element.tag.endswith("text") and element.text:
+            font = BOLD if element.get("font-weight") == "bold" else REGULAR
+            width = pdfmetrics.stringWidth(element.text, font, float(element.get("font-size").removesuffix("px")))
+            x, y = float(element.get("x")), float(element.get("y"))
+            left = x - {"end": width, "middle": width / 2}.get(element.get("text-anchor", "start"), 0)
+            a, _, c, _, e, _ = matrix
+            spans.append((element.text, a * left + c * y + e, a * (left + width) + c * y + e))
+        for child in element:
+            walk(child, matrix)
+
+    walk(ET.fromstring(svg), (1, 0, 0, 1, 0, 0))
+    return spans
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_spanish_figure_keeps_every_word_inside_the_drawing(catalog, name):
+    """Spanish words are longer: a line the drawing does not wrap (the timeline's column heading
+    once) ran past the drawing's edge in large print and was cut off."""
+    for size in (13, 18):
+        svg = _spanish_figure(catalog, name, size, surgery=date(2026, 3, 10))
+        edge = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+        outside = [(text, round(left), round(right)) for text, left, right in _text_spans(svg)
+                   if left < -0.5 or right > edge + 0.5]
+        assert outside == [], f"{name} at {size} pt: words past the edge {outside}"
+
+
+def test_dates_are_written_the_spanish_way_without_the_system_locale():
     assert long_date(date(2026, 3, 14), "es") == "14 de marzo de 2026"
     assert long_date(date(2026, 3, 14)) == "March 14, 2026"
 
