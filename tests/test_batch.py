@@ -168,8 +168,13 @@ def test_a_batch_killed_half_way_resumes(tmp_path):
 
 
 def test_merge_starts_every_handout_on_a_front_side(tmp_path):
-    rows = ["post-op,Ana Silva,2026-03-14,1", "injection,Tom Baker,2026-03-14,2", "post-op,Li Wei,2026-03-14,3"]
-    text = HEADER + "".join(f"{row}\n" for row in rows)
+    # an odd handout (new-patient in large print, 11 pages) and an even one (injection, 6 pages)
+    rows = [
+        "new-patient,Ana Silva,2026-03-14,1,yes",
+        "injection,Tom Baker,2026-03-14,2,",
+        "post-op,Li Wei,2026-03-14,3,",
+    ]
+    text = "visit,patient,date,id,large_print\n" + "".join(f"{row}\n" for row in rows)
     out, printed = tmp_path / "out", tmp_path / "print.pdf"
     assert batch(str(schedule(tmp_path, text)), "-o", str(out), "--merge", str(printed)).exit_code == 0
     counts = [pdfcheck.pages((out / e["file"]).read_bytes()) for e in manifest(out)]
