@@ -4,10 +4,11 @@
     python benchmarks/batch.py                       # N = 120 and N = 1000, all cores
     python benchmarks/batch.py --sizes 200 5000 --naive 0    # memory only: no naive loop
 
-Naive: one process, one fresh WeasyPrint render per handout (the handout's HTML from the
-project's templates, a new FontConfiguration, the whole document laid out and written,
-PDF/UA-1), serially. Half of its --naive handouts are rendered before the batches and half
-after, so a machine that gets busier or quieter during the run weighs on both alike.
+Naive: one process, one fresh WeasyPrint render per handout, serially: the handout's HTML from
+the project's templates, then WeasyPrint alone (benchmarks/plain.py: a new FontConfiguration, every
+stylesheet parsed, the whole document laid out and written, PDF/UA-1). Half of its --naive
+handouts are rendered before the batches and half after, so a machine that gets busier or quieter
+during the run weighs on both alike.
 Batch: `handouts batch day.csv -o out` as a user runs it, in a fresh process, start-up included,
 timed from outside. Its peak memory (getrusage: the main process, and the largest worker) is its
 own. Rows carry only a name and a date, cycling through the five built-in visit types.
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op")
 
@@ -54,29 +56,26 @@ def write_schedule(path: Path, n: int) -> None:
 
 
 def naive(first: int, count: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of `count` fresh renders, the naive way."""
-    from weasyprint import HTML
+    """(wall seconds, CPU seconds) of `count` fresh renders, the naive way (benchmarks/plain.py)."""
+    from plain import render
 
     from handouts.catalog import Catalog
-    from handouts.fetcher import ASSET_BASE, AssetFetcher
-    from handouts.pdf import ACCESSIBLE
+    from handouts.fetcher import ASSET_BASE
     from handouts.render import Renderer
     from handouts.request import build_request
 
     catalog = Catalog.load()
     renderer = Renderer(catalog)
+    folders = [str(folder) for folder in catalog.search.dirs("assets")]
 
-    def render(i: int) -> None:
+    def one(i: int) -> None:
         request = build_request(catalog, VISITS[i % 5], f"Patient Number {i}", "2026-03-14")
-        html = renderer.preview_html(request)
-        HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher(catalog.search)).write_pdf(
-            pdf_variant=ACCESSIBLE
-        )
+        render(renderer.preview_html(request), ASSET_BASE, folders)
 
-    render(first)  # not timed: this process's first render loads what every later one finds loaded
+    one(first)  # not timed: this process's first render loads what every later one finds loaded
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(first, first + count):
-        render(i)
+        one(i)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
