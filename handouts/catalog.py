@@ -6,6 +6,7 @@ into a `UserError` that names the file, the key and the fix.
 
 import difflib
 import hashlib
+import pickle
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from .approvals import FILE as APPROVALS_FILE
 from .approvals import Approvals, ApprovalsFile
 from .errors import UserError
+from .filememo import derived
 from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
 from .paths import BUILTIN_ROOT
 from .searchpath import SearchPath
@@ -35,8 +37,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
         raise UserError(f"{path}: {path.stat().st_size:,} bytes is too large for a settings file")
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return pickle.loads(derived(path, "toml", lambda data: pickle.dumps(tomllib.loads(data.decode("utf-8")))))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(
             f"{path}: not valid TOML ({exc}); fix the line it names (text goes in quotes, dates are written "
@@ -46,6 +47,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: not valid TOML (not UTF-8 text); save it as UTF-8") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
@@ -195,7 +200,7 @@ class Catalog:
         for root in roots:
             for path in sorted([root] if root.is_file() else root.rglob("*")):
                 if path.is_file():
-                    digest.update(str(path).encode() + b"\0" + path.read_bytes())
+                    digest.update(str(path).encode() + b"\0" + derived(path, "sha256", _sha256))
         return digest.hexdigest()
 
     def visit(self, visit_id: str) -> VisitType:
