@@ -10,12 +10,14 @@ bytes from every interface.
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from weasyprint import Document
 
+from .catalog import Catalog
 from .errors import UserError
 from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
@@ -98,6 +100,26 @@ class Builder:
         if fmt == "html":
             return self.renderer.preview_html(request).encode("utf-8")
         return self.pdf(request)
+
+
+class KeptBuilder:
+    """The builder of the last catalog asked for, kept while nothing it is made from changes.
+
+    A long-running process (the web page's render workers) reuses its detail layouts from one
+    handout to the next; any edit to the practice's files or approvals gives a new builder."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[str, Builder] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, catalog: Catalog) -> Builder:
+        approvals = catalog.search.practice / "approvals.toml" if catalog.search.practice else None
+        approved = approvals.read_text(errors="replace") if approvals and approvals.is_file() else ""
+        stamp = catalog.fingerprint() + approved  # the files' paths and bytes: another practice, another stamp
+        with self._lock:
+            if self._kept is None or self._kept[0] != stamp:
+                self._kept = (stamp, Builder(Renderer(catalog)))
+            return self._kept[1]
 
 
 def build(renderer: Renderer, request: Request, fmt: str = "pdf") -> bytes:

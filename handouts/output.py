@@ -27,6 +27,9 @@ class WriteError(UserError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple:  # whole across a process boundary (the page's render workers)
+        return type(self), (str(self), self.reason)
+
 
 def check_writable(target: Path) -> None:
     """Fail before rendering when the file could not be written, with the reason.

@@ -70,6 +70,9 @@ class UnprintableText(UserError):
         super().__init__(message)
         self.chars = chars
 
+    def __reduce__(self) -> tuple:  # whole across a process boundary (the page's render workers)
+        return type(self), (str(self), self.chars)
+
 
 @contextmanager
 def _strict() -> Iterator[None]:

@@ -7,6 +7,7 @@ page answering the front desk.
 
 import http.client
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -177,3 +178,107 @@ def test_single_handouts_keep_coming_while_a_day_is_made_and_memory_goes_back():
         assert len(during) >= 3 and sorted(during)[len(during) // 2] < max(1.0, 2 * alone), (alone, during)
         assert max(during) < 5  # no handout waits for the day's batch
         assert rss_mb(server.pid) < idle + 40  # the day's layouts lived and died in the worker
+
+
+def descendants(pid: int, depth: int = 99) -> dict[int, str]:
+    """Every living process under `pid` (children, grandchildren, ... `depth` generations), with its command line."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = {}, [(pid, 0)]
+    while todo:
+        current, generation = todo.pop()
+        for child in [p for p, parent in parents.items() if parent == current and generation < depth]:
+            try:
+                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            todo.append((child, generation + 1))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Desk:
+    """A browser at the page: its cookie and the form's token."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = self.opener.open(self.base + "/").read().decode()
+        self.token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def handout(self, visit: str, patient: str) -> bytes:
+        fields = {"csrf_token": self.token, "visit": visit, "patient": patient, "date": "2026-03-14"}
+        with self.opener.open(self.base + "/handout", urllib.parse.urlencode(fields).encode()) as response:
+            assert response.headers["Content-Type"] == "application/pdf"
+            return response.read()
+
+
+def workers(server: int) -> list[int]:
+    """The page's render workers: the processes its fork server started (they carry its command line)."""
+    found = descendants(server)
+    forkservers = [pid for pid in found if "forkserver" in found[pid] and pid in descendants(server, depth=1)]
+    return [pid for server in forkservers for pid in descendants(server, depth=1)]
+
+
+def test_handouts_asked_at_once_are_made_side_by_side_each_for_its_own_patient():
+    """Issue 15: one render lock made ten browsers wait for each other. Handouts asked for at the
+    same moment are made in several worker processes, and each browser gets its own patient's."""
+    from pypdf import PdfReader
+
+    visits = ["new-patient", "injection", "post-op", "conservative-care"]
+    with server_process() as (server, port):
+        desks = [Desk(port) for _ in range(8)]
+        made: dict[int, bytes] = {}
+
+        def ask_for(n: int) -> None:
+            made[n] = desks[n].handout(visits[n % 4], f"Parallel Patient {n}")
+
+        threads = [threading.Thread(target=ask_for, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(made) == list(range(8))
+        for n, data in made.items():
+            first = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+            assert f"Parallel Patient {n}" in first
+            assert not [m for m in range(8) if m != n and f"Parallel Patient {m}\n" in first + "\n"]
+        busy = [pid for pid in workers(server.pid) if cpu_seconds(pid) > 0.5]
+        assert len(busy) == min(2, os.cpu_count() or 1), descendants(server.pid)  # every core made handouts
+        assert cpu_seconds(server.pid) < sum(map(cpu_seconds, busy))  # the page's process made none
+
+
+def test_a_render_worker_killed_costs_no_handout_and_all_go_with_the_server():
+    """A worker that dies (out of memory, killed) is replaced for the next handout; killing the page's
+    process with kill -9 takes every worker with it (none keeps running, holding memory)."""
+    import signal
+
+    with server_process() as (server, port):
+        desk = Desk(port)
+        assert desk.handout("injection", "Killed Worker Patient").startswith(b"%PDF-")
+        before = workers(server.pid)
+        assert before
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert desk.handout("injection", "Next Desk Patient").startswith(b"%PDF-")
+        left = descendants(server.pid)
+        assert left and not set(left) & set(before)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in left):
+            time.sleep(0.2)
+        alive = {pid for pid in left if Path(f"/proc/{pid}/stat").exists()
+                 and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+        assert not alive, left

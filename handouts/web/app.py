@@ -36,7 +36,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from ..build import Builder, file_name
+from ..build import KeptBuilder, file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
@@ -51,6 +51,7 @@ from .desk import safe_suffix as schedule_suffix
 from .drafts import ApproveForm, approve, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
 from .jobs import KEEP_SECONDS, Job, Jobs
+from .pool import render_pool
 from .profiles import (
     NO_PRACTICE,
     POST_OP,
@@ -87,29 +88,18 @@ _HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]/\s]+))(?::[0
 
 @dataclass
 class Settings:
-    """What the routes share: where the practice is, the password, the one render lock, the day's list."""
+    """What the routes share: where the practice is, the password, the day's list, the record."""
 
     practice: Path | None
     password: str | None
-    # WeasyPrint and its shared font configuration are not made for concurrent renders.
-    render_lock: threading.Lock = field(default_factory=threading.Lock)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)  # one writer of the practice's files
     ledgers: Ledgers = field(default_factory=Ledgers)
     jobs: Jobs = field(default_factory=Jobs)
     day: Day | None = None  # `serve --schedule FILE`: every browser's list
     days: dict[str, Day] = field(default_factory=dict)  # a schedule uploaded on the page, by browser session
     given: GivenLog = field(default_factory=GivenLog)  # what this server gave, for a practice without a ledger
-    # The last catalog's builder, kept while its files stay the same: its detail layouts are reused,
-    # so a front-desk handout takes a third of the time (a new one is made after any edit).
-    builder: tuple[str, Builder] | None = None
-
-    def builder_for(self, catalog: Catalog) -> Builder:
-        """A builder for `catalog`, the kept one when nothing it is made from has changed (hold the render lock)."""
-        approvals = catalog.search.practice / "approvals.toml" if catalog.search.practice else None
-        approved = approvals.read_text(errors="replace") if approvals and approvals.is_file() else ""
-        stamp = catalog.fingerprint() + approved
-        if self.builder is None or self.builder[0] != stamp:
-            self.builder = (stamp, Builder(Renderer(catalog)))
-        return self.builder[1]
+    # The texts' versions for the record come from a renderer of the catalog as it is; no PDF is made here.
+    renderers: KeptBuilder = field(default_factory=KeptBuilder)
 
 
 @dataclass(frozen=True)
@@ -187,9 +177,8 @@ def load_catalog() -> Catalog:
 
 
 def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patient_id: str | None = None) -> bytes:
-    """The PDF through the one pipeline, one render at a time; recorded as given `how` (None: a preview)."""
-    with settings().render_lock:
-        data = settings().builder_for(catalog).pdf(handout)
+    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` (None: a preview)."""
+    data = render_pool().pdf(catalog.search.practice, handout)
     if how is not None:
         record(catalog, handout, data, how, patient_id)
     return data
@@ -197,9 +186,7 @@ def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patie
 
 def record(catalog: Catalog, handout: Request, data: bytes, how: str, patient_id: str | None) -> None:
     """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
-    with settings().render_lock:  # the kept builder is changed under the lock only
-        renderer = settings().builder_for(catalog).renderer
-    recorder = Recorder(catalog, renderer, how, ledgers=settings().ledgers)
+    recorder = Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
     if recorder.on:
         recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
     else:
@@ -465,8 +452,7 @@ def _routes(app: Flask) -> None:
             problems = [f"{labels.get(key, 'Form')}: {message}" for key, message in errors.items()]
             return render_template("preview_message.html", problems=problems)
         try:
-            with settings().render_lock:
-                pages = preview_pages(catalog, form, steps)
+            pages = render_pool().run(catalog.search.practice, preview_pages, form, steps)
         except UserError as exc:
             return render_template("preview_message.html", problems=[str(exc)])
         response = Response(render_template("preview.html", pages=pages), mimetype="text/html")
@@ -480,8 +466,8 @@ def _routes(app: Flask) -> None:
         steps, errors = instructions(form)
         if steps is not None:
             try:
-                with settings().render_lock:
-                    save_defaults(catalog, form.surgeon, steps)
+                with settings().write_lock:  # a trial print of the sheet first, in a worker
+                    render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps)
             except UserError as exc:
                 errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:
@@ -493,7 +479,7 @@ def _routes(app: Flask) -> None:
         """The ticked drafts approved under the name typed: the record `handouts approve` writes."""
         catalog = load_catalog()
         form = ApproveForm.parse(request.form)
-        with settings().render_lock:  # one writer of approvals.toml at a time
+        with settings().write_lock:  # one writer of approvals.toml at a time
             units, errors = approve(catalog, form)
         if errors:
             page = PostOpForm.from_profile(catalog, form.surgeon)

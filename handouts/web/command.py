@@ -151,6 +151,7 @@ def serve(
       HANDOUTS_WEB_PASSWORD='long secret' handouts serve --host 0.0.0.0 --allow-host handouts.clinic.example
     """
     from .app import create_app
+    from .pool import render_pool
 
     try:
         check_listen(host, password)
@@ -160,6 +161,7 @@ def serve(
             read_schedule(schedule)  # a schedule that cannot be read stops here, with its reason
         app = create_app(practice, password=password, trusted_hosts=names, schedule=schedule)
         server = make_server(app, host, port)
+        render_pool().warm()
     except UserError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -160,8 +160,8 @@ PREVIEW_SCALE = 1.5  # pixels a point: 918 pixels across a letter page, sharp at
 def preview_pages(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions) -> list[PreviewPage]:
     """The post-op sheet as it prints: its PDF, from the one build path, page by page as pictures.
     Not HTML in the browser: only the PDF has the page numbers ("read the box on page 3"), the
-    running header and footer and the page breaks as printed. Call with the render lock held
-    (WeasyPrint, and PDFium, which draws the pages, are not made for concurrent use)."""
+    running header and footer and the page breaks as printed. Runs in a render worker (pool.py):
+    WeasyPrint, and PDFium, which draws the pages, are not made for concurrent use in threads."""
     fields = catalog.visits[POST_OP].fields if POST_OP in catalog.visits else {}
     sets = {key: value for key, value in form.preview.items() if value and key in fields}
     edited, request = post_op_sheet(catalog, form.surgeon, steps, sets)
@@ -181,7 +181,7 @@ def preview_pages(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions)
 
 def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
     """Write the instructions into the surgeon's profile; refused without a practice folder, or when
-    the sheet cannot be printed with them. The caller holds the render lock (a PDF is built)."""
+    the sheet cannot be printed with them. Runs in a render worker (a PDF is built), one save at a time."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
         raise UserError(NO_PRACTICE)

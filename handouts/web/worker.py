@@ -9,8 +9,8 @@ on the schedule there, with the page's choices, and leaves in FOLDER:
 - result.json: what happened, written last, so its presence means the job is over.
 
 The single handouts (their file names carry patients' names) are removed once the print file is
-made. A process, not a thread of the server: the render lock stays free for the front desk's single
-handouts, the memory a day's layouts take goes back to the system when the process ends, and the
+made. A process of its own, not one of the page's render workers (pool.py): they stay free for the
+front desk's single handouts, the memory a day's layouts take goes back to the system when the process ends, and the
 process runs at a lower priority (nice 10) so the desk's own handouts come first. It dies with the
 server (see `batch._die_with_parent`).
 """

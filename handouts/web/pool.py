@@ -1,0 +1,182 @@
+"""Warm worker processes that make the page's PDFs, so ten people at the desk do not wait in one line.
+
+WeasyPrint is not made for renders in threads, so the page once made every PDF under one lock:
+with many browsers, each waited for all the others (200 clients: 6 s a handout). Here each PDF is
+made in one of a few worker processes (one per core by default), and the page's threads wait
+only for a free worker.
+
+- **Warm.** A worker keeps its builder (build.KeptBuilder): a kind of handout's detail pages are
+  laid out and painted once, then only page 1 per patient, as in a batch. A handout goes to the
+  worker that made its kind last, when that one is free, so a kind is laid out by few workers.
+- **Forked from a clean process.** The workers are forked by multiprocessing's fork server, which
+  has imported the pipeline once and runs no threads (forking the page's process, which does, could
+  copy a lock some thread holds). A new worker starts in milliseconds, already loaded.
+- **Flat memory.** A worker is replaced after `TASKS_PER_WORKER` PDFs (its layouts are bounded
+  by build.KEEP_LAYOUTS meanwhile); one that crashes costs only the handout it was making.
+- **Gone with the page.** Each worker watches the page's process and ends with it, even when that
+  is killed with kill -9 (the fork server then ends too: it lives while a worker does).
+
+Only plain values cross to a worker: the practice folder and the checked request; the worker
+reads the practice's files itself, so an edit shows in the next handout as before.
+"""
+
+import multiprocessing
+import os
+import select
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..build import KeptBuilder
+from ..catalog import Catalog
+from ..errors import UserError
+from ..pdf import font_config
+from ..request import Request
+
+TASKS_PER_WORKER = 500  # then a worker is replaced, so memory stays flat on a server that runs all day
+CRASHED = "a worker process stopped while making it (the next one starts by itself): try again"
+
+T = TypeVar("T")
+
+_kept = KeptBuilder()  # in a worker: its builder, with the layouts of the kinds it made
+
+
+def _start(page: int) -> None:
+    """Worker initializer: end with the page's process; one font configuration for the worker's life."""
+    _die_with(page)
+    font_config()
+
+
+def _die_with(page: int) -> None:
+    """End this process when process `page` ends. Not by waiting for its work queue to close: each
+    worker holds both ends of it (and the fork server's), so none would ever see the page gone."""
+    try:
+        handle = os.pidfd_open(page)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+
+    def watch() -> None:
+        select.select([handle], [], [])  # readable when the process has ended
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ends-with-the-page", daemon=True).start()
+
+
+def _ready() -> None:
+    """A first task: the worker is started and loaded (`_start`)."""
+
+
+def _with_catalog(practice: Path | None, task: Callable[..., T], *args: Any) -> T:
+    """In a worker: `task(catalog, *args)` with the practice's files as they are now."""
+    return task(Catalog.load(practice), *args)
+
+
+def handout_pdf(catalog: Catalog, request: Request, gate: bool = True) -> bytes:
+    """A handout's PDF from the worker's kept builder (the one build path every interface uses)."""
+    return _kept(catalog).pdf(request, gate)
+
+
+def kind(request: Request) -> str:
+    """Handouts of one kind share their detail pages: everything but the patient's name and note."""
+    return repr(replace(request, patient="", note=None))
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process (started on first use), the PDFs it made, and the kinds it has laid out."""
+
+    executor: ProcessPoolExecutor | None = None
+    made: int = 0
+    kinds: set[str] = field(default_factory=set)
+
+    def run(self, context: multiprocessing.context.BaseContext, job: Callable[..., T], args: tuple) -> T:
+        if self.executor is not None and self.made >= TASKS_PER_WORKER:
+            self.stop()
+        try:
+            future = self.executor_in(context).submit(job, *args)
+        except BrokenProcessPool:  # it died while idle (killed, out of memory): a new one, nothing lost
+            self.stop()
+            future = self.executor_in(context).submit(job, *args)
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self.stop()
+            raise UserError(CRASHED) from None
+        self.made += 1
+        return result
+
+    def executor_in(self, context: multiprocessing.context.BaseContext) -> ProcessPoolExecutor:
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(os.getpid(),))
+        return self.executor
+
+    def stop(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor, self.made = None, 0
+        self.kinds.clear()
+
+
+class RenderPool:
+    """`workers` warm worker processes (default: one per core); `run` waits for a free one (thread-safe)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload([__name__])
+        self._workers = [_Worker() for _ in range(workers or os.cpu_count() or 1)]
+        self._free = list(self._workers)
+        self._changed = threading.Condition()
+
+    def run(self, practice: Path | None, task: Callable[..., T], *args: Any, kind: str | None = None) -> T:
+        """`task(catalog, *args)` in a worker, for the practice folder `practice`; its result, or its UserError."""
+        worker = self._take(kind)
+        try:
+            result = worker.run(self._context, _with_catalog, (practice, task, *args))
+            if kind is not None:
+                worker.kinds.add(kind)
+            return result
+        finally:
+            with self._changed:
+                self._free.append(worker)
+                self._changed.notify()
+
+    def warm(self) -> None:
+        """Start every worker now, without waiting (the fork server loads the pipeline, about a second),
+        so the desk's first handout of the day does not wait for it. Call before serving requests."""
+        for worker in self._workers:
+            worker.executor_in(self._context).submit(_ready)
+
+    def pdf(self, practice: Path | None, request: Request, gate: bool = True) -> bytes:
+        """The handout's PDF, made by the free worker that last made one of its kind if there is one."""
+        return self.run(practice, handout_pdf, request, gate, kind=kind(request))
+
+    def _take(self, kind: str | None) -> _Worker:
+        with self._changed:
+            while not self._free:
+                self._changed.wait()
+            worker = next((w for w in self._free if kind in w.kinds), None)
+            worker = worker or min(self._free, key=lambda w: len(w.kinds))  # a kind new to all: the least loaded
+            self._free.remove(worker)
+            return worker
+
+    def close(self) -> None:
+        """Stop every worker (each finishes the PDF it is making)."""
+        for worker in self._workers:
+            worker.stop()
+
+
+_pool: RenderPool | None = None
+_pool_lock = threading.Lock()
+
+
+def render_pool() -> RenderPool:
+    """This process's pool, started on first use: the page's handouts, whatever practice they are for."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = RenderPool()
+        return _pool
