@@ -76,6 +76,13 @@ def _remove_own(pid: int, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def remove_private() -> None:
+    """Remove this process's folder now, if this process made it: for processes that end without
+    running exit handlers (the web page's render workers end with os._exit)."""
+    if _folder is not None and _folder.name.startswith(f"{os.getpid()}-"):
+        shutil.rmtree(_folder, ignore_errors=True)
+
+
 def private_tempdir() -> Path:
     """This process's private temporary folder, made (and `tempfile` pointed at it) on first use."""
     global _folder

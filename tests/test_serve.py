@@ -38,9 +38,11 @@ def serving(*args: str, password: str | None = None) -> Iterator[int]:
 
 
 @contextmanager
-def server_process(*args: str, password: str | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
-    """`serving`, with the server's process too."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def server_process(
+    *args: str, password: str | None = None, tmp: Path | None = None
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`serving`, with the server's process too; `tmp`: its TMPDIR."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **({"TMPDIR": str(tmp)} if tmp else {})}
     env.pop("HANDOUTS_WEB_PASSWORD", None)
     if password:
         env["HANDOUTS_WEB_PASSWORD"] = password
@@ -181,7 +183,7 @@ def test_single_handouts_keep_coming_while_a_day_is_made_and_memory_goes_back():
 
 
 def descendants(pid: int, depth: int = 99) -> dict[int, str]:
-    """Every living process under `pid` (children, grandchildren, ... `depth` generations), with its command line."""
+    """Every living process under `pid` (children, ... `depth` generations down), with its command line."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -224,10 +226,8 @@ class Desk:
 
 
 def workers(server: int) -> list[int]:
-    """The page's render workers: the processes its fork server started (they carry its command line)."""
-    found = descendants(server)
-    forkservers = [pid for pid in found if "forkserver" in found[pid] and pid in descendants(server, depth=1)]
-    return [pid for server in forkservers for pid in descendants(server, depth=1)]
+    """The page's render workers: the processes multiprocessing spawned for it."""
+    return [pid for pid, command in descendants(server, depth=1).items() if "multiprocessing.spawn" in command]
 
 
 def test_handouts_asked_at_once_are_made_side_by_side_each_for_its_own_patient():
@@ -282,3 +282,34 @@ def test_a_render_worker_killed_costs_no_handout_and_all_go_with_the_server():
         alive = {pid for pid in left if Path(f"/proc/{pid}/stat").exists()
                  and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
         assert not alive, left
+
+
+def test_ctrl_c_stops_the_page_and_leaves_no_temporary_folder(tmp_path):
+    """Ctrl+C in the terminal: "Stopped.", no traceback, render workers gone, and the page's private
+    temporary folder removed, with the folder of the workers' fork server inside it."""
+    import signal
+
+    with server_process(tmp=tmp_path) as (server, port):
+        assert Desk(port).handout("injection", "Ctrl C Patient").startswith(b"%PDF-")
+        assert workers(server.pid)
+        server.send_signal(signal.SIGINT)
+        output = server.stdout.read()  # to the end: the workers hold it open until they are gone too
+        server.wait(timeout=20)
+    assert "Stopped." in output and "Traceback" not in output, output
+    assert list((tmp_path / f"handouts-{os.getuid()}").iterdir()) == []
+
+
+def test_a_process_with_its_own_temporary_folder_and_render_workers_exits_clean(tmp_path):
+    """A process that ends normally takes its workers' temporary folders with it, and says nothing
+    (with a fork server, its socket's folder inside the private one gave a traceback at every stop)."""
+    script = (
+        "from handouts.scratch import private_tempdir; from handouts.web.pool import RenderPool; "
+        "from handouts.catalog import Catalog; from handouts.request import build_request; "
+        "private_tempdir(); "
+        "request = build_request(Catalog.load(None), 'injection', 'Exit Test Patient', '2026-03-14'); "
+        "assert RenderPool(1).pdf(None, request).startswith(b'%PDF-')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert list((tmp_path / f"handouts-{os.getuid()}").iterdir()) == []

@@ -173,8 +173,9 @@ def serve(
         click.echo("Anyone who opens it needs the password; it is sent unencrypted, so use it on a trusted network.")
         click.echo(f"It answers at this computer's addresses and as: {', '.join(names)} (more with --allow-host NAME).")
     try:
-        server.run()
+        server.run()  # returns on Ctrl+C: waitress takes the interrupt itself
     except KeyboardInterrupt:
-        click.echo("Stopped.")
+        pass
     finally:
         server.close()
+    click.echo("Stopped.")

@@ -8,13 +8,14 @@ only for a free worker.
 - **Warm.** A worker keeps its builder (build.KeptBuilder): a kind of handout's detail pages are
   laid out and painted once, then only page 1 per patient, as in a batch. A handout goes to the
   worker that made its kind last, when that one is free, so a kind is laid out by few workers.
-- **Forked from a clean process.** The workers are forked by multiprocessing's fork server, which
-  has imported the pipeline once and runs no threads (forking the page's process, which does, could
-  copy a lock some thread holds). A new worker starts in milliseconds, already loaded.
+- **Started afresh.** A worker is a new Python process (multiprocessing's "spawn"), not a fork of
+  the page's, which runs threads (a fork could copy a lock some thread holds), nor of a fork server
+  (its socket lives in the temporary folder, and a long TMPDIR makes its path too long to bind).
+  `serve` starts the workers with the page, so the first handout does not wait for their imports.
 - **Flat memory.** A worker is replaced after `TASKS_PER_WORKER` PDFs (its layouts are bounded
   by build.KEEP_LAYOUTS meanwhile); one that crashes costs only the handout it was making.
 - **Gone with the page.** Each worker watches the page's process and ends with it, even when that
-  is killed with kill -9 (the fork server then ends too: it lives while a worker does).
+  is killed with kill -9, and removes its own temporary folder as it goes.
 
 Only plain values cross to a worker: the practice folder and the checked request; the worker
 reads the practice's files itself, so an edit shows in the next handout as before.
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +38,7 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..pdf import font_config
 from ..request import Request
+from ..scratch import remove_private
 
 TASKS_PER_WORKER = 500  # then a worker is replaced, so memory stays flat on a server that runs all day
 CRASHED = "a worker process stopped while making it (the next one starts by itself): try again"
@@ -48,12 +51,13 @@ _kept = KeptBuilder()  # in a worker: its builder, with the layouts of the kinds
 def _start(page: int) -> None:
     """Worker initializer: end with the page's process; one font configuration for the worker's life."""
     _die_with(page)
-    font_config()
+    font_config()  # its font files go to the worker's private temporary folder (scratch.py)
+    Finalize(None, remove_private, exitpriority=-1000)  # a worker ends with os._exit: no atexit handlers
 
 
 def _die_with(page: int) -> None:
     """End this process when process `page` ends. Not by waiting for its work queue to close: each
-    worker holds both ends of it (and the fork server's), so none would ever see the page gone."""
+    worker holds both ends of it, so none would ever see the page gone."""
     try:
         handle = os.pidfd_open(page)
     except ProcessLookupError:  # gone already
@@ -61,6 +65,7 @@ def _die_with(page: int) -> None:
 
     def watch() -> None:
         select.select([handle], [], [])  # readable when the process has ended
+        remove_private()
         os._exit(1)
 
     threading.Thread(target=watch, name="ends-with-the-page", daemon=True).start()
@@ -125,8 +130,7 @@ class RenderPool:
     """`workers` warm worker processes (default: one per core); `run` waits for a free one (thread-safe)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([__name__])
+        self._context = multiprocessing.get_context("spawn")
         self._workers = [_Worker() for _ in range(workers or os.cpu_count() or 1)]
         self._free = list(self._workers)
         self._changed = threading.Condition()
@@ -145,8 +149,8 @@ class RenderPool:
                 self._changed.notify()
 
     def warm(self) -> None:
-        """Start every worker now, without waiting (the fork server loads the pipeline, about a second),
-        so the desk's first handout of the day does not wait for it. Call before serving requests."""
+        """Start every worker now, without waiting (a worker loads the pipeline in about a second), so
+        the desk's first handout of the day does not wait for it. Call before serving requests."""
         for worker in self._workers:
             worker.executor_in(self._context).submit(_ready)
 
