@@ -427,7 +427,7 @@ def _back(fused: bool) -> Art:
                 g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
                 g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
         points |= {"screws": (126, tops[2] - 18), "rod": (120, (tops[1] + tops[2]) / 2 - 18),
-                   "joined": (131, tops[1] - 24)}
+                   "joined": (131, tops[1] - 24), "grown": (131, tops[1] - 18)}
     g.translate(-16, 0)  # the bones run from 18 to 132 across
     return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
@@ -442,26 +442,44 @@ SURGERY_PANELS = {
         [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"), (N_("screws"), "screws", "right")],
     ),
 }
+# After a fusion the patient had both operations: what was taken out, and what holds the bones
+# together, in two panels, each part named on its own.
+FUSION_STEPS = [
+    Panel(
+        N_("What was taken out"), _back(False),
+        [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")],
+    ),
+    Panel(
+        N_("What holds the bones together"), _back(True),
+        [(N_("the bones grow together"), "grown", "right"), (N_("rod"), "rod", "right"),
+         (N_("screws"), "screws", "right")],
+    ),
+]
 SURGERY_ALTS = {
     "decompression": N_(
         "Drawing of the lower spine seen from the back after a decompression: some bone and ligament are "
         "taken out, so the nerves have room."
     ),
     "fusion": N_(
-        "Drawing of the lower spine seen from the back after a decompression and fusion: some bone and ligament "
-        "are taken out, so the nerves have room, and screws and a rod on each side join two bones together."
+        "Two drawings of the lower spine seen from the back after a decompression and fusion. What was taken "
+        "out: some bone and ligament, so the nerves have room. What holds the bones together: screws and a rod "
+        "on each side join two bones, and the bones grow together."
     ),
 }
 
 
 def surgery(size: float = 13, only: str = "") -> Markup:
     """What each operation does: decompression takes out bone and ligament; a fusion also joins bones.
-    With `only` ("decompression" or "fusion"), the one operation a patient had, as wide as itself, to
-    stand beside the text of the sheet after it."""
-    if only:
-        if only not in SURGERY_PANELS:
-            raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
+    With `only`, the one operation a patient had: a decompression as wide as itself, to stand beside
+    the text of the sheet after it; a fusion the width of the page, in two panels (what was taken
+    out, what holds the bones together), large enough for its five labels to stand apart."""
+    if only == "decompression":
         return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
+    if only == "fusion":
+        # the drawing grows with its labels (in large print as far as the page allows), so they keep their spacing
+        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.85 * size / 13, alt=SURGERY_ALTS[only])
+    if only:
+        raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
     alt = N_(
         "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
