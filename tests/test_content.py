@@ -455,6 +455,42 @@ def test_when_to_call_names_both_warning_boxes_after_surgery(printed, visit):
             " ".join(pages).split()), (visit, large)
 
 
+# The general box's first line: on a sheet for after surgery (the visit type's after_surgery), how the box
+# relates to the box of the signs after surgery, by its page; on every other handout, that the signs need care today.
+RED_FLAGS_LEAD = {
+    "en": ("These signs matter at any time, also after surgery. Signs of a problem with the surgery itself are on "
+           "page %(page)s.", "The signs below need care today, right away. Do not wait for your next visit."),
+    "es": ("Estas señales importan siempre, también tras la cirugía. Las de un problema con la cirugía están en la "
+           "página %(page)s.", "Estas señales necesitan atención hoy mismo, de inmediato. No espere a su próxima cita."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_general_warning_box_says_how_it_relates_to_the_surgery_box(made, catalog, lang, visit):
+    """Days after surgery, signs such as new pain after cancer read oddly unless the box says they
+    matter then too, and where the signs of a problem with the surgery are (the page of that box)."""
+    after_surgery, general = RED_FLAGS_LEAD[lang]
+    title = catalog.edition(lang).modules["post-op-warnings"].title
+    for large in (False, True):
+        pdf = made[lang][visit, large]
+        pages = [" ".join(pdfcheck.page_text(pdf, n).split()) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        text = " ".join(pages)
+        if catalog.visits[visit].after_surgery:
+            second = next(n for n, page in enumerate(pages, 1) if title in page)
+            assert after_surgery % {"page": second} in text and general not in text, (visit, large)
+        else:
+            assert general in text and after_surgery.split(".")[0] not in text, (visit, large)
+
+
+def test_the_after_surgery_lead_names_no_box_a_surgeon_left_out():
+    """Dr. Lee's post-op sheet (the test practice) has no box of signs after surgery: no page to point to."""
+    renderer = Renderer(Catalog.load(Path(__file__).parent / "fixtures" / "practice"))
+    text = " ".join(pdfcheck.text(render(renderer, "post-op", surgeon="lee")).split())
+    assert "These signs matter at any time, also after surgery." in text
+    assert "Signs of a problem with the surgery itself" not in text
+
+
 @pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
 def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printed, visit):
     """What to do is drawn (the operation the patient had, lifting with knees bent) and there is a
