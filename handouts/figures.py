@@ -857,9 +857,9 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         return here + wrap(f"{i}. {_(text)}", size, box_w - 12, font)
 
     # each row's boxes as tall as its longest text (the black "You are here" box is the longest)
-    box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 14
+    box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 10
               for first in (1, cols + 1)]
-    row_gap = size * 3  # room for the fork and its two labels
+    row_gap = size * 2.4  # room for the fork and, under it, its two labels
     d = Drawing(WIDTH, sum(box_hs) + row_gap + 4)
     tops = (d.height - 2, d.height - 2 - box_hs[0] - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
@@ -869,13 +869,13 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
                    fillColor=black if here else white, strokeColor=black))
         for n, line in enumerate(lines(i, text), 1):
-            d.add(String(x + 6, top - 4 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
+            d.add(String(x + 6, top - 2 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
                          fillColor=white if here else black))
         if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2
             _box_arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
     # The fork: down from step 4, across, and down into step 5 ("better") and step 6 ("not better").
-    fork_y = tops[1] + row_gap / 2
+    fork_y = tops[1] + size * 1.45  # just over the labels' capitals
     x4 = 3 * (box_w + gap) + box_w / 2
     x5, x6 = box_w / 2, box_w + gap + box_w / 2
     d.add(Line(x4, tops[0] - box_hs[0] - 2, x4, fork_y, strokeWidth=2))

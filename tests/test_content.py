@@ -461,7 +461,8 @@ RED_FLAGS_LEAD = {
     "en": ("These signs matter at any time, also after surgery. Signs of a problem with the surgery itself are on "
            "page %(page)s.", "The signs below need care today, right away. Do not wait for your next visit."),
     "es": ("Estas señales importan siempre, también tras la cirugía. Las de un problema con la cirugía están en la "
-           "página %(page)s.", "Estas señales necesitan atención hoy mismo, de inmediato. No espere a su próxima cita."),
+           "página %(page)s.",
+           "Estas señales necesitan atención hoy mismo, de inmediato. No espere a su próxima cita."),
 }
 
 
@@ -558,6 +559,30 @@ def test_the_plan_branches_after_step_4(printed):
     assert "You are here: step 8" in alts
     text = pdfcheck.text(printed["new-patient", False])
     assert "If better" in text and "If not better" in text
+
+
+# What an epidural shot is, said under the plan that names it, in each language as it prints.
+EPIDURAL = {
+    "en": ("An epidural shot (step 6) puts steroid medicine near the nerves.", "If better If not better"),
+    "es": ("La inyección epidural (paso 6) pone un esteroide cerca de los nervios.", "Si mejora Si no mejora"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_plan_says_what_an_epidural_shot_is_on_the_page_of_its_drawing(made, catalog, lang, visit):
+    """The plan's step 6 is "epidural shots": a handout with the plan says what one is, on the page of
+    the drawing, unless it explains the shots in full (the injection visit's own module)."""
+    sentence, fork = EPIDURAL[lang]
+    modules = catalog.visits[visit].modules
+    for large in (False, True):
+        pdf = made[lang][visit, large]
+        pages = [" ".join(pdfcheck.page_text(pdf, n).split()) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        explained = [n for n, text in enumerate(pages, 1) if sentence in text]
+        if "pathway" in modules and "injections" not in modules:
+            assert explained == [n for n, text in enumerate(pages, 1) if fork in text] != [], (visit, large)
+        else:
+            assert explained == [], (visit, large)
 
 
 def test_the_timeline_marks_today_after_the_step_begun():
