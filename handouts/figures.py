@@ -485,7 +485,7 @@ def surgery(size: float = 13, only: str = "") -> Markup:
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
         "join two bones together."
     )
-    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=1.0, alt=alt)
+    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=0.85, alt=alt)
 
 
 # --- Where the injection goes -------------------------------------------------------------------

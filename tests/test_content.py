@@ -157,6 +157,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "Back pain may or may not": 2,
             "Your choices side by side": 1,
             "Questions to ask": 1,
+            "2 or 3 things your legs stop you from doing": 2,
         },
         "post-op": {
             "desk work after 2 to 3 weeks": 1,
@@ -248,6 +249,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "El dolor de espalda puede mejorar o no": 2,
             "Sus opciones, comparadas": 1,
             "Preguntas para hacer": 1,
+            "2 o 3 cosas que las piernas no le dejan hacer": 2,
         },
         "post-op": {
             "trabajo de escritorio en 2 a 3 semanas": 1,
@@ -583,6 +585,31 @@ def test_the_plan_says_what_an_epidural_shot_is_on_the_page_of_its_drawing(made,
             assert explained == [n for n, text in enumerate(pages, 1) if fork in text] != [], (visit, large)
         else:
             assert explained == [], (visit, large)
+
+
+# The surgical consult's concrete step (page 1) and the lines to do it on, under the points the surgeon weighs.
+YOUR_TURN = {
+    "en": "Your turn: write 2 or 3 things your legs stop you from doing.",
+    "es": "Su turno: escriba 2 o 3 cosas que las piernas no le dejan hacer.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_surgical_consult_gives_lines_to_write_what_the_legs_stop_you_doing(made, lang):
+    """"Think about how much your legs limit your life" was no step one could take: page 1 now asks for
+    2 or 3 things written down, and three numbered lines follow the request, on its page."""
+    for large in (False, True):
+        pdf = made[lang]["surgical-consult", large]
+        page = next(n for n in range(1, pdfcheck.pages(pdf) + 1)
+                    if YOUR_TURN[lang] in " ".join(pdfcheck.page_text(pdf, n).split()))
+        words = _words(pdf, page)
+        start = next(i for i, w in enumerate(words) if w["text"] == YOUR_TURN[lang].split()[1])
+        numbers = [w for w in words[start:] if w["text"] in ("1.", "2.", "3.")][:3]
+        assert [w["text"] for w in numbers] == ["1.", "2.", "3."], (lang, large)
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            rules = [r for r in doc.pages[page - 1].rects if r["width"] > 300]
+        for number in numbers:  # a line to write on, right under each number
+            assert any(abs(r["bottom"] - number["bottom"]) < 6 for r in rules), (lang, large, number["text"])
 
 
 def test_the_timeline_marks_today_after_the_step_begun():
