@@ -427,7 +427,7 @@ def _back(fused: bool) -> Art:
                 g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
                 g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
         points |= {"screws": (126, tops[2] - 18), "rod": (120, (tops[1] + tops[2]) / 2 - 18),
-                   "joined": (131, tops[1] - 24)}
+                   "joined": (131, tops[1] - 24), "grown": (131, tops[1] - 18)}
     g.translate(-16, 0)  # the bones run from 18 to 132 across
     return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
@@ -442,32 +442,50 @@ SURGERY_PANELS = {
         [(N_("joined bones"), "joined", "right"), (N_("rod"), "rod", "right"), (N_("screws"), "screws", "right")],
     ),
 }
+# After a fusion the patient had both operations: what was taken out, and what holds the bones
+# together, in two panels, each part named on its own.
+FUSION_STEPS = [
+    Panel(
+        N_("What was taken out"), _back(False),
+        [(N_("bone and ligament taken out"), "removed", "right"), (N_("nerves have room"), "nerves", "right")],
+    ),
+    Panel(
+        N_("What holds the bones together"), _back(True),
+        [(N_("the bones grow together"), "grown", "right"), (N_("rod"), "rod", "right"),
+         (N_("screws"), "screws", "right")],
+    ),
+]
 SURGERY_ALTS = {
     "decompression": N_(
         "Drawing of the lower spine seen from the back after a decompression: some bone and ligament are "
         "taken out, so the nerves have room."
     ),
     "fusion": N_(
-        "Drawing of the lower spine seen from the back after a decompression and fusion: some bone and ligament "
-        "are taken out, so the nerves have room, and screws and a rod on each side join two bones together."
+        "Two drawings of the lower spine seen from the back after a decompression and fusion. What was taken "
+        "out: some bone and ligament, so the nerves have room. What holds the bones together: screws and a rod "
+        "on each side join two bones, and the bones grow together."
     ),
 }
 
 
 def surgery(size: float = 13, only: str = "") -> Markup:
     """What each operation does: decompression takes out bone and ligament; a fusion also joins bones.
-    With `only` ("decompression" or "fusion"), the one operation a patient had, as wide as itself, to
-    stand beside the text of the sheet after it."""
-    if only:
-        if only not in SURGERY_PANELS:
-            raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
+    With `only`, the one operation a patient had: a decompression as wide as itself, to stand beside
+    the text of the sheet after it; a fusion the width of the page, in two panels (what was taken
+    out, what holds the bones together), large enough for its five labels to stand apart."""
+    if only == "decompression":
         return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
+    if only == "fusion":
+        # the drawing grows with its labels (in large print as far as the page allows), so they keep their spacing
+        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.85 * size / 13, alt=SURGERY_ALTS[only])
+    if only:
+        raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
     alt = N_(
         "Two drawings of the lower spine seen from the back. Decompression: some bone and ligament are taken "
         "out, so the nerves have room. Decompression and fusion: the same, and screws and a rod on each side "
         "join two bones together."
     )
-    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=1.0, alt=alt)
+    return _layout(list(SURGERY_PANELS.values()), size, side_by_side=True, max_scale=0.85, alt=alt)
 
 
 # --- Where the injection goes -------------------------------------------------------------------
@@ -839,9 +857,9 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         return here + wrap(f"{i}. {_(text)}", size, box_w - 12, font)
 
     # each row's boxes as tall as its longest text (the black "You are here" box is the longest)
-    box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 14
+    box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 10
               for first in (1, cols + 1)]
-    row_gap = size * 3  # room for the fork and its two labels
+    row_gap = size * 2.4  # room for the fork and, under it, its two labels
     d = Drawing(WIDTH, sum(box_hs) + row_gap + 4)
     tops = (d.height - 2, d.height - 2 - box_hs[0] - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
@@ -851,13 +869,13 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
                    fillColor=black if here else white, strokeColor=black))
         for n, line in enumerate(lines(i, text), 1):
-            d.add(String(x + 6, top - 4 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
+            d.add(String(x + 6, top - 2 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
                          fillColor=white if here else black))
         if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2
             _box_arrow(d, x + box_w + 2, ay, x + box_w + gap - 2, ay)
     # The fork: down from step 4, across, and down into step 5 ("better") and step 6 ("not better").
-    fork_y = tops[1] + row_gap / 2
+    fork_y = tops[1] + size * 1.45  # just over the labels' capitals
     x4 = 3 * (box_w + gap) + box_w / 2
     x5, x6 = box_w / 2, box_w + gap + box_w / 2
     d.add(Line(x4, tops[0] - box_hs[0] - 2, x4, fork_y, strokeWidth=2))

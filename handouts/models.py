@@ -225,6 +225,10 @@ class VisitType(Strict):
     questions: list[Text] = Field(default=[], max_length=8)
     teach_back: list[Text] = Field(default=[], max_length=3)
     timeline: list[Milestone] = Field(default=[], max_length=8)
+    # A sheet for after surgery names the operation: its modules draw that operation, and the general
+    # warning box says its signs matter after surgery too (the signs of a problem with the surgery
+    # have a box of their own).
+    after_surgery: Literal["decompression", "fusion"] | None = None
     basis: SourceBasis = "general"
     basis_note: BasisNote = ""
 

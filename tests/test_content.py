@@ -157,6 +157,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "Back pain may or may not": 2,
             "Your choices side by side": 1,
             "Questions to ask": 1,
+            "2 or 3 things your legs stop you from doing": 2,
         },
         "post-op": {
             "desk work after 2 to 3 weeks": 1,
@@ -248,6 +249,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "El dolor de espalda puede mejorar o no": 2,
             "Sus opciones, comparadas": 1,
             "Preguntas para hacer": 1,
+            "2 o 3 cosas que las piernas no le dejan hacer": 2,
         },
         "post-op": {
             "trabajo de escritorio en 2 a 3 semanas": 1,
@@ -455,6 +457,43 @@ def test_when_to_call_names_both_warning_boxes_after_surgery(printed, visit):
             " ".join(pages).split()), (visit, large)
 
 
+# The general box's first line: on a sheet for after surgery (the visit type's after_surgery), how the box
+# relates to the box of the signs after surgery, by its page; on every other handout, that the signs need care today.
+RED_FLAGS_LEAD = {
+    "en": ("These signs matter at any time, also after surgery. Signs of a problem with the surgery itself are on "
+           "page %(page)s.", "The signs below need care today, right away. Do not wait for your next visit."),
+    "es": ("Estas señales importan siempre, también tras la cirugía. Las de un problema con la cirugía están en la "
+           "página %(page)s.",
+           "Estas señales necesitan atención hoy mismo, de inmediato. No espere a su próxima cita."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_general_warning_box_says_how_it_relates_to_the_surgery_box(made, catalog, lang, visit):
+    """Days after surgery, signs such as new pain after cancer read oddly unless the box says they
+    matter then too, and where the signs of a problem with the surgery are (the page of that box)."""
+    after_surgery, general = RED_FLAGS_LEAD[lang]
+    title = catalog.edition(lang).modules["post-op-warnings"].title
+    for large in (False, True):
+        pdf = made[lang][visit, large]
+        pages = [" ".join(pdfcheck.page_text(pdf, n).split()) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        text = " ".join(pages)
+        if catalog.visits[visit].after_surgery:
+            second = next(n for n, page in enumerate(pages, 1) if title in page)
+            assert after_surgery % {"page": second} in text and general not in text, (visit, large)
+        else:
+            assert general in text and after_surgery.split(".")[0] not in text, (visit, large)
+
+
+def test_the_after_surgery_lead_names_no_box_a_surgeon_left_out():
+    """Dr. Lee's post-op sheet (the test practice) has no box of signs after surgery: no page to point to."""
+    renderer = Renderer(Catalog.load(Path(__file__).parent / "fixtures" / "practice"))
+    text = " ".join(pdfcheck.text(render(renderer, "post-op", surgeon="lee")).split())
+    assert "These signs matter at any time, also after surgery." in text
+    assert "Signs of a problem with the surgery itself" not in text
+
+
 @pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
 def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printed, visit):
     """What to do is drawn (the operation the patient had, lifting with knees bent) and there is a
@@ -522,6 +561,55 @@ def test_the_plan_branches_after_step_4(printed):
     assert "You are here: step 8" in alts
     text = pdfcheck.text(printed["new-patient", False])
     assert "If better" in text and "If not better" in text
+
+
+# What an epidural shot is, said under the plan that names it, in each language as it prints.
+EPIDURAL = {
+    "en": ("An epidural shot (step 6) puts steroid medicine near the nerves.", "If better If not better"),
+    "es": ("La inyección epidural (paso 6) pone un esteroide cerca de los nervios.", "Si mejora Si no mejora"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_plan_says_what_an_epidural_shot_is_on_the_page_of_its_drawing(made, catalog, lang, visit):
+    """The plan's step 6 is "epidural shots": a handout with the plan says what one is, on the page of
+    the drawing, unless it explains the shots in full (the injection visit's own module)."""
+    sentence, fork = EPIDURAL[lang]
+    modules = catalog.visits[visit].modules
+    for large in (False, True):
+        pdf = made[lang][visit, large]
+        pages = [" ".join(pdfcheck.page_text(pdf, n).split()) for n in range(1, pdfcheck.pages(pdf) + 1)]
+        explained = [n for n, text in enumerate(pages, 1) if sentence in text]
+        if "pathway" in modules and "injections" not in modules:
+            assert explained == [n for n, text in enumerate(pages, 1) if fork in text] != [], (visit, large)
+        else:
+            assert explained == [], (visit, large)
+
+
+# The surgical consult's concrete step (page 1) and the lines to do it on, under the points the surgeon weighs.
+YOUR_TURN = {
+    "en": "Your turn: write 2 or 3 things your legs stop you from doing.",
+    "es": "Su turno: escriba 2 o 3 cosas que las piernas no le dejan hacer.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_surgical_consult_gives_lines_to_write_what_the_legs_stop_you_doing(made, lang):
+    """"Think about how much your legs limit your life" was no step one could take: page 1 now asks for
+    2 or 3 things written down, and three numbered lines follow the request, on its page."""
+    for large in (False, True):
+        pdf = made[lang]["surgical-consult", large]
+        page = next(n for n in range(1, pdfcheck.pages(pdf) + 1)
+                    if YOUR_TURN[lang] in " ".join(pdfcheck.page_text(pdf, n).split()))
+        words = _words(pdf, page)
+        start = next(i for i, w in enumerate(words) if w["text"] == YOUR_TURN[lang].split()[1])
+        numbers = [w for w in words[start:] if w["text"] in ("1.", "2.", "3.")][:3]
+        assert [w["text"] for w in numbers] == ["1.", "2.", "3."], (lang, large)
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            rules = [r for r in doc.pages[page - 1].rects if r["width"] > 300]
+        for number in numbers:  # a line to write on, right under each number
+            assert any(abs(r["bottom"] - number["bottom"]) < 6 for r in rules), (lang, large, number["text"])
 
 
 def test_the_timeline_marks_today_after_the_step_begun():

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.cli import main
-from handouts.figures import FIGURES, figure
+from handouts.figures import FIGURES, WIDTH, figure
 from handouts.render import timeline_rows
 
 import pdfcheck
@@ -45,6 +45,12 @@ DRAWINGS = {
         "Decompression and fusion: the same, and screws and a rod",
         ["Decompression", "Decompression and fusion", "bone and ligament taken out", "nerves have room", "screws",
          "rod", "joined bones"],
+    ),
+    "surgery (after a fusion)": (
+        "post-op-fusion",
+        "What holds the bones together: screws and a rod on each side join two bones",
+        ["What was taken out", "What holds the bones together", "bone and ligament taken out", "nerves have room",
+         "the bones grow together", "rod", "screws"],
     ),
     "injection": (
         "injection",
@@ -115,6 +121,21 @@ def test_the_module_pages_carry_the_drawings_with_captions(handouts):
         text = pdfcheck.text(handouts[visit])
         for caption in wanted:
             assert caption in text, (visit, caption)
+
+
+def _size_pt(svg: str) -> tuple[float, float]:
+    width, height = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    return float(width), float(height)
+
+
+def test_the_fusion_drawing_spans_the_text_column_and_grows_with_its_labels():
+    """After a fusion the operation is drawn in two panels across the text column (one small panel
+    beside the text crowded its three labels together), and in large print the drawing grows with
+    its 18 pt labels, so they stand as far apart as in standard print."""
+    standard, large = (_size_pt(figure("surgery", size=size, only="fusion")) for size in (13, 18))
+    assert standard[0] == WIDTH and large[0] == WIDTH
+    assert large[1] >= standard[1] * 18 / 13 * 0.95, (standard, large)
+    assert _size_pt(figure("surgery", size=13, only="decompression"))[0] < WIDTH / 2  # still beside the text
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

@@ -282,6 +282,17 @@ def test_a_spanish_figure_keeps_every_word_inside_the_drawing(catalog, name):
         assert outside == [], f"{name} at {size} pt: words past the edge {outside}"
 
 
+@pytest.mark.parametrize("only", ["decompression", "fusion"])
+def test_the_drawing_of_ones_operation_keeps_every_spanish_word_inside(only):
+    """The post-op sheets draw the one operation the patient had (figure("surgery", only=...))."""
+    for size in (13, 18):
+        svg = figure("surgery", size=size, gettext=translations("es").gettext, only=only)
+        edge = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+        outside = [(text, round(left), round(right)) for text, left, right in _text_spans(svg)
+                   if left < -0.5 or right > edge + 0.5]
+        assert outside == [], f"{only} at {size} pt: words past the edge {outside}"
+
+
 def test_dates_are_written_the_spanish_way_without_the_system_locale():
     assert long_date(date(2026, 3, 14), "es") == "14 de marzo de 2026"
     assert long_date(date(2026, 3, 14)) == "March 14, 2026"
