@@ -88,31 +88,21 @@ def rss_mb(pid: int) -> float:
 
 
 def render_workers(pid: int) -> list[int]:
-    """The server's render workers and their fork server (pool.py): the processes whose command line
-    names handouts.web.pool, under `pid`. Not a background job's process (it is a batch of its own)."""
+    """The server's render workers (pool.py): the processes multiprocessing spawned for it. Not a
+    background job's process (that one is a whole batch of its own)."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/cmdline"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if b"handouts.web.pool" in stat.read_bytes():
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid and b"multiprocessing.spawn" in (stat.parent / "cmdline").read_bytes():
                 found.append(int(stat.parent.name))
-        except OSError:
+        except (OSError, ValueError):
             continue
-    return [p for p in found if _under(p, pid)]
-
-
-def _under(child: int, parent: int) -> bool:
-    while child > 1:
-        try:
-            child = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            return False
-        if child == parent:
-            return True
-    return False
+    return found
 
 
 def server_mb(pid: int) -> float:
-    """The page's memory: its own process, its render workers and their fork server."""
+    """The page's memory: its own process and its render workers."""
     total = 0.0
     for p in [pid, *render_workers(pid)]:
         try:
