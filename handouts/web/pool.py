@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import select
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -126,14 +127,24 @@ class _Worker:
         self.kinds.clear()
 
 
+@dataclass(eq=False)
+class _Turn:
+    """A handout waiting for a worker: the worker is handed to it, in the order they came."""
+
+    given: threading.Event = field(default_factory=threading.Event)
+    worker: _Worker | None = None
+
+
 class RenderPool:
-    """`workers` warm worker processes (default: one per core); `run` waits for a free one (thread-safe)."""
+    """`workers` warm worker processes (default: one per core); `run` waits its turn for a free one,
+    first come first served (thread-safe): no handout is passed over by later ones."""
 
     def __init__(self, workers: int | None = None) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._workers = [_Worker() for _ in range(workers or os.cpu_count() or 1)]
         self._free = list(self._workers)
-        self._changed = threading.Condition()
+        self._waiting: deque[_Turn] = deque()
+        self._lock = threading.Lock()
 
     def run(self, practice: Path | None, task: Callable[..., T], *args: Any, kind: str | None = None) -> T:
         """`task(catalog, *args)` in a worker, for the practice folder `practice`; its result, or its UserError."""
@@ -144,9 +155,7 @@ class RenderPool:
                 worker.kinds.add(kind)
             return result
         finally:
-            with self._changed:
-                self._free.append(worker)
-                self._changed.notify()
+            self._give(worker)
 
     def warm(self) -> None:
         """Start every worker now, without waiting (a worker loads the pipeline in about a second), so
@@ -159,13 +168,27 @@ class RenderPool:
         return self.run(practice, handout_pdf, request, gate, kind=kind(request))
 
     def _take(self, kind: str | None) -> _Worker:
-        with self._changed:
-            while not self._free:
-                self._changed.wait()
-            worker = next((w for w in self._free if kind in w.kinds), None)
-            worker = worker or min(self._free, key=lambda w: len(w.kinds))  # a kind new to all: the least loaded
-            self._free.remove(worker)
-            return worker
+        with self._lock:
+            if self._free and not self._waiting:
+                worker = next((w for w in self._free if kind in w.kinds), None)
+                worker = worker or min(self._free, key=lambda w: len(w.kinds))  # a kind new to all: the least loaded
+                self._free.remove(worker)
+                return worker
+            turn = _Turn()
+            self._waiting.append(turn)
+        turn.given.wait()
+        assert turn.worker is not None
+        return turn.worker
+
+    def _give(self, worker: _Worker) -> None:
+        """The worker to the handout that has waited longest, or back to the free ones."""
+        with self._lock:
+            if not self._waiting:
+                self._free.append(worker)
+                return
+            turn = self._waiting.popleft()
+        turn.worker = worker
+        turn.given.set()
 
     def close(self) -> None:
         """Stop every worker (each finishes the PDF it is making)."""
