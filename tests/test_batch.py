@@ -236,7 +236,10 @@ def test_ctrl_c_stops_a_batch_at_once_and_says_how_to_go_on(tmp_path):
     rows = "".join(f"injection,Patient {i},2026-03-14,{i}\n" for i in range(80))
     path, out = schedule(tmp_path, HEADER + rows), tmp_path / "out"
     command = [sys.executable, str(ROOT / "generate.py"), "batch", str(path), "-o", str(out), "-j", "2"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # Ctrl-C as in a terminal, even where the test runner itself ignores SIGINT (a background job,
+    # pytest-xdist's workers): a child inherits an ignored signal.
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(list(out.glob("*.pdf"))) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -47,7 +47,9 @@ def server_process(
     if password:
         env["HANDOUTS_WEB_PASSWORD"] = password
     command = [sys.executable, "-m", "handouts", "serve", "--port", "0", *args]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=_as_from_a_terminal
+    )
     try:
         line = process.stdout.readline()
         found = re.search(r"http://\S+:(\d+)/", line)
@@ -57,6 +59,14 @@ def server_process(
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def _as_from_a_terminal() -> None:
+    """Ctrl+C stops the server as in a terminal, whatever the test runner's own (pytest-xdist's
+    workers ignore SIGINT, and a child inherits that)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def ask(address: str, port: int, host: str, method: str = "GET", url: str = "/", body: str | None = None):
@@ -293,8 +303,7 @@ def test_ctrl_c_stops_the_page_and_leaves_no_temporary_folder(tmp_path):
         assert Desk(port).handout("injection", "Ctrl C Patient").startswith(b"%PDF-")
         assert workers(server.pid)
         server.send_signal(signal.SIGINT)
-        output = server.stdout.read()  # to the end: the workers hold it open until they are gone too
-        server.wait(timeout=20)
+        output = server.communicate(timeout=30)[0]  # to the end: the workers hold it open until they go too
     assert "Stopped." in output and "Traceback" not in output, output
     assert list((tmp_path / f"handouts-{os.getuid()}").iterdir()) == []
 
