@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
+
 from handouts.web import create_app
 from handouts.web.command import allowed_names, make_server
 
@@ -294,17 +296,18 @@ def test_a_render_worker_killed_costs_no_handout_and_all_go_with_the_server():
         assert not alive, left
 
 
-def test_ctrl_c_stops_the_page_and_leaves_no_temporary_folder(tmp_path):
-    """Ctrl+C in the terminal: "Stopped.", no traceback, render workers gone, and the page's private
-    temporary folder removed, with the folder of the workers' fork server inside it."""
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_a_service_stop_ends_the_page_and_leaves_no_temporary_folder(tmp_path, stop):
+    """Ctrl+C in the terminal, or a service manager's stop (SIGTERM): "Stopped.", no traceback or
+    warning, render workers gone, and the private temporary folders removed."""
     import signal
 
     with server_process(tmp=tmp_path) as (server, port):
         assert Desk(port).handout("injection", "Ctrl C Patient").startswith(b"%PDF-")
         assert workers(server.pid)
-        server.send_signal(signal.SIGINT)
+        server.send_signal(getattr(signal, stop))
         output = server.communicate(timeout=30)[0]  # to the end: the workers hold it open until they go too
-    assert "Stopped." in output and "Traceback" not in output, output
+    assert "Stopped." in output and "Traceback" not in output and "Warning" not in output, output
     assert list((tmp_path / f"handouts-{os.getuid()}").iterdir()) == []
 
 

@@ -9,6 +9,7 @@ to this computer's addresses and to the names `allowed_names` lists, and to noth
 """
 
 import ipaddress
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -97,6 +98,11 @@ def make_server(app, host: str, port: int):
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port or --host") from None
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl+C: the render workers stop and the temporary folders go, as on a normal exit."""
+    raise KeyboardInterrupt
+
+
 @click.command()
 @click.option(
     "--practice",
@@ -172,6 +178,7 @@ def serve(
     if not is_loopback(host):
         click.echo("Anyone who opens it needs the password; it is sent unencrypted, so use it on a trusted network.")
         click.echo(f"It answers at this computer's addresses and as: {', '.join(names)} (more with --allow-host NAME).")
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends the page as Ctrl+C does
     try:
         server.run()  # returns on Ctrl+C: waitress takes the interrupt itself
     except KeyboardInterrupt:
