@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.cli import main
-from handouts.figures import FIGURES, WIDTH, figure
+from handouts.figures import BODY_H, DISC_H, FIGURES, FUSION_STEPS, WIDTH, figure
 from handouts.render import timeline_rows
 
 import pdfcheck
@@ -136,6 +136,18 @@ def test_the_fusion_drawing_spans_the_text_column_and_grows_with_its_labels():
     assert standard[0] == WIDTH and large[0] == WIDTH
     assert large[1] >= standard[1] * 18 / 13 * 0.95, (standard, large)
     assert _size_pt(figure("surgery", size=13, only="decompression"))[0] < WIDTH / 2  # still beside the text
+
+
+def test_the_fusion_drawing_points_at_the_new_bone_between_the_joined_bones():
+    """'the bones grow together' pointed at a screw head, and nothing in the drawing showed bone joining:
+    it points into the gap between the two joined bones, where speckled new bone bridges them."""
+    panel = FUSION_STEPS[1]
+    names = {text: name for text, name, _side in panel.labels}
+    _x, y = panel.art.points[names["the bones grow together"]]
+    lower = panel.art.points[names["screws"]][1]  # the lower screws' centre line
+    upper = lower + BODY_H + DISC_H
+    assert lower + 8 < y < upper - 8, (lower, y, upper)  # clear of both screw heads (radius 8)
+    assert figure("surgery", size=13, only="fusion").count('r="1.2"') > 20  # the chips of new bone
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
