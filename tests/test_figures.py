@@ -150,6 +150,21 @@ def test_the_fusion_drawing_points_at_the_new_bone_between_the_joined_bones():
     assert figure("surgery", size=13, only="fusion").count('r="1.2"') > 20  # the chips of new bone
 
 
+@pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
+@pytest.mark.parametrize(("lang", "heading", "label"), [("en", "Driving", "knees"), ("es", "Manejar", "rodillas")])
+def test_the_step_after_the_lifting_drawing_starts_under_it(renderer, visit, lang, heading, label):
+    """The driving step ran beside the lifting drawing for a few words ("Do not drive while you"), then
+    jumped to the full width mid-sentence: the step that holds the drawing now holds it to its end."""
+    pdf = render(renderer, visit, lang=lang)
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        words = next(w for w in (p.extract_words() for p in doc.pages) if {heading, label} <= {x["text"] for x in w})
+    head = next(w for w in words if w["text"] == heading)
+    drawing_left = min(w["x0"] for w in words if w["text"] == label)
+    first = min((w for w in words if w["top"] > head["bottom"]), key=lambda w: w["top"])
+    line = [w for w in words if abs(w["top"] - first["top"]) < 1]
+    assert max(w["x1"] for w in line) > drawing_left, " ".join(w["text"] for w in line)
+
+
 @pytest.mark.parametrize("name", sorted(FIGURES))
 @pytest.mark.parametrize("size", [13, 18])
 def test_no_part_of_a_drawing_is_filled_black_by_mistake(catalog, name, size):
