@@ -421,13 +421,23 @@ def _back(fused: bool) -> Art:
                strokeColor=black, strokeWidth=2, strokeDashArray=[5, 3]))
     points = {"removed": (110, tops[1] - 30), "nerves": (92, tops[1] - 6)}
     if fused:
+        # the bone laid in the gap beside each rod, between the lower two bones, where new bone grows
+        # and joins them: speckled like bone chips, so it reads apart from the bones and the rod
+        gap_top, gap_low = tops[1] - 24, tops[2] - 12
+        for left in (18, 110):
+            g.add(Rect(left, gap_low - 2, 22, gap_top - gap_low + 4, rx=5, ry=5, fillColor=BONE, strokeColor=black,
+                       strokeWidth=1.2))
+            for n, y in enumerate(range(int(gap_low) + 4, int(gap_top) - 1, 5)):
+                for x in range(left + 3 + 2 * (n % 2), left + 21, 5):
+                    g.add(Circle(x, y, 1.2, fillColor=LIGAMENT, strokeColor=None))
         for x in (30, 120):
             g.add(Line(x, tops[1] - 18, x, tops[2] - 18, strokeWidth=7, strokeColor=black, strokeLineCap=1))
             for top in tops[1:]:
                 g.add(Circle(x, top - 18, 8, fillColor=white, strokeColor=black, strokeWidth=2.5))
                 g.add(Line(x - 5, top - 18, x + 5, top - 18, strokeWidth=2))
         points |= {"screws": (126, tops[2] - 18), "rod": (120, (tops[1] + tops[2]) / 2 - 18),
-                   "joined": (131, tops[1] - 24), "grown": (131, tops[1] - 18)}
+                   "joined": (131, tops[1] - 24), "grown": (129, (gap_top + gap_low) / 2),
+                   "rod above graft": (120, tops[1] - 30)}
     g.translate(-16, 0)  # the bones run from 18 to 132 across
     return Art(Group(g), 118, height, {name: (x - 16, y) for name, (x, y) in points.items()})
 
@@ -451,7 +461,7 @@ FUSION_STEPS = [
     ),
     Panel(
         N_("What holds the bones together"), _back(True),
-        [(N_("the bones grow together"), "grown", "right"), (N_("rod"), "rod", "right"),
+        [(N_("the bones grow together"), "grown", "right"), (N_("rod"), "rod above graft", "right"),
          (N_("screws"), "screws", "right")],
     ),
 ]
@@ -463,7 +473,7 @@ SURGERY_ALTS = {
     "fusion": N_(
         "Two drawings of the lower spine seen from the back after a decompression and fusion. What was taken "
         "out: some bone and ligament, so the nerves have room. What holds the bones together: screws and a rod "
-        "on each side join two bones, and the bones grow together."
+        "on each side join two bones, and new bone grows in the space between them, so the bones grow together."
     ),
 }
 

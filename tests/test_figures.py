@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.cli import main
-from handouts.figures import FIGURES, WIDTH, figure
+from handouts.figures import BODY_H, DISC_H, FIGURES, FUSION_STEPS, WIDTH, figure
 from handouts.render import timeline_rows
 
 import pdfcheck
@@ -136,6 +136,33 @@ def test_the_fusion_drawing_spans_the_text_column_and_grows_with_its_labels():
     assert standard[0] == WIDTH and large[0] == WIDTH
     assert large[1] >= standard[1] * 18 / 13 * 0.95, (standard, large)
     assert _size_pt(figure("surgery", size=13, only="decompression"))[0] < WIDTH / 2  # still beside the text
+
+
+def test_the_fusion_drawing_points_at_the_new_bone_between_the_joined_bones():
+    """'the bones grow together' pointed at a screw head, and nothing in the drawing showed bone joining:
+    it points into the gap between the two joined bones, where speckled new bone bridges them."""
+    panel = FUSION_STEPS[1]
+    names = {text: name for text, name, _side in panel.labels}
+    _x, y = panel.art.points[names["the bones grow together"]]
+    lower = panel.art.points[names["screws"]][1]  # the lower screws' centre line
+    upper = lower + BODY_H + DISC_H
+    assert lower + 8 < y < upper - 8, (lower, y, upper)  # clear of both screw heads (radius 8)
+    assert figure("surgery", size=13, only="fusion").count('r="1.2"') > 20  # the chips of new bone
+
+
+@pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
+@pytest.mark.parametrize(("lang", "heading", "label"), [("en", "Driving", "knees"), ("es", "Manejar", "rodillas")])
+def test_the_step_after_the_lifting_drawing_starts_under_it(renderer, visit, lang, heading, label):
+    """The driving step ran beside the lifting drawing for a few words ("Do not drive while you"), then
+    jumped to the full width mid-sentence: the step that holds the drawing now holds it to its end."""
+    pdf = render(renderer, visit, lang=lang)
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        words = next(w for w in (p.extract_words() for p in doc.pages) if {heading, label} <= {x["text"] for x in w})
+    head = next(w for w in words if w["text"] == heading)
+    drawing_left = min(w["x0"] for w in words if w["text"] == label)
+    first = min((w for w in words if w["top"] > head["bottom"]), key=lambda w: w["top"])
+    line = [w for w in words if abs(w["top"] - first["top"]) < 1]
+    assert max(w["x1"] for w in line) > drawing_left, " ".join(w["text"] for w in line)
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

@@ -151,6 +151,7 @@ def words(pdf: bytes, *own: str) -> list[str]:
     text = pdfcheck.text(pdf)
     for value in own:
         text = text.replace(value, " ")
+    text = re.sub(r"\b[0-9a-f]{8}\b", " ", text)  # the content hash in the footer: "be7a6fdd" is not English
     return re.findall(r"[A-Za-zÀ-ÿ']+", text.lower())
 
 
