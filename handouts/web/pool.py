@@ -190,11 +190,6 @@ class RenderPool:
         turn.worker = worker
         turn.given.set()
 
-    def close(self) -> None:
-        """Stop every worker (each finishes the PDF it is making)."""
-        for worker in self._workers:
-            worker.stop()
-
 
 _pool: RenderPool | None = None
 _pool_lock = threading.Lock()
