@@ -1,30 +1,29 @@
-"""Vector figures drawn with reportlab's graphics and placed in the HTML as inline SVG.
+"""Vector figures, drawn as shapes (shapes.py) and placed in the HTML as inline SVG.
 
-One mechanism for every figure: a function returns a reportlab `Drawing` measured in points, and
-`to_svg` turns it into inline SVG sized in points (so 13 units of font are 13 pt on paper), with
-the alternative text as the SVG `<title>` (WeasyPrint ignores aria-label but tags the title).
-Figures use the bundled font and only black, white and grey, so they print right in black and white.
+One mechanism for every figure: a function returns a `Drawing` measured in points, and `to_svg`
+turns it into inline SVG sized in points (so 13 units of font are 13 pt on paper), with the
+alternative text as the SVG `<title>` (WeasyPrint ignores aria-label but tags the title). Text is
+measured with the bundled font's own widths (reportlab's font metrics), so labels wrap and line up
+as they print. Figures use the bundled font and only black, white and grey, so they print right in
+black and white.
 """
 
 import inspect
 import math
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from xml.sax.saxutils import escape
 
 from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
-from reportlab.graphics import renderSVG
-from reportlab.graphics.shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, String
-from reportlab.lib.colors import HexColor, black, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from . import shapes
 from .i18n import N_
 from .paths import BUILTIN_ROOT
+from .shapes import Circle, Drawing, Ellipse, Group, HexColor, Line, Path, Polygon, PolyLine, Rect, String, black, white
 
 REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
@@ -76,34 +75,14 @@ def text_block(
 
 
 def to_svg(drawing: Drawing, alt: str) -> Markup:
-    """Inline SVG sized in points, titled with the alternative text (in the figure's language), with no
-    XML prolog or clip."""
-    alt = _(alt)
-    drawing.height = math.ceil(drawing.height)
-    svg = renderSVG.drawToString(drawing)
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"\s*<clipPath id=\"clip\">.*?</clipPath>", "", svg, flags=re.S)
-    svg = svg.replace(' style="clip-path: url(#clip)"', "")
-    size = f'width="{drawing.width}pt" height="{drawing.height}pt"'
-    svg = re.sub(r'width="[\d.]+" height="[\d.]+"', size, svg, count=1)
-    svg = svg.replace("<title>...</title>", f"<title>{escape(alt)}</title>").replace("<desc>...</desc>", "")
-    svg = svg.replace("<svg ", '<svg role="img" ', 1).replace(' id="group"', "")
-    svg = _CLOSED_LINE.sub(r'd="\1"', svg)
-    return Markup(_STYLE.sub(_attributes, svg))
+    """Inline SVG sized in points, titled with the alternative text (in the figure's language)."""
+    return Markup(shapes.to_svg(drawing, _(alt), FONT_ATTRIBUTES, pdfmetrics.stringWidth))
 
 
-_STYLE = re.compile(r'style="([^"]*)"')
-# reportlab writes a line as a closed path ("M a L b Z"), and a closed path has no ends to round
-_CLOSED_LINE = re.compile(r'd="(M [-\d.]+,[-\d.]+ L [-\d.]+,[-\d.]+) Z"')
-
-
-def _attributes(match: re.Match) -> str:
-    """`style="fill: red; stroke:none"` as presentation attributes: WeasyPrint's HTML parser warns
-    about SVG properties inside style attributes, but reads the attributes themselves. reportlab
-    writes an unfilled polyline as `fill: None`, which SVG does not know (it would fill it black)."""
-    pairs = (item.split(":", 1) for item in match.group(1).split(";") if ":" in item)
-    attrs = " ".join(f'{key.strip()}="{value.strip().replace("None", "none")}"' for key, value in pairs)
-    return attrs.replace(f'font-family="{BOLD}"', f'font-family="{REGULAR}" font-weight="bold"')
+FONT_ATTRIBUTES = {
+    REGULAR: {"font-family": REGULAR},
+    BOLD: {"font-family": REGULAR, "font-weight": "bold"},  # the page's @font-face names one family, two weights
+}
 
 
 # --- Parts shared by the drawings of the body ---------------------------------------------------

@@ -25,7 +25,7 @@ from .models import Module, Surgeon, VisitType
 from .request import Request
 
 PAGE_TEMPLATE = "handout.html"
-FIGURE_CODE = Path(__file__).with_name("figures.py")
+FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
 VERSION_LENGTH = 10
 
 Basis = Literal["source", "general", "practice", "translation"]
@@ -103,7 +103,7 @@ def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_p
     sources, used, own = templates.tree(module.template_name)
     extra: list[object] = []
     if "figure" in used:
-        extra.append(FIGURE_CODE.read_text(encoding="utf-8"))
+        extra += [path.read_text(encoding="utf-8") for path in FIGURE_CODE]
     if "instructions" in used:
         extra.append(catalog.post_op.model_dump())
     data = module.model_dump(exclude={"reviewed"})

@@ -168,8 +168,8 @@ def test_the_step_after_the_lifting_drawing_starts_under_it(renderer, visit, lan
 @pytest.mark.parametrize("name", sorted(FIGURES))
 @pytest.mark.parametrize("size", [13, 18])
 def test_no_part_of_a_drawing_is_filled_black_by_mistake(catalog, name, size):
-    """reportlab writes an unfilled line as fill "None", which SVG does not know and fills black;
-    and it closes every straight line, which takes the round ends off the limbs of a person."""
+    """An unfilled shape written as fill "None" (reportlab's SVG writer did) is filled black, as SVG does
+    not know the word; a straight line written closed loses the round ends of a person's limbs."""
     timeline = timeline_rows(catalog.visits["post-op"].timeline, date(2026, 3, 10), date(2026, 3, 14))
     options = {"pathway": {"step": 2}, "recovery": {"timeline": timeline}}.get(name, {})
     svg = figure(name, size=size, **options)
