@@ -27,7 +27,6 @@ from jinja2 import (
     TemplateNotFound,
     meta,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from . import __version__
@@ -40,6 +39,7 @@ from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstruct
 from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
+from .templating import HandoutEnvironment
 from .versions import Unit, content_units, handout_units, handout_version
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class LanguageLoader(BaseLoader):
         raise TemplateNotFound(template)
 
 
-def make_environment(search: SearchPath, lang: str = DEFAULT) -> Environment:
+def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironment:
     """Jinja2 environment in `lang`: practice templates first, built-ins second, built-ins also as `default:`."""
     builtin = [(search.builtin_dir("templates"), False)]
     own = [(d, True) for d in search.dirs("templates") if d != search.builtin_dir("templates")]
@@ -180,7 +180,7 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> Environment:
             LanguageLoader(own + builtin, lang),
         ]
     )
-    env = ImmutableSandboxedEnvironment(
+    env = HandoutEnvironment(
         loader=loader,
         autoescape=True,
         undefined=StrictUndefined,

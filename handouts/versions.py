@@ -16,13 +16,14 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from jinja2 import Environment, TemplateError, TemplateNotFound, meta
+from jinja2 import TemplateError, TemplateNotFound
 
 from .catalog import Catalog
 from .errors import UserError
 from .i18n import DEFAULT, catalog_path
 from .models import Module, Surgeon, VisitType
 from .request import Request
+from .templating import HandoutEnvironment
 
 PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
@@ -57,28 +58,27 @@ def digest(*parts: object) -> str:
 
 
 class _Templates:
-    """Template sources with everything they include, read through the renderer's own loader.
+    """Template sources with everything they include, as the renderer's environment compiled them.
 
-    Each template is read and parsed once: every visit type's unit has the same page template,
-    and the modules share their includes."""
+    Each template is looked up once: every visit type's unit has the same page template, and the
+    modules share their includes."""
 
-    def __init__(self, env: Environment, practice: Path | None) -> None:
+    def __init__(self, env: HandoutEnvironment, practice: Path | None) -> None:
         self.env = env
         self.practice = practice.resolve() if practice else None
-        self._parsed: dict[str, tuple[str, bool, set[str], list[str]]] = {}
+        self._parsed: dict[str, tuple[str, bool, frozenset[str], tuple[str, ...]]] = {}
 
-    def _parse(self, name: str) -> tuple[str, bool, set[str], list[str]]:
-        """(source, from the practice?, variables used, templates included) of one template."""
+    def _parse(self, name: str) -> tuple[str, bool, frozenset[str], tuple[str, ...]]:
+        """(source, from the practice?, variables read, templates included) of one template."""
         if name not in self._parsed:
             try:
-                source, filename, _ = self.env.loader.get_source(self.env, name)
-                tree = self.env.parse(source)
+                parsed = self.env.parse_of(name)
             except (TemplateNotFound, TemplateError):
-                self._parsed[name] = ("", False, set(), [])  # reported when rendered; still part of the version
+                self._parsed[name] = ("", False, frozenset(), ())  # reported when rendered; still part of the version
             else:
+                filename = parsed.filename
                 own = bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
-                included = [t for t in meta.find_referenced_templates(tree) if t]
-                self._parsed[name] = (source, own, meta.find_undeclared_variables(tree), included)
+                self._parsed[name] = (parsed.source, own, parsed.names, parsed.includes)
         return self._parsed[name]
 
     def tree(self, name: str) -> tuple[dict[str, str], set[str], bool]:
@@ -129,7 +129,7 @@ class Units(Mapping[str, Unit]):
     the language's message catalog and the English unit's version (`english`), so a change to the
     English brings the translation's draft mark back."""
 
-    def __init__(self, catalog: Catalog, env: Environment, english: Mapping[str, Unit] | None = None) -> None:
+    def __init__(self, catalog: Catalog, env: HandoutEnvironment, english: Mapping[str, Unit] | None = None) -> None:
         search = catalog.search
         templates = _Templates(env, search.practice)
         own_modules = _own(search.practice_dir("modules"))
@@ -169,7 +169,7 @@ def _translation(
     return Unit(f"{uid}@{lang}", unit.title, version, "translation", TRANSLATION_NOTE)
 
 
-def content_units(catalog: Catalog, env: Environment, english: Mapping[str, Unit] | None = None) -> Units:
+def content_units(catalog: Catalog, env: HandoutEnvironment, english: Mapping[str, Unit] | None = None) -> Units:
     """Every unit of the catalog by id, with its current version (a translation's: see `Units`)."""
     return Units(catalog, env, english)
 
