@@ -15,13 +15,14 @@ import weasyprint.css
 import weasyprint.document
 from weasyprint import Page
 
-from handouts import pdf
+from handouts import pdf, versions
 from handouts.batch import Job, _share
 from handouts.build import Builder
 from handouts.catalog import Catalog
 from handouts.pdf import ReplayedPage
 from handouts.render import Renderer
 from handouts.request import build_request
+from handouts.templating import HandoutEnvironment
 
 import pdfcheck
 from conftest import NAME, ROOT
@@ -81,6 +82,30 @@ def test_one_handout_works_out_the_versions_of_its_own_texts_only(catalog):
     request = build_request(catalog, "injection", NAME, "2026-03-14")
     assert set(renderer.units._made) == {"visit:injection", *(f"module:{m}" for m in request.modules)}
     assert len(renderer.units) > len(renderer.units._made)  # every text still has its version when asked
+
+
+def test_each_template_of_a_handout_is_parsed_once(catalog, monkeypatch):
+    """A template's version and its rendering come from one parse (templating.py): a cold make parsed
+    each template twice, once to work out its version and again to compile it."""
+    parsed: list[str] = []
+    parse = HandoutEnvironment._parse
+    monkeypatch.setattr(HandoutEnvironment, "_parse", lambda env, *a: parsed.append(a[1]) or parse(env, *a))
+    request = build_request(catalog, "post-op", NAME, "2026-03-14", {"surgery_date": "2026-03-10"})
+    Builder(Renderer(catalog)).pdf(request)
+    assert "handout.html" in parsed and len(parsed) == len(set(parsed)), sorted(parsed)
+
+
+def test_a_version_covers_the_figure_code_only_where_the_text_draws(catalog, monkeypatch, tmp_path):
+    """The variables a template reads come from that one parse: a module that calls figure() has the
+    drawing code in its version, so a change to a drawing brings its draft mark back; one that draws none does not."""
+    code = tmp_path / "figures.py"
+    code.write_text("one drawing")
+    monkeypatch.setattr(versions, "FIGURE_CODE", [code])
+    ids = ("module:walking", "module:red-flags")
+    before = {uid: Renderer(catalog).units[uid].version for uid in ids}
+    code.write_text("another drawing")
+    changed = {uid for uid in ids if Renderer(catalog).units[uid].version != before[uid]}
+    assert changed == {"module:walking"}
 
 
 def test_a_batch_shares_the_rows_out_kind_by_kind():
