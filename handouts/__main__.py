@@ -7,9 +7,13 @@ and then they are set aside (`gc.freeze`); what a command makes afterwards is co
 """
 
 import gc
+import os
 
 
 def run() -> None:
+    # pydantic looks for plugins (observability hooks) among every installed package's entry points
+    # before it builds its first validator; this program uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
     from .cli import main
 
