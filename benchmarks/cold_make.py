@@ -59,6 +59,8 @@ def main() -> None:
     catalog = Catalog.load()
     html = Renderer(catalog).preview_html(build_request(catalog, args.visit, PATIENT, DATE))
     handouts = Path(sys.executable).with_name("handouts")
+    if "handouts.__main__" not in handouts.read_text(encoding="utf-8", errors="replace"):
+        sys.exit(f"{handouts} predates the current entry point (pyproject's [project.scripts]): run scripts/setup")
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "handout.html"
         page.write_text(html, encoding="utf-8")
