@@ -23,11 +23,11 @@ from reportlab.pdfbase.ttfonts import TTFont
 from . import shapes
 from .i18n import N_
 from .paths import BUILTIN_ROOT
-from .shapes import Circle, Drawing, Ellipse, Group, HexColor, Line, Path, Polygon, PolyLine, Rect, String, black, white
+from .shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, String, black, white
 
 REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
-GREY = HexColor("#d9d9d9")
+GREY = "#d9d9d9"
 WIDTH = 468.0  # the text column: 8.5 in paper less two 1 in margins, in points
 
 
@@ -89,9 +89,9 @@ FONT_ATTRIBUTES = {
 # Each drawing is made in its own units and scaled to the page by `_layout`, which also places its
 # labels in columns beside it, in the label size, with a leader line to the part each one names.
 
-BONE = HexColor("#cccccc")
-LIGAMENT = HexColor("#4d4d4d")
-NERVE = HexColor("#8c8c8c")
+BONE = "#cccccc"
+LIGAMENT = "#4d4d4d"
+NERVE = "#8c8c8c"
 BODY_H, DISC_H = 44.0, 14.0  # one vertebra and one disc, seen from the side, in drawing units
 
 
@@ -507,8 +507,8 @@ def injection(size: float = 13) -> Markup:
 
 # --- Why leaning forward helps -------------------------------------------------------------
 
-PERSON = HexColor("#7f7f7f")
-FAR_SIDE = HexColor("#bfbfbf")  # the arm and leg on the far side, behind the body
+PERSON = "#7f7f7f"
+FAR_SIDE = "#bfbfbf"  # the arm and leg on the far side, behind the body
 
 
 LIMBS = [("hip", "knee", 12), ("knee", "foot", 11), ("hip", "shoulder", 16), ("shoulder", "elbow", 9),

@@ -19,10 +19,6 @@ IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
 CAPS = ("butt", "round", "square")  # reportlab's strokeLineCap 0, 1, 2
 
 
-def HexColor(value: str) -> str:  # noqa: N802  (named as reportlab's, which the figures were drawn with)
-    return value.lower()
-
-
 def num(value: float) -> str:
     """A coordinate to a thousandth of a unit (of a point, in a figure at scale 1), without trailing zeros."""
     text = f"{value:.3f}".rstrip("0").rstrip(".")
