@@ -39,6 +39,11 @@ def _multiply(a: Matrix, b: Matrix) -> Matrix:
     )
 
 
+def _element(tag: str, attrs: dict[str, str], text: str | None = None) -> str:
+    opening = f"<{tag} {' '.join(f'{k}={quoteattr(v)}' for k, v in attrs.items())}"
+    return f"{opening}/>" if text is None else f"{opening}>{escape(text)}</{tag}>"
+
+
 def _bounds(points: Iterable[tuple[float, float]]) -> tuple[float, float, float, float]:
     xs, ys = zip(*points, strict=True)
     return min(xs), min(ys), max(xs), max(ys)
@@ -76,7 +81,7 @@ class Shape:
             if self.dashes:
                 attrs["stroke-dasharray"] = ",".join(num(d) for d in self.dashes)
         attrs["fill"] = self.fill if self.filled and self.fill is not None else "none"
-        return f"<{self.tag} {' '.join(f'{k}={quoteattr(v)}' for k, v in attrs.items())}/>"
+        return _element(self.tag, attrs)
 
 
 class Rect(Shape):
@@ -192,7 +197,7 @@ class String:
         x = self.x - {"start": 0, "middle": width / 2, "end": width}[self.anchor]
         attrs = {"x": num(x), "y": num(-self.y), **font_attrs, "font-size": f"{num(self.size)}px",
                  "fill": self.fill or "none", "transform": "scale(1,-1)"}
-        return f"<text {' '.join(f'{k}={quoteattr(v)}' for k, v in attrs.items())}>{escape(self.text)}</text>"
+        return _element("text", attrs, self.text)
 
 
 class Group:
