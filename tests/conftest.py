@@ -36,12 +36,38 @@ def finished(client, location: str, timeout: float = 120):
     raise AssertionError(f"the job did not finish in {timeout} s")
 
 
+class _Session:
+    """The session's renderer of the built-in catalog, and the handouts made with it so far."""
+
+    renderer: Renderer | None = None
+    made: dict[tuple, bytes] = {}
+
+
+def _key(value):
+    """A dict key for an argument of `render` (a dict of --set fields, a list of modules to skip)."""
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return tuple(value) if isinstance(value, list) else value
+
+
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
-    """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test."""
+    """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test.
+
+    With the session's `renderer` (the built-in catalog, which no test changes) each distinct
+    handout is built once and its bytes shared by every test that asks for the same one: a test
+    that only reads a PDF need not wait for it again. A renderer of a test's own builds afresh."""
+    shared = renderer is _Session.renderer
+    if shared:
+        # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
+        key = (visit, patient, date, fmt, *sorted((k, _key(v)) for k, v in kw.items() if v not in (None, False)))
+        if key in _Session.made:
+            return _Session.made[key]
     request = build_request(renderer.catalog, visit, patient, date, **kw)
     with weasyprint_warnings() as warnings:
         data = build(renderer, request, fmt)
     assert warnings == [], warnings
+    if shared:
+        _Session.made[key] = data
     return data
 
 
@@ -65,7 +91,9 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="session")
 def renderer(catalog) -> Renderer:
-    return Renderer(catalog)
+    """The built-in catalog's renderer; `render` shares what it builds with it across the session."""
+    _Session.renderer = Renderer(catalog)
+    return _Session.renderer
 
 
 @pytest.fixture(scope="session")
