@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import build
+from handouts.build import Builder, build
 from handouts.catalog import Catalog
 from handouts.pdf import weasyprint_warnings
 from handouts.render import Renderer
@@ -37,9 +37,10 @@ def finished(client, location: str, timeout: float = 120):
 
 
 class _Session:
-    """The session's renderer of the built-in catalog, and the handouts made with it so far."""
+    """The session's renderer of the built-in catalog, its builder, and the handouts made with it so far."""
 
     renderer: Renderer | None = None
+    builder: Builder | None = None
     made: dict[tuple, bytes] = {}
 
 
@@ -55,7 +56,10 @@ def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "202
 
     With the session's `renderer` (the built-in catalog, which no test changes) each distinct
     handout is built once and its bytes shared by every test that asks for the same one: a test
-    that only reads a PDF need not wait for it again. A renderer of a test's own builds afresh."""
+    that only reads a PDF need not wait for it again. And they are built as a batch builds them,
+    by one builder that lays out a kind's detail pages once, then only page 1 for each patient
+    (the same bytes as a builder of its own: tests/test_speed.py). A renderer of a test's own
+    builds afresh, as `make` does."""
     shared = renderer is _Session.renderer
     if shared:
         # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
@@ -64,7 +68,7 @@ def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "202
             return _Session.made[key]
     request = build_request(renderer.catalog, visit, patient, date, **kw)
     with weasyprint_warnings() as warnings:
-        data = build(renderer, request, fmt)
+        data = _Session.builder.build(request, fmt) if shared else build(renderer, request, fmt)
     assert warnings == [], warnings
     if shared:
         _Session.made[key] = data
@@ -93,6 +97,7 @@ def catalog() -> Catalog:
 def renderer(catalog) -> Renderer:
     """The built-in catalog's renderer; `render` shares what it builds with it across the session."""
     _Session.renderer = Renderer(catalog)
+    _Session.builder = Builder(_Session.renderer)
     return _Session.renderer
 
 

@@ -17,11 +17,28 @@ def _source(pdf: bytes):
 # about a second a handout), and the content tests read the same few dozen handouts page by page
 # many times over. So each PDF is read once and what was read is kept, by the PDF's bytes: a PDF
 # that differs in any byte is read afresh.
+class _Read:
+    """A PDF open for reading, and the text of each page read so far (a page is read when first asked for)."""
+
+    def __init__(self, pdf: bytes) -> None:
+        self.reader = pypdf.PdfReader(_source(pdf))
+        self.texts: dict[int, str] = {}
+
+    def page(self, index: int) -> str:
+        if index not in self.texts:
+            self.texts[index] = " ".join((self.reader.pages[index].extract_text() or "").split())
+        return self.texts[index]
+
+
 @lru_cache(maxsize=128)
+def _read(pdf: bytes) -> _Read:
+    return _Read(pdf)
+
+
 def page_texts(pdf: bytes) -> tuple[str, ...]:
     """Every page's text (whitespace collapsed), in page order."""
-    reader = pypdf.PdfReader(_source(pdf))
-    return tuple(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    read = _read(pdf)
+    return tuple(read.page(index) for index in range(len(read.reader.pages)))
 
 
 class Char(NamedTuple):
@@ -78,7 +95,7 @@ def text(pdf: bytes) -> str:
 
 
 def pages(pdf: bytes) -> int:
-    return len(pypdf.PdfReader(_source(pdf)).pages)
+    return len(_read(pdf).reader.pages)
 
 
 def page_size_pt(pdf: bytes) -> tuple[float, float]:
@@ -128,7 +145,7 @@ def page_text(pdf: bytes, number: int) -> str:
     """One page's text (1-based), whitespace collapsed."""
     if number < 1:
         raise IndexError(f"page {number}: pages are numbered from 1")
-    return page_texts(pdf)[number - 1]
+    return _read(pdf).page(number - 1)
 
 
 def summary_text(pdf: bytes) -> str:
