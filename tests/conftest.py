@@ -36,12 +36,21 @@ def finished(client, location: str, timeout: float = 120):
     raise AssertionError(f"the job did not finish in {timeout} s")
 
 
-class _Session:
-    """The session's renderer of the built-in catalog, its builder, and the handouts made with it so far."""
+class _Shared:
+    """A renderer whose files no test changes, the builder that builds its handouts, and what it built."""
 
-    renderer: Renderer | None = None
-    builder: Builder | None = None
-    made: dict[tuple, bytes] = {}
+    def __init__(self, renderer: Renderer) -> None:
+        self.builder = Builder(renderer)
+        self.made: dict[tuple, bytes] = {}
+
+
+_SHARED: dict[Renderer, _Shared] = {}
+
+
+def shared(renderer: Renderer) -> Renderer:
+    """`renderer`, its handouts shared by `render` from now on: only for files no test changes."""
+    _SHARED[renderer] = _Shared(renderer)
+    return renderer
 
 
 def _key(value):
@@ -54,24 +63,24 @@ def _key(value):
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
     """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test.
 
-    With the session's `renderer` (the built-in catalog, which no test changes) each distinct
-    handout is built once and its bytes shared by every test that asks for the same one: a test
-    that only reads a PDF need not wait for it again. And they are built as a batch builds them,
-    by one builder that lays out a kind's detail pages once, then only page 1 for each patient
-    (the same bytes as a builder of its own: tests/test_speed.py). A renderer of a test's own
-    builds afresh, as `make` does."""
-    shared = renderer is _Session.renderer
-    if shared:
+    With a `shared` renderer (the session's, of the built-in catalog; a fixture practice no test
+    changes) each distinct handout is built once and its bytes shared by every test that asks for
+    the same one: a test that only reads a PDF need not wait for it again. And they are built as a
+    batch builds them, by one builder that lays out a kind's detail pages once, then only page 1
+    for each patient (the same bytes as a builder of its own: tests/test_speed.py). Any other
+    renderer builds afresh, as `make` does."""
+    kept = _SHARED.get(renderer)
+    if kept is not None:
         # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
         key = (visit, patient, date, fmt, *sorted((k, _key(v)) for k, v in kw.items() if v not in (None, False)))
-        if key in _Session.made:
-            return _Session.made[key]
+        if key in kept.made:
+            return kept.made[key]
     request = build_request(renderer.catalog, visit, patient, date, **kw)
     with weasyprint_warnings() as warnings:
-        data = _Session.builder.build(request, fmt) if shared else build(renderer, request, fmt)
+        data = kept.builder.build(request, fmt) if kept else build(renderer, request, fmt)
     assert warnings == [], warnings
-    if shared:
-        _Session.made[key] = data
+    if kept is not None:
+        kept.made[key] = data
     return data
 
 
@@ -96,9 +105,7 @@ def catalog() -> Catalog:
 @pytest.fixture(scope="session")
 def renderer(catalog) -> Renderer:
     """The built-in catalog's renderer; `render` shares what it builds with it across the session."""
-    _Session.renderer = Renderer(catalog)
-    _Session.builder = Builder(_Session.renderer)
-    return _Session.renderer
+    return shared(Renderer(catalog))
 
 
 @pytest.fixture(scope="session")
