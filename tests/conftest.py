@@ -1,5 +1,6 @@
 """Shared fixtures: the built-in catalog, and a helper that renders and fails on any WeasyPrint warning."""
 
+import gc
 import http.server
 import os
 import threading
@@ -82,6 +83,20 @@ def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "202
     if kept is not None:
         kept.made[key] = data
     return data
+
+
+def pytest_collection_finish(session) -> None:
+    """Run the cycle collector less often, over less.
+
+    WeasyPrint and pdfplumber make millions of short-lived objects per handout, while the imports
+    and the shared handouts and layouts above are many long-lived ones: at Python's default
+    thresholds the collector walked the whole heap again and again, a fifth of the suite's time.
+    What the imports made is set aside for good (as `handouts` itself does, __main__.py), and the
+    young objects are collected in larger rounds. A process a test starts afresh (a command, a
+    spawned worker) has Python's defaults; a forked one inherits these."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def pytest_addoption(parser):
