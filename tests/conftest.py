@@ -1,5 +1,6 @@
 """Shared fixtures: the built-in catalog, and a helper that renders and fails on any WeasyPrint warning."""
 
+import gc
 import http.server
 import os
 import threading
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import build
+from handouts.build import Builder, build
 from handouts.catalog import Catalog
 from handouts.pdf import weasyprint_warnings
 from handouts.render import Renderer
@@ -36,13 +37,66 @@ def finished(client, location: str, timeout: float = 120):
     raise AssertionError(f"the job did not finish in {timeout} s")
 
 
+class _Shared:
+    """A renderer whose files no test changes, the builder that builds its handouts, and what it built."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.builder = Builder(renderer)
+        self.made: dict[tuple, bytes] = {}
+
+
+_SHARED: dict[Renderer, _Shared] = {}
+
+
+def shared(renderer: Renderer) -> Renderer:
+    """`renderer`, its handouts shared by `render` from now on: only for files no test changes."""
+    _SHARED[renderer] = _Shared(renderer)
+    return renderer
+
+
+def _key(value):
+    """A dict key for an argument of `render` (a dict of --set fields, a list of modules to skip)."""
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return tuple(value) if isinstance(value, list) else value
+
+
 def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "2026-03-14", fmt: str = "pdf", **kw):
-    """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test."""
+    """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test.
+
+    With a `shared` renderer (the session's, of the built-in catalog; a fixture practice no test
+    changes) each distinct handout is built once and its bytes shared by every test that asks for
+    the same one: a test that only reads a PDF need not wait for it again. And they are built as a
+    batch builds them, by one builder that lays out a kind's detail pages once, then only page 1
+    for each patient (the same bytes as a builder of its own: tests/test_speed.py). Any other
+    renderer builds afresh, as `make` does."""
+    kept = _SHARED.get(renderer)
+    if kept is not None:
+        # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
+        key = (visit, patient, date, fmt, *sorted((k, _key(v)) for k, v in kw.items() if v not in (None, False)))
+        if key in kept.made:
+            return kept.made[key]
     request = build_request(renderer.catalog, visit, patient, date, **kw)
     with weasyprint_warnings() as warnings:
-        data = build(renderer, request, fmt)
+        data = kept.builder.build(request, fmt) if kept else build(renderer, request, fmt)
     assert warnings == [], warnings
+    if kept is not None:
+        kept.made[key] = data
     return data
+
+
+def pytest_collection_finish(session) -> None:
+    """Run the cycle collector less often, over less.
+
+    WeasyPrint and pdfplumber make millions of short-lived objects per handout, while the imports
+    and the shared handouts and layouts above are many long-lived ones: at Python's default
+    thresholds the collector walked the whole heap again and again, a fifth of the suite's time.
+    What the imports made is set aside for good (as `handouts` itself does, __main__.py), and the
+    young objects are collected in larger rounds. A process a test starts afresh (a command, a
+    spawned worker) has Python's defaults; a forked one inherits these."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def pytest_addoption(parser):
@@ -65,7 +119,8 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="session")
 def renderer(catalog) -> Renderer:
-    return Renderer(catalog)
+    """The built-in catalog's renderer; `render` shares what it builds with it across the session."""
+    return shared(Renderer(catalog))
 
 
 @pytest.fixture(scope="session")

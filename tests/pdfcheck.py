@@ -2,7 +2,8 @@
 
 import io
 import re
-from functools import cache
+from functools import lru_cache
+from typing import NamedTuple
 
 import pdfplumber
 import pypdf
@@ -12,14 +13,89 @@ def _source(pdf: bytes):
     return io.BytesIO(pdf)
 
 
+# Reading a PDF takes about as long as making it (pypdf's text, 0.1 s a page; pdfplumber's layout,
+# about a second a handout), and the content tests read the same few dozen handouts page by page
+# many times over. So each PDF is read once and what was read is kept, by the PDF's bytes: a PDF
+# that differs in any byte is read afresh.
+class _Read:
+    """A PDF open for reading, and the text of each page read so far (a page is read when first asked for)."""
+
+    def __init__(self, pdf: bytes) -> None:
+        self.reader = pypdf.PdfReader(_source(pdf))
+        self.texts: dict[int, str] = {}
+
+    def page(self, index: int) -> str:
+        if index not in self.texts:
+            self.texts[index] = " ".join((self.reader.pages[index].extract_text() or "").split())
+        return self.texts[index]
+
+
+@lru_cache(maxsize=128)
+def _read(pdf: bytes) -> _Read:
+    return _Read(pdf)
+
+
+def page_texts(pdf: bytes) -> tuple[str, ...]:
+    """Every page's text (whitespace collapsed), in page order."""
+    read = _read(pdf)
+    return tuple(read.page(index) for index in range(len(read.reader.pages)))
+
+
+class Char(NamedTuple):
+    text: str
+    size: float
+    fontname: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+class Box(NamedTuple):
+    """A rectangle or a line drawn on the page, in points from the page's top left."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+
+class PageLayout(NamedTuple):
+    width: float
+    height: float
+    chars: tuple[Char, ...]
+    rects: tuple[Box, ...]
+    lines: tuple[Box, ...]
+
+
+@lru_cache(maxsize=48)
+def layout(pdf: bytes) -> tuple[PageLayout, ...]:
+    """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
+
+    def chars(objects: list[dict]) -> tuple[Char, ...]:
+        return tuple(Char(*(o[key] for key in Char._fields)) for o in objects)
+
+    def boxes(objects: list[dict]) -> tuple[Box, ...]:
+        return tuple(Box(*(o[key] for key in Box._fields)) for o in objects)
+
+    with pdfplumber.open(_source(pdf)) as doc:
+        return tuple(
+            PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines))
+            for page in doc.pages
+        )
+
+
 def text(pdf: bytes) -> str:
     """All page text, whitespace collapsed so wrapped lines still match phrases."""
-    reader = pypdf.PdfReader(_source(pdf))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    return " ".join(page_texts(pdf))
 
 
 def pages(pdf: bytes) -> int:
-    return len(pypdf.PdfReader(_source(pdf)).pages)
+    return len(_read(pdf).reader.pages)
 
 
 def page_size_pt(pdf: bytes) -> tuple[float, float]:
@@ -27,20 +103,14 @@ def page_size_pt(pdf: bytes) -> tuple[float, float]:
     return round(float(box.width)), round(float(box.height))
 
 
-@cache
-def _chars(pdf: bytes) -> tuple[tuple[str, float, str], ...]:
-    with pdfplumber.open(_source(pdf)) as doc:
-        return tuple((c["text"], c["size"], c["fontname"]) for p in doc.pages for c in p.chars)
-
-
 def font_sizes(pdf: bytes) -> list[float]:
     """The size of every printed character, in points."""
-    return [size for _, size, _ in _chars(pdf)]
+    return [c.size for page in layout(pdf) for c in page.chars]
 
 
 def font_names(pdf: bytes) -> set[str]:
     """Font names without the subset prefix (ABCDEF+Name)."""
-    return {re.sub(r"^[A-Z]{6}\+", "", name) for _, _, name in _chars(pdf)}
+    return {re.sub(r"^[A-Z]{6}\+", "", c.fontname) for page in layout(pdf) for c in page.chars}
 
 
 def squash(value: str) -> str:
@@ -73,8 +143,9 @@ def figure_alts(pdf: bytes) -> list[str]:
 
 def page_text(pdf: bytes, number: int) -> str:
     """One page's text (1-based), whitespace collapsed."""
-    page = pypdf.PdfReader(_source(pdf)).pages[number - 1]
-    return " ".join((page.extract_text() or "").split())
+    if number < 1:
+        raise IndexError(f"page {number}: pages are numbered from 1")
+    return _read(pdf).page(number - 1)
 
 
 def summary_text(pdf: bytes) -> str:

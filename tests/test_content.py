@@ -13,7 +13,6 @@ from collections import Counter
 from pathlib import Path
 
 import pdfplumber
-import pypdf
 import pytest
 
 from handouts.catalog import Catalog
@@ -339,8 +338,7 @@ def _body_text(pdf: bytes, practice: str) -> str:
         )
     ]
     pages = []
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        text = " ".join((page.extract_text() or "").split())
+    for text in pdfcheck.page_texts(pdf):
         ends = [i for i in (text.find(head) for head in heads) if i >= 0]
         pages.append(_MARKERS.sub("", text[: min(ends, default=len(text))]).strip())
     return " ".join(pages)
@@ -375,11 +373,10 @@ def _fill(pdf: bytes, large: bool) -> list[float]:
     """How far down each page's text area the content reaches, 0 to 1."""
     top, bottom = MARGINS_PT[large]
     fills = []
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        for page in doc.pages:
-            area = page.height - top - bottom
-            lows = [o["bottom"] for o in (*page.chars, *page.rects, *page.lines) if top < o["top"] < top + area]
-            fills.append((max(lows, default=top) - top) / area)
+    for page in pdfcheck.layout(pdf):
+        area = page.height - top - bottom
+        lows = [o.bottom for o in (*page.chars, *page.rects, *page.lines) if top < o.top < top + area]
+        fills.append((max(lows, default=top) - top) / area)
     return fills
 
 
@@ -524,8 +521,7 @@ def test_questions_to_ask_keep_their_lines_and_hang_under_their_first_word(print
         words = _words(pdf, page)
         top = next(w["top"] for i, w in enumerate(words) if " ".join(x["text"] for x in words[i:i + 3]) ==
                    " ".join(last.split()[:3]))
-        with pdfplumber.open(io.BytesIO(pdf)) as doc:
-            rules = {round(r["top"]) for r in doc.pages[page - 1].rects if r["width"] > 300 and r["top"] > top}
+        rules = {round(r.top) for r in pdfcheck.layout(pdf)[page - 1].rects if r.width > 300 and r.top > top}
         assert len(rules) >= 2, (visit, large, page)
     long_question = "Do I need surgery now, or can I keep on with care without surgery?"
     pdf = printed["surgical-consult", True]
@@ -608,10 +604,9 @@ def test_the_surgical_consult_gives_lines_to_write_what_the_legs_stop_you_doing(
         start = next(i for i, w in enumerate(words) if w["text"] == YOUR_TURN[lang].split()[1])
         numbers = [w for w in words[start:] if w["text"] in ("1.", "2.", "3.")][:3]
         assert [w["text"] for w in numbers] == ["1.", "2.", "3."], (lang, large)
-        with pdfplumber.open(io.BytesIO(pdf)) as doc:
-            rules = [r for r in doc.pages[page - 1].rects if r["width"] > 300]
+        rules = [r for r in pdfcheck.layout(pdf)[page - 1].rects if r.width > 300]
         for number in numbers:  # a line to write on, right under each number
-            assert any(abs(r["bottom"] - number["bottom"]) < 6 for r in rules), (lang, large, number["text"])
+            assert any(abs(r.bottom - number["bottom"]) < 6 for r in rules), (lang, large, number["text"])
 
 
 def test_the_timeline_marks_today_after_the_step_begun():

@@ -6,13 +6,14 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from html import unescape
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from handouts.cli import main
 from handouts.web import create_app
 
 import pdfcheck
@@ -182,10 +183,6 @@ def test_print_all_not_yet_given_in_the_background(practice, cups, monkeypatch):
     printed = cups.printed(job.group(1))
     # Two handouts, each after its separator sheet (front and back), each starting on a front side.
     assert pdfcheck.pages(printed) % 2 == 0 and pdfcheck.pages(printed) >= 8
-    history = subprocess.run(
-        [sys.executable, "-m", "handouts", "history", "--practice", str(practice), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    history = CliRunner().invoke(main, ["history", "--practice", str(practice), "--json"])
+    assert history.exit_code == 0, history.output
     assert [record["how"] for record in json.loads(history.stdout)] == ["web", "web-print", "web-print"]

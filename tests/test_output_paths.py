@@ -71,9 +71,9 @@ def test_dash_writes_the_pdf_to_standard_output(tmp_path):
 
 
 def test_a_path_the_system_refuses_is_one_line(tmp_path):
-    done = make_process("-o", "/proc/x.pdf")
-    assert done.returncode == 2
-    assert done.stderr.decode().splitlines() == [
+    done = make("-o", "/proc/x.pdf")
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
         "Error: could not write /proc/x.pdf: No such file or directory"
         if os.geteuid() == 0
         else "Error: output folder /proc is not writable: choose another -o path"

@@ -13,14 +13,15 @@ from handouts.cli import main
 from handouts.render import Renderer
 
 import pdfcheck
-from conftest import NAME, render
+from conftest import NAME, render, shared
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 
 
 @pytest.fixture(scope="module")
 def riverbend() -> Renderer:
-    return Renderer(Catalog.load(FIXTURE))
+    """The fixture practice, read only: what `render` builds with it is shared (conftest.shared)."""
+    return shared(Renderer(Catalog.load(FIXTURE)))
 
 
 @pytest.fixture

