@@ -23,11 +23,12 @@ from .errors import UserError
 from .i18n import DEFAULT, catalog_path
 from .models import Module, Surgeon, VisitType
 from .request import Request
-from .templating import HandoutEnvironment
+from .templating import HandoutEnvironment, Parsed
 
 PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
 VERSION_LENGTH = 10
+UNREADABLE = Parsed("", None, frozenset(), ())  # a template that cannot be loaded or parsed
 
 Basis = Literal["source", "general", "practice", "translation"]
 TRANSLATION_NOTE = (
@@ -66,19 +67,18 @@ class _Templates:
     def __init__(self, env: HandoutEnvironment, practice: Path | None) -> None:
         self.env = env
         self.practice = practice.resolve() if practice else None
-        self._parsed: dict[str, tuple[str, bool, frozenset[str], tuple[str, ...]]] = {}
+        self._parsed: dict[str, tuple[Parsed, bool]] = {}
 
-    def _parse(self, name: str) -> tuple[str, bool, frozenset[str], tuple[str, ...]]:
-        """(source, from the practice?, variables read, templates included) of one template."""
+    def _parse(self, name: str) -> tuple[Parsed, bool]:
+        """One template as compiled, and whether it is the practice's own."""
         if name not in self._parsed:
             try:
                 parsed = self.env.parse_of(name)
             except (TemplateNotFound, TemplateError):
-                self._parsed[name] = ("", False, frozenset(), ())  # reported when rendered; still part of the version
-            else:
-                filename = parsed.filename
-                own = bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
-                self._parsed[name] = (parsed.source, own, parsed.names, parsed.includes)
+                parsed = UNREADABLE  # reported when rendered; still part of the version
+            filename = parsed.filename
+            own = bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
+            self._parsed[name] = (parsed, own)
         return self._parsed[name]
 
     def tree(self, name: str) -> tuple[dict[str, str], set[str], bool]:
@@ -91,11 +91,11 @@ class _Templates:
             current = todo.pop()
             if current in sources:
                 continue
-            source, from_practice, variables, included = self._parse(current)
-            sources[current] = source
+            parsed, from_practice = self._parse(current)
+            sources[current] = parsed.source
             own |= from_practice
-            used |= variables
-            todo += included
+            used |= parsed.names
+            todo += parsed.includes
         return sources, used, own
 
 
