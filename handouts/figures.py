@@ -857,8 +857,11 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
         here = i == step
         d.add(Rect(x, top - box_h, box_w, box_h, rx=6, ry=6, strokeWidth=3 if here else 1.2,
                    fillColor=black if here else white, strokeColor=black))
-        for n, line in enumerate(lines(i, text), 1):
-            d.add(String(x + 6, top - 2 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
+        texts = lines(i, text)
+        # a word longer than the box's line ("inyecciones" in bold at 18 pt) takes some of its margin, not the edge
+        inset = min(6.0, (box_w - max(pdfmetrics.stringWidth(t, BOLD if here else REGULAR, size) for t in texts)) / 2)
+        for n, line in enumerate(texts, 1):
+            d.add(String(x + inset, top - 2 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
                          fillColor=white if here else black))
         if col < cols - 1 and i != BETTER:  # 5 is a way of its own: no arrow from it to 6
             ay = top - box_h / 2

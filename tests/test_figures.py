@@ -10,9 +10,11 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from click.testing import CliRunner
+from reportlab.pdfbase import pdfmetrics
 
 from handouts.cli import main
-from handouts.figures import BODY_H, DISC_H, FIGURES, FUSION_STEPS, WIDTH, figure
+from handouts.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure
+from handouts.i18n import translations
 from handouts.render import timeline_rows
 
 import pdfcheck
@@ -211,3 +213,25 @@ def test_a_practice_template_that_gets_a_figure_wrong_is_told_where(tmp_path, ca
     assert made.exit_code == 2 and not out.exists()
     assert "templates/modules/walking.html:2: template error: " + message in made.output
     assert "Traceback" not in made.output and len(made.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("size", [13, 18])
+def test_every_line_of_the_plan_stays_inside_its_box(lang, size):
+    """In Spanish large print "inyecciones" (bold, in the "You are here" box) is wider than a box's
+    line: it ran 1.3 pt past the black box's edge, where white on white cut its last letter off."""
+    text = re.compile(r'<text x="([-\d.]+)" y="([-\d.]+)" font-family="[^"]*"( font-weight="bold")? '
+                      r'font-size="([\d.]+)px"[^>]*>([^<]*)</text>')
+    for step in range(1, 9):
+        svg = figure("pathway", size=size, gettext=translations(lang).gettext, step=step)
+        boxes = [tuple(map(float, b)) for b in re.findall(r'<rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
+                                                          r'height="([\d.]+)"', svg)]
+        inside = 0
+        for x, y, bold, font_size, line in text.findall(svg):
+            left, baseline = float(x), -float(y)  # the text is flipped back upright: its y is written negated
+            width = pdfmetrics.stringWidth(line, BOLD if bold else REGULAR, float(font_size))
+            for bx, by, bw, bh in boxes:
+                if bx <= left <= bx + bw and by <= baseline <= by + bh:
+                    inside += 1
+                    assert left + width <= bx + bw - 1, (step, line, left + width, bx + bw)
+        assert inside >= 16, inside  # every step's text was found in its box
