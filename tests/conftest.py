@@ -99,6 +99,17 @@ def pytest_collection_finish(session) -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+def pytest_sessionfinish(session) -> None:
+    """Let go of the shared handouts (and their builder's layouts) and of what was read from PDFs before
+    pytest's last walk of the heap for unraisable exceptions: over a heap that size it took more than
+    5 s, and pytest-xdist interrupts a worker whose end takes that long (an ignored KeyboardInterrupt
+    printed after the run)."""
+    import pdfcheck
+
+    _SHARED.clear()
+    pdfcheck.forget()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--update-golden",

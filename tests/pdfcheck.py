@@ -35,6 +35,12 @@ def _read(pdf: bytes) -> _Read:
     return _Read(pdf)
 
 
+def forget() -> None:
+    """Drop every PDF read so far (at the end of the session)."""
+    _read.cache_clear()
+    layout.cache_clear()
+
+
 def page_texts(pdf: bytes) -> tuple[str, ...]:
     """Every page's text (whitespace collapsed), in page order."""
     read = _read(pdf)
