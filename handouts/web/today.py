@@ -9,13 +9,14 @@ such a form does nothing but show the new list.
 
 from pathlib import Path
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from ..build import file_name
 from ..catalog import Catalog
 from ..errors import UserError
 from ..printing import PrintError, queue_for, send
 from ..record.address import ledger_url
+from ..record.recorder import given_since
 from ..request import parse_date
 from ..rows import NEEDS_ORDER
 from ..schedule import parse_schedule
@@ -60,9 +61,9 @@ def add_today_routes(app: Flask) -> None:
         url = ledger_url(catalog.practice.ledger, catalog.search.practice)
         if url is None:
             return settings().given.since(since)
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-            return []  # nothing recorded yet; looking does not make the file
-        return from_ledger(settings().ledgers.get(url).given_since(since))
+        rows, current = given_since(catalog, settings().ledgers, since)
+        # while the ledger is down: its last answer, and what this server gave meanwhile
+        return from_ledger(rows) + ([] if current else settings().given.since(since))
 
     def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
         rows = day.rows(catalog, [])
@@ -186,8 +187,8 @@ def add_today_routes(app: Flask) -> None:
                 f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
             )
             return back(row.line)
-        record(catalog, row.request, data, PRINTED, row.patient_id)
-        day.messages[row.line] = ("done", str(printed))
+        notice = record(catalog, row.request, data, PRINTED, row.patient_id)
+        day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
         return back(row.line)
 
     @app.post("/today/download")
@@ -199,6 +200,8 @@ def add_today_routes(app: Flask) -> None:
             day.messages[row.line] = ("error", row.error)
             return back(row.line)
         data = make(catalog, row.request, DOWNLOADED, row.patient_id)
+        if g.get("record_notice"):
+            day.messages[row.line] = ("done", g.record_notice)
         return pdf_response(data, file_name(row.request, "pdf"), download=True)
 
     @app.get("/today/<day_id>/<int:line>/preview.pdf")

@@ -87,7 +87,7 @@ def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]
             recorder.add(day.request(catalog, row), entry["sha256"], entry["id"] or None)
             lines.append(row.line)
     finally:
-        recorder.close()
+        recorder.finish()
     return sorted(lines)
 
 
