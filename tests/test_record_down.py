@@ -201,6 +201,13 @@ def test_a_full_disk_under_the_ledger_stops_no_batch_and_a_rerun_records_what_th
         assert "missing from the record" not in third.output and len(history(practice)) == 4
 
 
+def statuses(client) -> dict[int, str]:
+    """The Today page's status of each row, by line."""
+    page = client.get("/today")
+    assert page.status_code == 200
+    return {int(line): status for line, status in re.findall(r'id="row-(\d+)"[^>]*data-status="([^"]+)"', page.text)}
+
+
 def _form(client, **fields) -> dict:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
     return {"csrf_token": token, "visit": "injection", "date": "2026-03-14", "patient": NAME, "note": NOTE} | fields
@@ -219,6 +226,10 @@ def test_the_page_with_postgresql_stopped_mid_morning_gives_every_handout_and_re
 
     before = client.post("/handout", data=_form(client, patient="Early Patient"))
     assert before.mimetype == "application/pdf" and "X-Record-Notice" not in before.headers
+    day = re.search(r'name="day" value="([^"]+)"', client.get("/today").text).group(1)
+    early = client.post("/today/download", data={"csrf_token": token, "day": day, "line": "3"})  # Patient B
+    assert early.mimetype == "application/pdf" and "X-Record-Notice" not in early.headers
+    assert statuses(client) == {2: "not-given", 3: "given", 4: "not-given"}
     postgresql.stop()
     given = []
     for name in ("Patient One", "Patient Two", "Patient Three"):
@@ -226,22 +237,22 @@ def test_the_page_with_postgresql_stopped_mid_morning_gives_every_handout_and_re
         assert answer.status_code == 200 and answer.mimetype == "application/pdf"
         assert answer.headers["X-Record-Notice"] == SAVED
         given.append(hashlib.sha256(answer.data).hexdigest())
-    today = client.get("/today")
-    assert today.status_code == 200 and "Patient A" in today.text  # the desk's list still opens
-    day = re.search(r'name="day" value="([^"]+)"', today.text).group(1)
+    assert statuses(client) == {2: "not-given", 3: "given", 4: "not-given"}  # the list still opens, as it was
     download = client.post("/today/download", data={"csrf_token": token, "day": day, "line": "2"})
     assert download.mimetype == "application/pdf" and download.headers["X-Record-Notice"] == SAVED
     given.append(hashlib.sha256(download.data).hexdigest())
-    assert "Downloaded" in client.get("/today").text  # counted as given while the database is down
+    assert statuses(client) == {2: "given", 3: "given", 4: "not-given"}  # given while the database is down
     assert waiting(pg_practice) == 4
 
     postgresql.start()
     deadline = time.monotonic() + 60
     while waiting(pg_practice) and time.monotonic() < deadline:
         time.sleep(0.2)  # nobody asks: the page moves them in the background
+    assert waiting(pg_practice) == 0
     records = history(pg_practice)
-    assert sorted(r["sha256"] for r in records[1:]) == sorted(given) and len(records) == 5
-    assert [r["how"] for r in records] == ["web"] * 5
+    assert sorted(r["sha256"] for r in records[2:]) == sorted(given) and len(records) == 6
+    assert [r["how"] for r in records] == ["web"] * 6
+    assert statuses(client) == {2: "given", 3: "given", 4: "not-given"}
     assert not any(secret in caplog.text for secret in SECRETS)
 
 
@@ -363,6 +374,10 @@ def test_a_database_error_never_carries_the_values_of_its_statement(sqlite_pract
                 ledger.add(how="make", request={"visit": "x", "patient": NAME}, patient_id=MRN, sha256="0" * 64,
                            content=NAME, units={}, fileset=files.id)
             messages.append(str(unread.value))
+            with pytest.raises(SQLAlchemyError) as quoted, ledger.engine.connect() as connection:
+                connection.execute(text("SELECT CAST(:value AS integer)"), {"value": NAME})
+            assert NAME in str(quoted.value)  # "invalid input syntax for type integer: "Maria ...""
+            messages.append(str(ledger._fault(quoted.value, "cannot read the ledger")))
         for message in messages:
             assert not any(secret in message for secret in SECRETS), message
         ledger.close()

@@ -250,8 +250,9 @@ class Ledgers:
             self._failed.pop(url, None)
             return self._open[url]
 
-    def given_since(self, url: str, since: datetime) -> tuple[list[tuple], bool]:
-        """`Ledger.given_since` and True; while the ledger is down, its last answer and False."""
+    def given_since(self, url: str, since: datetime) -> list[tuple]:
+        """`Ledger.given_since`; while the ledger is down, its last answer (the desk's list does
+        not turn to "Not given" for everyone given before)."""
         try:
             ledger = self.get(url)  # while the ledger is down, this raises at once
             try:
@@ -261,10 +262,10 @@ class Ledgers:
                 raise
         except (LedgerDown, LedgerBroken):
             with self._lock:
-                return [row for row in self._given.get(url, []) if row[0] >= since], False
+                return [row for row in self._given.get(url, []) if row[0] >= since]
         with self._lock:
             self._given[url] = rows
-        return rows, True
+        return rows
 
     def failed(self, url: str, problem: UserError) -> None:
         """The ledger at `url` failed: records go to the spool until `retry` seconds have passed."""
@@ -302,10 +303,9 @@ class Ledgers:
             self._open.clear()
 
 
-def given_since(catalog: Catalog, ledgers: Ledgers, since: datetime) -> tuple[list[tuple], bool]:
+def given_since(catalog: Catalog, ledgers: Ledgers, since: datetime) -> list[tuple]:
     """(when, how, request, patient id) of the handouts given since `since`, for the desk's list:
-    the ledger's and those waiting in the spool; and whether the ledger answered (when it is down,
-    its last answer: the caller adds what it gave since)."""
+    the ledger's (while it is down, its last answer) and those waiting in the spool."""
     url = ledger_url(catalog.practice.ledger, catalog.search.practice)
     assert url is not None
     try:
@@ -313,9 +313,8 @@ def given_since(catalog: Catalog, ledgers: Ledgers, since: datetime) -> tuple[li
     except SpoolError:
         waiting = []
     if url.startswith("sqlite:///") and not os.path.lexists(url.removeprefix("sqlite:///")):
-        return waiting, True  # nothing recorded yet; looking does not make the file
-    rows, current = ledgers.given_since(url, since)
-    return rows + waiting, current
+        return waiting  # nothing recorded yet; looking does not make the file
+    return ledgers.given_since(url, since) + waiting
 
 
 def open_ledger(catalog: Catalog) -> tuple["Ledger", int]:

@@ -196,8 +196,8 @@ def record(
     """A handout given: into the practice's ledger (else the spool, and then the line that says so,
     also in `g.record_notice` for `pdf_response`), or this server's own log when it keeps none."""
     recorder = recorder or _recorder(catalog, how)
-    settings().given.add(handout, how, patient_id)  # the desk's list when the ledger cannot be read
     if not recorder.on:
+        settings().given.add(handout, how, patient_id)
         return None
     recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
     if not recorder.spooled:

@@ -61,9 +61,7 @@ def add_today_routes(app: Flask) -> None:
         url = ledger_url(catalog.practice.ledger, catalog.search.practice)
         if url is None:
             return settings().given.since(since)
-        rows, current = given_since(catalog, settings().ledgers, since)
-        # while the ledger is down: its last answer, and what this server gave meanwhile
-        return from_ledger(rows) + ([] if current else settings().given.since(since))
+        return from_ledger(given_since(catalog, settings().ledgers, since))
 
     def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
         rows = day.rows(catalog, [])
