@@ -288,3 +288,28 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         button.focus()
         expect(button).to_be_in_viewport()
         context.close()
+
+
+def test_the_desk_sees_one_line_when_the_record_waits(browser: Browser, tmp_path: Path, monkeypatch):
+    """The ledger's database is down (nothing listens at its address): the handout is shown as
+    always, with one plain line that its record is saved, and the record waits in the spool."""
+    from handouts.record.recorder import SAVED
+    from handouts.record.spool import SPOOL_FILE, Spool
+
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    monkeypatch.setenv("HANDOUTS_LEDGER", "postgresql://handouts@127.0.0.1:1/handouts")
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/")
+        page.locator('input[name="visit"][value="injection"]').check()
+        page.get_by_label("Patient's name").fill(NAME)
+        page.get_by_label("Visit date", exact=True).fill("2026-03-14")
+        page.get_by_label("Patient's name").press("Enter")
+        expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+        expect(page.locator("#result-note")).to_have_text(SAVED)
+        expect(page.locator("#result-note")).to_be_visible()
+        page.get_by_role("button", name="Next patient").click()
+        assert Spool(practice / SPOOL_FILE).count() == 1
+        context.close()
