@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from .faults import SpoolError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from .ledger import Ledger
 
 SPOOL_FILE = "ledger-spool.sqlite"
@@ -61,8 +62,11 @@ class Spool:
         self.path = path
 
     @contextlib.contextmanager
-    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection | None]:
-        """A connection, or None when there is no spool yet and `create` is false: looking makes no file."""
+    def _connect(self, create: bool = False) -> Iterator["sqlite3.Connection | None"]:
+        """A connection, or None when there is no spool yet and `create` is false: looking makes no file.
+        (sqlite3 is loaded here: `make` for a practice that records nothing never needs it.)"""
+        import sqlite3
+
         if not create and not os.path.lexists(self.path):
             yield None
             return
@@ -185,6 +189,6 @@ class Spool:
             connection.execute("COMMIT")
 
 
-def _reason(exc: sqlite3.Error) -> str:
+def _reason(exc: Exception) -> str:
     """SQLite's own reason (it names no value of a record)."""
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
