@@ -18,18 +18,17 @@ from .fhir import bundle
 from .ledger import Ledger, Record
 from .recorder import Recorder, open_ledger
 from .reprint import reprint
-from .spool import SPOOL_FILE
 
 SHOW_NAMES = click.option("--show-names", is_flag=True, help="Show patients' names and ids (hidden by default).")
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
 def _open(catalog: Catalog) -> Ledger:
-    """The ledger, with what waited in the spool added first (and said, on standard error)."""
-    ledger, moved = open_ledger(catalog)
+    """The ledger, with what waited in the spool added first (said on standard error)."""
+    ledger, note = open_ledger(catalog)
     click.get_current_context().call_on_close(ledger.close)
-    if moved:
-        click.echo(f"Added {moved} record(s) of handouts given that waited in the spool ({SPOOL_FILE}).", err=True)
+    if note:
+        click.echo(note, err=True)
     return ledger
 
 

@@ -317,27 +317,34 @@ def given_since(catalog: Catalog, ledgers: Ledgers, since: datetime) -> list[tup
     return ledgers.given_since(url, since) + waiting
 
 
-def open_ledger(catalog: Catalog) -> tuple["Ledger", int]:
+def open_ledger(catalog: Catalog) -> tuple["Ledger", str | None]:
     """The practice's ledger, for the commands that read it, with the spool moved into it first
-    (and how many records were); a clear error when there is none, or it cannot be used (with
-    how many records wait)."""
+    (and a line that says how many records were, or why they could not be); a clear error when
+    there is none, or it cannot be used (with how many records wait)."""
     url = ledger_url(catalog.practice.ledger, catalog.search.practice)
     if url is None:
         raise UserError(
             "no ledger: handouts are recorded in a practice folder's ledger.sqlite (give --practice DIR), "
             "in practice.toml's ledger setting, or in HANDOUTS_LEDGER"
         )
-    spool = Spool(spool_path(catalog.search.practice))
-    missing = url.startswith("sqlite:///") and not os.path.lexists(url.removeprefix("sqlite:///"))
-    if missing and not spool.count(target(url)):
+    spool, where, note = Spool(spool_path(catalog.search.practice)), target(url), None
+    try:
+        waiting = spool.count(where)
+    except SpoolError as exc:
+        waiting, note = 0, f"Warning: {exc}: the records in it cannot be added to the ledger"
+    if url.startswith("sqlite:///") and not os.path.lexists(url.removeprefix("sqlite:///")) and not waiting:
         raise UserError(f"no ledger yet at {url.removeprefix('sqlite:///')}: nothing has been recorded")
     try:
         ledger = _connect(url)
-        moved = spool.flush_into(ledger, target(url))
+        if waiting:
+            moved = spool.flush_into(ledger, where)
+            note = f"Added {moved} record(s) of handouts given that waited in the spool ({spool.path})."
     except (LedgerDown, LedgerBroken) as exc:
-        count = spool.count(target(url))
+        count = spool.count(where)
         raise type(exc)(f"{exc}" + (f" ({_waiting(count)} in {spool.path})" if count else "")) from None
-    return ledger, moved
+    except SpoolError as exc:
+        note = f"Warning: {exc}: the records in it cannot be added to the ledger"
+    return ledger, note
 
 
 def _waiting(count: int) -> str:

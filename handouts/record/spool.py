@@ -78,9 +78,9 @@ class Spool:
             os.close(fd)
         except OSError as exc:
             reason = "it is a symbolic link" if exc.errno == 40 else exc.strerror  # ELOOP: O_NOFOLLOW met a link
-            raise SpoolError(f"the record cannot be kept in {self.path}: {reason}") from None
+            raise SpoolError(f"the spool {self.path} cannot be used: {reason}") from None
         if not regular:
-            raise SpoolError(f"the record cannot be kept in {self.path}: it is not a plain file")
+            raise SpoolError(f"the spool {self.path} cannot be used: it is not a plain file")
         connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             connection.execute("PRAGMA synchronous=FULL")  # every commit on disk before it returns
@@ -88,7 +88,7 @@ class Spool:
                 connection.execute(statement)
             yield connection
         except sqlite3.Error as exc:
-            raise SpoolError(f"the record cannot be kept in {self.path}: {_reason(exc)}") from None
+            raise SpoolError(f"the spool {self.path} cannot be used: {_reason(exc)}") from None
         finally:
             connection.close()
 
@@ -119,7 +119,7 @@ class Spool:
                     connection.execute("ROLLBACK")
                     raise
         except OSError as exc:
-            raise SpoolError(f"the record cannot be kept in {self.path}: {exc.strerror}") from None
+            raise SpoolError(f"the spool {self.path} cannot be used: {exc.strerror}") from None
 
     def waiting(self, where: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(key, record) of the records waiting, for ledger `where` (None: for any), oldest first."""
