@@ -8,7 +8,7 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 
 import traceback
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache, partial
@@ -25,6 +25,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplateRuntimeError,
     meta,
     pass_context,
 )
@@ -253,6 +254,21 @@ def _where(exc: TemplateError) -> str:
     return ""
 
 
+MAX_HTML = 20_000_000  # characters of one part's HTML: a handout's is under 1,000,000, drawings and styles included
+
+
+def _bounded_output(chunks: Iterator[str]) -> str:
+    """The template's output, stopped once it passes MAX_HTML: a loop that prints without end fills
+    memory long before any time limit."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_HTML:
+            raise TemplateRuntimeError(f"the page would be over {MAX_HTML:,} characters long: a loop prints too much")
+        parts.append(chunk)
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class PageNumbers:
     """Page facts of a handout's laid-out detail pages, for numbering its summary page(s)."""
@@ -434,7 +450,7 @@ class Renderer:
 
     def _render(self, context: dict) -> str:
         try:
-            return self.edition(context["lang"]).env.get_template(BASE_TEMPLATE).render(context)
+            return _bounded_output(self.edition(context["lang"]).env.get_template(BASE_TEMPLATE).generate(context))
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:

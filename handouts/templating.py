@@ -72,6 +72,13 @@ def _defined(value: Any) -> bool:
     return not isinstance(value, Undefined)
 
 
+def _not_json(value: Any) -> NoReturn:
+    """`|tojson` of what JSON cannot hold: a withheld value says why it is withheld."""
+    if isinstance(value, Withheld):
+        value.fail()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
 def _bounded(op: str, left: Any, right: Any) -> Any:
     """`left op right` for `*` and `**`, refused when the result would be too large to make."""
     huge_power = op == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
@@ -97,6 +104,8 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
         self.filters["default"] = self.filters["d"] = _default
         self.tests["defined"] = _defined
         self.tests["undefined"] = lambda value: not _defined(value)
+        self.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _not_json}
+        del self.globals["lipsum"]  # placeholder text has no place in a handout, and a large count fills memory
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """No method or class through an attribute or item, but those of Jinja's own runtime objects."""

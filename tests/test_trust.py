@@ -121,14 +121,28 @@ def test_a_personal_value_on_a_detail_page_is_refused_at_load_and_in_check(tmp_p
     assert NAME not in output
 
 
-def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered(tmp_path):
-    """What a static look cannot see (a block of the page template) fails when the handout is made."""
-    template = (
-        '{% extends "default:handout.html" %}'
-        "{% block modules %}{{ super() }}<p>For {{ patient|upper }}</p>{% endblock %}"
-    )
-    folder = practice_with(tmp_path, {"templates/handout.html": template})
-    refused_by_make_and_check(folder, "injection", "'patient' is personal and may appear on page 1", "handout.html")
+# Each would print a stand-in on the detail pages where the patient's value would have been.
+PERSONAL_IN_ANY_FORM = {
+    "upper": "<p>For {{ patient|upper }}</p>",
+    "default": "<p>For {{ patient|default('you') }}</p>",
+    "d": "<p>For {{ note|d('no note') }}</p>",
+    "is-defined": "{% if visit_date is defined %}<p>{{ visit_date }}</p>{% else %}<p>Your visit</p>{% endif %}",
+    "is-undefined": "{% if patient is undefined %}<p>Dear patient</p>{% endif %}",
+    "length": "<p>{{ note|length }} notes</p>",
+    "tojson": "<p>{{ patient|tojson }}</p>",
+    "dynamic-include": "{% include 'partials/' ~ 'greet.html' %}",
+}
+
+
+@pytest.mark.parametrize("payload", PERSONAL_IN_ANY_FORM.values(), ids=PERSONAL_IN_ANY_FORM)
+def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered(tmp_path, payload):
+    """What a static look cannot see (a block of the page template, a dynamic include) fails when the
+    handout is made, in every form: a default or a test never prints a stand-in instead."""
+    template = '{% extends "default:handout.html" %}{% block modules %}{{ super() }}' + payload + "{% endblock %}"
+    files = {"templates/handout.html": template, "templates/partials/greet.html": "<p>Hello {{ patient }}</p>"}
+    folder = practice_with(tmp_path, files)
+    output = _refused_by_make(folder)
+    assert "is personal and may appear on page 1" in output and "html" in output
 
 
 SANDBOX_ESCAPES = {
@@ -293,3 +307,43 @@ def test_every_name_a_template_can_reach_is_plain_data(lang):
         for part, page in (("summary", {"page_numbers": PageNumbers(6, {"red-flags": 2}).anchors}), ("details", {})):
             found = list(_callables(renderer.context(request, part, **page), f"{visit}:{part}"))
             assert found == []
+
+
+# --- a render has a time limit -------------------------------------------------------------------
+
+ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+@pytest.fixture(scope="module")
+def endless(tmp_path_factory) -> Path:
+    """A practice whose injection text loops (all but) forever, with a time limit of 3 seconds."""
+    folder = practice_with(tmp_path_factory.mktemp("endless"), {"templates/modules/injections.html": ENDLESS})
+    toml = folder / "practice.toml"
+    toml.write_text("time_limit = 3\n" + toml.read_text())
+    return folder
+
+
+def test_a_template_that_never_ends_is_stopped_in_make(endless, tmp_path):
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", endless)
+    assert made.exit_code == 2 and "took more than 3 seconds" in made.output and not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_template_that_never_ends_costs_its_rows_only_in_a_batch(endless, tmp_path, workers):
+    schedule = tmp_path / "day.csv"
+    rows = [f"{visit},{NAME} {n},2026-03-14" for n, visit in enumerate(["new-patient", "injection", "new-patient"])]
+    schedule.write_text("visit,patient,date\n" + "\n".join(rows) + "\n")
+    result = invoke("batch", schedule, "-o", tmp_path / "out", "-j", workers, "--practice", endless)
+    assert result.exit_code == 1 and "took more than 3 seconds" in result.output
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
+        made = [row["row"] for row in csv.DictReader(handle)]
+    assert made == ["2", "4"]  # every good row made, the one after the stopped one too
+
+
+def test_a_template_that_never_ends_answers_the_desk_and_the_next_handout_is_made(endless):
+    web = create_app(endless).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
+    stopped = web.post("/handout", data={"csrf_token": token, "visit": "injection", "patient": NAME})
+    assert stopped.mimetype != "application/pdf" and "took more than 3 seconds" in stopped.text
+    made = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
+    assert made.mimetype == "application/pdf"
