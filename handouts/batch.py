@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .build import Builder
+from .build import Builder, TooLong
 from .catalog import Catalog
 from .errors import UserError
 from .manifest import Journal, csv_line, read_manifest
@@ -113,6 +113,7 @@ _builder: Builder | None = None
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
     """(row line, sha256, None) when the file is written, (row line, None, reason) when not."""
+    global _builder
     assert _builder is not None
     try:
         request = build_request(_builder.renderer.catalog, **job.kwargs)
@@ -121,6 +122,9 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, hashlib.sha256(data).hexdigest(), None
     except WriteError as exc:
         return job.line, None, f"could not write this row's handout: {exc.reason}"
+    except TooLong as exc:  # stopped half way: this process goes on with a builder made afresh
+        _builder = Builder(Renderer(_builder.renderer.catalog))
+        return job.line, None, str(exc)
     except UserError as exc:
         return job.line, None, str(exc)
 
