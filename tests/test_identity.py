@@ -166,3 +166,53 @@ def test_the_batch_records_each_patient_once_and_a_reprint_is_for_the_same_one(p
     by_id = CliRunner().invoke(main, ["history", "--json", "--id", " MRN-2 ", "--practice", str(practice)])
     assert [r["record"] for r in json.loads(by_id.output)] == [2]
 
+
+# The shape of a clinic's export (see ../shared/data/schedules): its own column names, the patient id
+# as "Patient ID", US dates, and two patients named Juan Garcia on one day for one kind of visit.
+EXPORT = "\n".join(
+    [
+        "Appointment Date,Appointment Time,Patient Name,Patient ID,Appointment Type,Preferred Language",
+        "12/09/2026,7:45 AM,Grace Holloway,100233,new-patient,English",
+        "12/09/2026,9:45 AM,Juan Garcia,101402,new-patient,Spanish",
+        "12/09/2026,10:00 AM,Juan Garcia,101999,new-patient,Spanish",
+    ]
+)
+
+
+def test_an_export_with_two_patients_of_one_name_keeps_them_two(practice, tmp_path, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    client = create_app(practice).test_client()
+    load(client, EXPORT)
+    assert client.post("/today/options", data={**form_fields(client), "dates": "us"}).status_code == 303
+    page = client.get("/today")
+    assert "Juan Garcia ID 101402" in row(page, 3) and "Juan Garcia ID 101999" in row(page, 4)
+    answer = client.post("/today/download", data={**form_fields(client), "line": "4"})
+    assert answer.mimetype == "application/pdf", answer.text
+    page = client.get("/today")
+    assert [status(page, line) for line in (2, 3, 4)] == ["not-given", "not-given", "given"]
+    assert who(records(practice)) == [("101999", None)]
+
+    schedule = tmp_path / "export.csv"
+    schedule.write_text(EXPORT)
+    run = CliRunner().invoke(main, ["batch", str(schedule), "-o", str(tmp_path / "out"), "--dates", "us", "-j", "1",
+                                    "--practice", str(practice)])
+    assert run.exit_code == 0, run.output
+    assert who(records(practice))[1:] == [("100233", None), ("101402", None), ("101999", None)]
+
+
+def test_two_columns_that_both_give_the_id_are_refused_not_guessed(tmp_path):
+    schedule = tmp_path / "day.csv"
+    schedule.write_text("visit,patient,date,MRN,Patient ID\nnew-patient,Maria Garcia,2026-03-14,MRN-1,77\n")
+    run = CliRunner().invoke(main, ["batch", str(schedule), "-o", str(tmp_path / "out")])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    assert "the columns 'MRN' and 'Patient ID' both mean 'id': keep one of them" in run.output
+    assert "Maria" not in run.output and not (tmp_path / "out").exists()
+    lines = tmp_path / "day.jsonl"
+    lines.write_text(
+        json.dumps({"visit": "new-patient", "patient": "Maria Garcia", "mrn": "MRN-1", "Record Number": "77"}) + "\n"
+        + json.dumps({"visit": "new-patient", "patient": "Ana Silva", "id": "MRN-3"}) + "\n"
+    )
+    run = CliRunner().invoke(main, ["batch", str(lines), "-o", str(tmp_path / "out2"), "-j", "1"])
+    assert "Line 1: the columns 'mrn' and 'Record Number' both mean 'id'" in run.output, run.output
+    assert "Made 1," in run.output  # the other rows are made
+    assert "Maria" not in run.output
