@@ -327,7 +327,8 @@ def run_batch(
                     try:
                         journal.add(job.record(digest or ""))
                         result.made += 1
-                        recorder.add(build_request(catalog, **job.kwargs), digest or "", of_row(line, job.values))
+                        request = build_request(catalog, **job.kwargs)
+                        recorder.add(request, digest or "", of_row(line, job.values, request.patient))
                     except WriteError as exc:
                         (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
                         error = f"could not record this row's handout in manifest.csv: {exc.reason}"

@@ -50,15 +50,16 @@ def of_id(text: str | None, name: str) -> Identity:
     return Identity(patient_id, name=name if patient_id else "")
 
 
-def of_row(line: int, values: Mapping[str, str]) -> Identity:
-    """A schedule row's patient: its id, else the row itself (its line and all its values).
+def of_row(line: int, values: Mapping[str, str], name: str) -> Identity:
+    """A schedule row's patient: its id with `name` (the name as its handout prints it), else the row
+    itself (its line and all its values).
 
     A row's key changes when the row moves or any of its cells changes: the row then shows as not
     given, never as someone else's. A UserError for an id that cannot be recorded (see `clean_id`).
     """
     patient_id = clean_id(values.get("id"))
     if patient_id:
-        return Identity(patient_id, name=values.get("patient", ""))
+        return Identity(patient_id, name=name)
     cells = sorted((key, value) for key, value in values.items() if not key.startswith("_"))
     blob = json.dumps([line, cells], ensure_ascii=False).encode("utf-8")
     return Identity(row_key=hashlib.sha256(blob).hexdigest()[:32])

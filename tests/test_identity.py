@@ -78,17 +78,17 @@ def status(page, line: int) -> str:
 
 
 def test_an_id_is_the_patient_and_a_row_without_one_is_only_itself():
-    first = of_row(2, {"patient": "Maria Garcia", "id": "MRN-1"})
-    second = of_row(3, {"patient": "Maria Garcia", "id": "MRN-2"})
+    first = of_row(2, {"patient": "Maria Garcia", "id": "MRN-1"}, "Maria Garcia")
+    second = of_row(3, {"patient": "Maria Garcia", "id": "MRN-2"}, "Maria Garcia")
     assert first == Identity("MRN-1", name="Maria Garcia") and not first.same(second)
-    assert first.same(of_row(9, {"patient": "maria  garcia", "id": " MRN-1 ", "visit": "post-op"}))  # moved, same id
-    assert not first.same(of_row(2, {"patient": "John Smith", "id": "MRN-1"}))  # the id under another name: checked
+    assert first.same(of_row(9, {"id": " MRN-1 ", "visit": "post-op"}, "maria  garcia"))  # moved, same id
+    assert not first.same(of_row(2, {"id": "MRN-1"}, "John Smith"))  # the id under another name: checked
     assert not first.same(Identity(name="Maria Garcia"))  # a record with no id is not hers
     values = {"visit": "injection", "patient": "Tom Baker", "date": "2026-03-14", "id": ""}
-    tom, other_tom = of_row(4, values), of_row(5, values)
+    tom, other_tom = of_row(4, values, "Tom Baker"), of_row(5, values, "Tom Baker")
     assert tom.patient_id is None and tom.row_key and not tom.same(other_tom)
-    assert tom.same(of_row(4, dict(values)))
-    assert not tom.same(of_row(4, {**values, "surgeon": "lee"}))  # the row changed: not given, not someone else's
+    assert tom.same(of_row(4, dict(values), "Tom Baker"))
+    assert not tom.same(of_row(4, {**values, "surgeon": "lee"}, "Tom Baker"))  # changed: not given, not another
     assert not NO_ONE.same(NO_ONE) and not NO_ONE.same(tom) and not tom.same(NO_ONE)
     assert of_id(None, "Tom Baker") == NO_ONE and of_id("  A-7 ", "Tom Baker") == Identity("A-7", name="Tom Baker")
 
@@ -118,8 +118,8 @@ def test_one_given_is_not_her_namesake_on_the_list_and_in_the_record(recorded):
     if (recorded / "ledger.sqlite").exists():
         found = records(recorded)
         assert [(r.patient, r.patient_id) for r in found] == [("Maria Garcia", "MRN-1"), ("Tom Baker", None)]
-        assert found[1].request["row_key"] == of_row(4, {"visit": "injection", "patient": "Tom Baker",
-                                                         "date": "2026-03-14", "id": ""}).row_key
+        tom = {"visit": "injection", "patient": "Tom Baker", "date": "2026-03-14", "id": ""}
+        assert found[1].request["row_key"] == of_row(4, tom, "Tom Baker").row_key
     else:
         assert not (recorded / "ledger.sqlite").exists()
 

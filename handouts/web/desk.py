@@ -120,7 +120,7 @@ class DeskRow:
     @cached_property
     def identity(self) -> Identity:
         """Who this row's patient is (identity.py); no one for a row that cannot be made."""
-        return of_row(self.line, self.values) if self.request else NO_ONE
+        return of_row(self.line, self.values, self.request.patient) if self.request else NO_ONE
 
     @property
     def label(self) -> str:

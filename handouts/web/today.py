@@ -251,7 +251,8 @@ def add_today_routes(app: Flask) -> None:
             for row in day.schedule_rows():
                 if row.line in wanted:
                     try:
-                        log.add(day.request(catalog, row), PRINTED, of_row(row.line, row.values))
+                        request = day.request(catalog, row)
+                        log.add(request, PRINTED, of_row(row.line, row.values, request.patient))
                     except UserError:
                         continue
 
