@@ -34,13 +34,14 @@ from . import __version__
 from .build import Builder, TooLong
 from .catalog import Catalog
 from .errors import UserError
+from .identity import of_row
 from .manifest import Journal, csv_line, read_manifest
 from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
 from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import build_request, clean_id
+from .request import build_request
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -330,7 +331,8 @@ def run_batch(
                     try:
                         journal.add(job.record(digest or ""))
                         result.made += 1
-                        recorder.add(build_request(catalog, **job.kwargs), digest or "", clean_id(job.values.get("id")))
+                        request = build_request(catalog, **job.kwargs)
+                        recorder.add(request, digest or "", of_row(line, job.values, request.patient))
                     except WriteError as exc:
                         (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
                         error = f"could not record this row's handout in manifest.csv: {exc.reason}"

@@ -19,13 +19,14 @@ from .catalog import Catalog
 from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
+from .identity import of_id
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
 from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import MAX_NAME, build_request, clean_id, clean_text
+from .request import MAX_NAME, build_request, clean_text
 from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
 
@@ -198,11 +199,12 @@ def make(
         lang,
     )
     renderer = Renderer(catalog)
+    who = of_id(patient_id, request.patient)  # checked before anything is written
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
     if output == "-":
         data = build(renderer, request, fmt)
         write_stdout(data)
-        recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+        recorder.add(request, hashlib.sha256(data).hexdigest(), who)
         if print_to is not None:
             kept = "it went to standard output only: run the command again to print it"
             click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper),
@@ -217,7 +219,7 @@ def make(
     remove_leftovers(target.parent, target.name)
     data = build(renderer, request, fmt)
     write_atomic(target, data, catalog.practice.file_mode)
-    number = recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+    number = recorder.add(request, hashlib.sha256(data).hexdigest(), who)
     click.echo(f"Wrote {target}" + (f" (record {number})" if number else ""))
     if print_to is not None:
         kept = f"the handout is saved as {target}: print it again when the printer is ready"

@@ -12,7 +12,7 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..options import NO_RECORD_OPTION, PRACTICE_OPTION
 from ..output import check_writable, write_atomic
-from ..request import parse_date
+from ..request import clean_id, parse_date
 from .fhir import bundle
 from .ledger import Record
 from .recorder import open_ledger
@@ -69,7 +69,7 @@ def history(
       handouts history --id A-1001 --json
     """
     ledger = open_ledger(Catalog.load(practice))
-    _show(ledger.history(patient, patient_id, _date(since, "--since")), show_names, as_json)
+    _show(ledger.history(patient, clean_id(patient_id), _date(since, "--since")), show_names, as_json)
 
 
 @click.command("reprint")

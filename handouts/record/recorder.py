@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog
 from ..errors import UserError
+from ..identity import NO_ONE, Identity
 from ..render import Renderer
 from ..request import Request, build_request
 from ..versions import handout_units, handout_version
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 # web: made on the page (shown or downloaded); web-print: sent to the desk's printer from the page
 HOW = ("make", "batch", "web", "reprint", "web-print")
+# In a record's request, beside what makes the handout: the schedule row it was for, when that row
+# gave no patient id (see identity.py). `reprint` copies it with the rest, so a reprint is for the same row.
+ROW_KEY = "row_key"
 
 
 def _connect(url: str) -> "Ledger":
@@ -48,6 +52,11 @@ def request_record(request: Request) -> dict[str, Any]:
         "archival": request.archival,
         "lang": request.lang,
     }
+
+
+def identity(request: dict[str, Any], patient_id: str | None) -> Identity:
+    """Whom a record's handout was for (its request as stored, and its patient id)."""
+    return Identity(patient_id, request.get(ROW_KEY), request["patient"])
 
 
 def request_from_record(catalog: Catalog, data: dict[str, Any]) -> Request:
@@ -88,8 +97,8 @@ class Recorder:
     def on(self) -> bool:
         return self.ledger is not None
 
-    def add(self, request: Request, sha256: str, patient_id: str | None = None) -> int | None:
-        """Record one handout given; its record number, or None when the practice records nothing."""
+    def add(self, request: Request, sha256: str, who: Identity = NO_ONE) -> int | None:
+        """Record one handout given to `who`; its record number, or None when the practice records nothing."""
         if self.ledger is None:
             return None
         ids = handout_units(request)
@@ -98,8 +107,8 @@ class Recorder:
         self.ledger.store_fileset(files)
         return self.ledger.add(
             how=self.how,
-            request=request_record(request),
-            patient_id=patient_id,
+            request=request_record(request) | ({ROW_KEY: who.row_key} if who.row_key else {}),
+            patient_id=who.patient_id,
             sha256=sha256,
             content=handout_version(units, ids),
             units={uid: units[uid].version for uid in ids},

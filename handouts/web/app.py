@@ -41,6 +41,7 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
 from ..i18n import long_date
+from ..identity import NO_ONE, Identity
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
@@ -176,21 +177,22 @@ def load_catalog() -> Catalog:
     return Catalog.load(settings().practice)
 
 
-def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patient_id: str | None = None) -> bytes:
-    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` (None: a preview)."""
+def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, who: Identity = NO_ONE) -> bytes:
+    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` to `who` (None: a
+    preview)."""
     data = render_pool().pdf(catalog.search.practice, handout)
     if how is not None:
-        record(catalog, handout, data, how, patient_id)
+        record(catalog, handout, data, how, who)
     return data
 
 
-def record(catalog: Catalog, handout: Request, data: bytes, how: str, patient_id: str | None) -> None:
+def record(catalog: Catalog, handout: Request, data: bytes, how: str, who: Identity) -> None:
     """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
     recorder = Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
     if recorder.on:
-        recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
+        recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
     else:
-        settings().given.add(handout, how, patient_id)
+        settings().given.add(handout, how, who)
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
