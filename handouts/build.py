@@ -18,6 +18,7 @@ from pathlib import Path
 from weasyprint import Document
 
 from .catalog import Catalog
+from .draftmark import stamped
 from .errors import UserError
 from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
@@ -66,18 +67,22 @@ class Builder:
         return found
 
     def pdf(self, request: Request, gate: bool = True) -> bytes:
-        """Summary page(s) laid out with the detail pages' numbers, then joined to them.
+        """Summary page(s) laid out with the detail pages' numbers, then joined to them, with the
+        draft mark drawn on every page while any of its text is not approved (draftmark.py).
 
         The details are laid out after as many blank pages as the summary takes; that count is
         found by trying 1, 2, ... so the result never depends on what was laid out before.
         gate=False skips the approval gate: for a preview of a draft, which is not given to anyone."""
         if gate:
             self.check_approved(request)
+        mark = self.renderer.draft_mark(request)
         for blank in range(1, MAX_SUMMARY_PAGES + 1):
             details = self.details(request, blank)
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
             if len(summary.pages) == blank:
                 pages = summary.pages + details.document.pages[blank:]
+                if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
+                    pages = stamped(pages, mark, request.lang, request.large_print)
                 return write(summary.copy(pages), request.pdf_variant)
         raise UserError(
             f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "

@@ -134,15 +134,3 @@ def test_approve_mistakes_are_one_line(args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert not (FIXTURE / "approvals.toml").exists()
 
-
-def test_a_page_template_without_the_draft_mark_is_refused_while_text_is_a_draft(practice, tmp_path):
-    page = (BUILTIN_ROOT / "templates" / "handout.html").read_text()
-    mark = (
-        '{% if draft %}<div class="draft-mark">{% trans name=practice.name %}Draft: not yet approved by {{ name }}'
-        "{% endtrans %}</div>{% endif %}"
-    )
-    assert mark in page
-    (practice / "templates" / "handout.html").write_text(page.replace(mark, ""))
-    out = tmp_path / "x.pdf"
-    result = invoke("make", "injection", "-p", NAME, "-o", out, "--practice", practice)
-    assert result.exit_code == 2 and "does not print the draft mark" in result.output and not out.exists()
