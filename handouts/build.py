@@ -103,6 +103,7 @@ class Builder:
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
         """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""
         if fmt == "html":
+            self.check_approved(request)  # the whole handout, as the PDF: not without the approval it needs
             return self.renderer.preview_html(request).encode("utf-8")
         return self.pdf(request)
 

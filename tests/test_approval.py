@@ -134,3 +134,18 @@ def test_approve_mistakes_are_one_line(args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert not (FIXTURE / "approvals.toml").exists()
 
+
+
+def test_make_html_is_refused_like_the_pdf_while_approval_is_required(practice, tmp_path):
+    """`--format html` is the whole handout too: with require_approval, not without the approval."""
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace('footer = "', 'require_approval = true\nfooter = "'))
+    out = tmp_path / "x.html"
+    args = ["make", "injection", "-p", NAME, "--format", "html", "-o", out, "--practice", practice]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and not out.exists() and "Traceback" not in refused.output
+    assert "not yet approved" in refused.output and "handouts approve visit:injection" in refused.output
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    made = invoke(*args)
+    assert made.exit_code == 0, made.output
+    assert "Prepared for" in out.read_text() and "Draft: not yet approved" not in out.read_text()
