@@ -21,6 +21,7 @@ from pathlib import Path
 from weasyprint import Document
 
 from .catalog import Catalog
+from .draftmark import stamped
 from .errors import UserError
 from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
@@ -105,7 +106,8 @@ class Builder:
         return found
 
     def pdf(self, request: Request, gate: bool = True) -> bytes:
-        """Summary page(s) laid out with the detail pages' numbers, then joined to them.
+        """Summary page(s) laid out with the detail pages' numbers, then joined to them, with the
+        draft mark drawn on every page while any of its text is not approved (draftmark.py).
 
         The details are laid out after as many blank pages as the summary takes; that count is
         found by trying 1, 2, ... so the result never depends on what was laid out before.
@@ -116,11 +118,14 @@ class Builder:
     def _pdf(self, request: Request, gate: bool) -> bytes:
         if gate:
             self.check_approved(request)
+        mark = self.renderer.draft_mark(request)
         for blank in range(1, MAX_SUMMARY_PAGES + 1):
             details = self.details(request, blank)
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
             if len(summary.pages) == blank:
                 pages = summary.pages + details.document.pages[blank:]
+                if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
+                    pages = stamped(pages, mark, request.lang, request.large_print)
                 return write(summary.copy(pages), request.pdf_variant)
         raise UserError(
             f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "
@@ -141,6 +146,7 @@ class Builder:
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
         """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""
         if fmt == "html":
+            self.check_approved(request)  # the whole handout, as the PDF: not without the approval it needs
             with time_limit(self.renderer.catalog.practice.time_limit):
                 return self.renderer.preview_html(request).encode("utf-8")
         return self.pdf(request)

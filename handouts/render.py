@@ -35,6 +35,7 @@ from markupsafe import Markup
 from . import __version__
 from .approvals import Approvals
 from .catalog import Catalog
+from .draftmark import mark_text
 from .errors import UserError
 from .figures import figure
 from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 
 BASE_TEMPLATE = "handout.html"
 WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
-DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
@@ -348,6 +348,12 @@ class Renderer:
         units = self.edition(request.lang).units
         return [units[uid] for uid in handout_units(request) if _unapproved(units[uid], approvals)]
 
+    def draft_mark(self, request: Request) -> str | None:
+        """The draft mark's words for this handout, or None when all its text is approved."""
+        if not self.drafts(request):
+            return None
+        return mark_text(self.edition(request.lang).catalog.practice.name, request.lang)
+
     def modules_for(self, request: Request) -> list[Module]:
         return [self.edition(request.lang).catalog.modules[mid] for mid in request.modules]
 
@@ -431,16 +437,9 @@ class Renderer:
 
     def summary_html(self, request: Request, numbers: PageNumbers) -> str:
         """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out."""
-        context = self.context(
-            request, "summary", total_pages=Markup(f'"{numbers.total}"'), page_numbers=numbers.anchors
+        return self._render(
+            self.context(request, "summary", total_pages=Markup(f'"{numbers.total}"'), page_numbers=numbers.anchors)
         )
-        html = self._render(context)
-        if context["draft"] and DRAFT_MARK not in html:
-            raise UserError(
-                f"this handout has text not yet approved, and the practice's {BASE_TEMPLATE} does not print the "
-                "draft mark: keep the <header> of the built-in template (override its 'header' block instead)"
-            )
-        return html
 
     def preview_html(self, request: Request) -> str:
         """The whole handout as one HTML page for a browser: the summary with the detail modules

@@ -25,6 +25,7 @@ if not CHROMIUM.is_file():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from handouts import approvers  # noqa: E402
 from handouts.record.ledger import Ledger  # noqa: E402
 from handouts.web import create_app  # noqa: E402
 from handouts.web.command import allowed_names, make_server  # noqa: E402
@@ -48,7 +49,8 @@ ARGS = [
 @contextmanager
 def running(practice: Path) -> Iterator[str]:
     """The real server for a practice folder, as `handouts serve` runs it, on a free loopback port."""
-    server = make_server(create_app(practice, trusted_hosts=allowed_names("127.0.0.1", [])), "127.0.0.1", 0)
+    app = create_app(practice, trusted_hosts=allowed_names("127.0.0.1", []), on_network=False)
+    server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -167,6 +169,7 @@ def test_surgeon_sees_the_sheet_change_while_typing(page: Page, base_url: str):
 
 def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tmp_path: Path):
     practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    approvers.add(practice, "Dr. Avery Lee", "MD", "tulip mortar 42")
     with running(practice) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -174,6 +177,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.goto(url + "/surgeon?id=lee")
         sheet = page.frame_locator("#preview")
         expect(sheet.locator("body")).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
+        page.get_by_label("Your approval secret").fill("tulip mortar 42")
         expect(page.get_by_label("Your name")).to_have_value("Dr. Avery Lee")
         texts = page.locator("#approve-form ul.drafts input[type=checkbox]")
         expect(texts).to_have_count(4)
@@ -184,6 +188,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         assert not (practice / "approvals.toml").exists()
         expect(texts.first).to_be_checked()  # the ticks kept: only the confirmation is missing
         page.get_by_label("I have read this text").check()
+        page.get_by_label("Your approval secret").fill("tulip mortar 42")  # a password field is not filled in again
         page.get_by_role("button", name="Approve under my name").click()
         expect(page.get_by_role("status")).to_contain_text("Approved 4 texts")
         expect(sheet.locator("body")).to_contain_text("After your decompression surgery")

@@ -49,7 +49,7 @@ from ..rows import NEEDS_ORDER, folded
 from ..schedule import parse_schedule
 from .desk import DATES, DOWNLOADED, Day, GivenLog
 from .desk import safe_suffix as schedule_suffix
-from .drafts import ApproveForm, approve, sheet_drafts
+from .drafts import ApproveForm, approve, approving_off, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
 from .jobs import KEEP_SECONDS, Job, Jobs
 from .pool import render_pool
@@ -93,6 +93,7 @@ class Settings:
 
     practice: Path | None
     password: str | None
+    on_network: bool = True  # served on an address other than loopback: approving on the page is off (drafts.py)
     write_lock: threading.Lock = field(default_factory=threading.Lock)  # one writer of the practice's files
     ledgers: Ledgers = field(default_factory=Ledgers)
     jobs: Jobs = field(default_factory=Jobs)
@@ -208,9 +209,11 @@ def create_app(
     password: str | None = None,
     trusted_hosts: list[str] | None = None,
     schedule: Path | None = None,
+    on_network: bool = True,
 ) -> Flask:
     """The app for one practice folder (None: the built-in sample practice); `schedule`: the day's
-    list every browser sees on the Today page until one uploads its own.
+    list every browser sees on the Today page until one uploads its own; `on_network`: served on an
+    address other than loopback, where approving on the page is off (`serve` says which).
 
     `trusted_hosts` are the names the Host header may carry besides this computer's addresses (None:
     no check, for tests); `serve` always passes them (see `command.allowed_names`), so a web page
@@ -227,7 +230,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the front-desk page stays open all day; the token lives as long as the server
     )
-    app.extensions["handouts"] = Settings(practice, password or None, day=Day.from_file(schedule) if schedule else None)
+    day = Day.from_file(schedule) if schedule else None
+    app.extensions["handouts"] = Settings(practice, password or None, on_network, day=day)
     app.jinja_env.filters["sentence"] = sentence
     app.jinja_env.filters["long_date"] = long_date
     _check_host(app, trusted_hosts)
@@ -331,6 +335,7 @@ def _surgeon_page(
             can_save=catalog.search.practice is not None,
             no_practice=NO_PRACTICE,
             drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon),
+            approve_off=approving_off(catalog, settings().on_network),
             approval=approval or ApproveForm.from_profile(catalog, form.surgeon),
             new=new or NewProfileForm(),
             form=form,
@@ -482,10 +487,10 @@ def _routes(app: Flask) -> None:
         catalog = load_catalog()
         form = ApproveForm.parse(request.form)
         with settings().write_lock:  # one writer of approvals.toml at a time
-            units, errors = approve(catalog, form)
+            units, errors, status = approve(catalog, form, settings().on_network)
         if errors:
             page = PostOpForm.from_profile(catalog, form.surgeon)
-            return _surgeon_page(catalog, page, errors, 400, failed="approve", approval=form)
+            return _surgeon_page(catalog, page, errors, status, failed="approve", approval=form)
         return redirect(url_for("surgeon", id=form.surgeon, approved=len(units)), 303)
 
     @app.post("/surgeon/new")
