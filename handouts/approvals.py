@@ -6,11 +6,13 @@ one version of one unit: when the text changes, its version changes and the appr
 applies, so the handout prints as a draft again until someone approves the new text.
 
 The file is plain text anyone with the folder can edit, so each entry is checked when the practice
-loads (`load`), and the first wrong one stops it with its line and the fix: a text the practice
-does not have, a version of another shape than the ones this tool makes, a date without its time
-zone or in the future. What cannot be checked is whether an older version ever was the text: a
-version is a short hash of the text it stood for, and that text is gone. Such an approval is
-history: only an approval of a text's current version removes the draft mark.
+loads (`load`), and the first wrong one stops it with its line and the fix: a version of another
+shape than the ones this tool makes, a date without its time zone or in the future, an unknown key
+or language. An approval of a text the practice no longer has (a surgeon who left) is history: it
+approves nothing, `handouts check` names it, and it never stops the practice from printing. What
+cannot be checked is whether an older version ever was the text: a version is a short hash of the
+text it stood for, and that text is gone. Such an approval is history too: only an approval of a
+text's current version removes the draft mark.
 """
 
 import re
@@ -65,6 +67,9 @@ class Approvals:
     """The approvals of one practice (none for the built-in sample practice)."""
 
     items: tuple[Approval, ...] = ()
+    # entries for texts the practice no longer has (a surgeon who left, a module removed): history,
+    # approving nothing; `handouts check` names them, and they never stop the practice from printing
+    gone: tuple[str, ...] = ()
 
     def of(self, unit: str, version: str) -> Approval | None:
         """The latest approval of exactly this version of `unit`."""
@@ -86,15 +91,21 @@ def load(path: Path, data: dict[str, Any], texts: Collection[str]) -> Approvals:
     entries = data.get("approval", [])
     lines = _entry_lines(path.read_text(encoding="utf-8"))
     latest = now() + CLOCK_SLACK
-    items = []
+    items, gone = [], []
     for index, entry in enumerate(entries):
         where = f"{path}, line {lines[index]}" if len(lines) == len(entries) else str(path)
         where += f" ([[approval]] {index + 1})"
-        approval, problem = _checked(entry, texts, latest)
+        approval, problem = _checked(entry, latest)
         if approval is None:
             raise UserError(f"{where}: {problem}")
-        items.append(approval)
-    return Approvals(tuple(items))
+        if approval.unit.partition("@")[0] in texts:
+            items.append(approval)
+        else:
+            gone.append(
+                f"{where}: '{approval.unit}' is not a text of this practice now: it approves nothing "
+                "(keep it as history, or remove it if the name is mistyped)"
+            )
+    return Approvals(tuple(items), tuple(gone))
 
 
 def _entry_lines(text: str) -> list[int]:
@@ -103,7 +114,7 @@ def _entry_lines(text: str) -> list[int]:
     return [number for number, line in enumerate(text.splitlines(), 1) if header.match(line)]
 
 
-def _checked(entry: object, texts: Collection[str], latest: datetime) -> tuple[Approval | None, str]:
+def _checked(entry: object, latest: datetime) -> tuple[Approval | None, str]:
     """The entry as an approval, or None and what is wrong with it, said with the fix."""
     if not isinstance(entry, dict):
         return None, f"an approval is a [[approval]] table with {_KEYS}"
@@ -117,15 +128,10 @@ def _checked(entry: object, texts: Collection[str], latest: datetime) -> tuple[A
         if errors[0]["type"] == "missing":
             return None, f"key '{key}' is missing: an approval has {_KEYS}"
         return None, f"key '{key}' {_FIX.get(key, errors[0]['msg'])}"
-    text, _, lang = approval.unit.partition("@")
+    lang = approval.unit.partition("@")[2]
     if lang and (lang == DEFAULT or lang not in LANGUAGES):
         known = ", ".join(code for code in LANGUAGES if code != DEFAULT)
         return None, f"'{approval.unit}': @{lang} is not a translation the handouts have (they have @{known})"
-    if text not in texts:
-        return None, (
-            f"'{approval.unit}' is not a text of this practice: correct the name (`handouts check` lists the texts), "
-            "or remove this entry if the text was removed from the practice"
-        )
     if approval.date > latest:
         return None, (
             f"the date {approval.date.isoformat()} is in the future: an approval is dated when it is given; "

@@ -391,6 +391,8 @@ def check_command(practice: Path | None) -> None:
         for problem in problems:
             click.echo(f"        {problem}")
         failed += bool(problems)
+    for note in catalog.approvals.gone:
+        click.echo(f"Note: {note}")
     drafts = unapproved(catalog, Renderer(catalog))
     if drafts:
         click.echo(f'Not yet approved: these print with the mark "Draft: not yet approved by {catalog.practice.name}":')

@@ -169,8 +169,6 @@ def approval_entry(**values: str) -> str:
         ({"date": "2999-03-14T09:30:00Z"}, "the date 2999-03-14T09:30:00+00:00 is in the future: an approval is dated"),
         ({"date": "2026-01-05T10:00:00"}, "key 'date' should be the date and time with its time zone"),
         ({"date": "2026-01-05"}, "key 'date' should be the date and time with its time zone"),
-        ({"unit": '"module:walking-on-water"'}, "'module:walking-on-water' is not a text of this practice"),
-        ({"unit": '"surgeon:nobody"'}, "'surgeon:nobody' is not a text of this practice"),
         ({"unit": '"module:red-flags@xx"'}, "@xx is not a translation the handouts have (they have @es)"),
         ({"unit": '"module:red-flags@en"'}, "@en is not a translation the handouts have"),
         ({"unit": '"red-flags"'}, "key 'unit' should name a text as `handouts approve` writes it"),
@@ -194,6 +192,21 @@ def test_a_wrong_hand_written_approval_is_refused_with_its_line(practice, tmp_pa
     assert result.exit_code == 2 and not out.exists() and "Traceback" not in result.output
     assert result.output.startswith(f"Error: {path}, line {line} ([[approval]] 2): "), result.output
     assert problem in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_an_approval_of_a_text_the_practice_no_longer_has_is_history_named_by_check(practice, tmp_path):
+    """A surgeon who left, a module removed or a mistyped name: the practice still prints (the entry
+    approves nothing), and `check` names the entry with its line."""
+    path = practice / "approvals.toml"
+    path.write_text(approval_entry(unit='"surgeon:nobody"') + approval_entry(unit='"module:walking-on-water@es"'))
+    catalog = Catalog.load(practice)
+    assert catalog.approvals.items == () and len(catalog.approvals.gone) == 2
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", practice)
+    assert made.exit_code == 0, made.output
+    checked = invoke("check", "--practice", practice)
+    assert f"Note: {path}, line 2 ([[approval]] 1): 'surgeon:nobody' is not a text of this practice now" in (
+        checked.output
+    )
 
 
 def test_approvals_that_could_have_been_written_still_count(practice):
