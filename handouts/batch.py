@@ -36,16 +36,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .build import Builder
+from .build import Builder, TooLong
 from .catalog import Catalog
 from .errors import UserError
+from .identity import of_row
 from .manifest import Journal, csv_line, read_manifest
 from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
 from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import build_request, clean_id
+from .request import build_request
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -122,6 +123,7 @@ _builder: Builder | None = None
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
     """(row line, sha256, None) when the file is written, (row line, None, reason) when not."""
+    global _builder
     assert _builder is not None
     try:
         request = build_request(_builder.renderer.catalog, **job.kwargs)
@@ -130,6 +132,9 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, hashlib.sha256(data).hexdigest(), None
     except WriteError as exc:
         return job.line, None, f"could not write this row's handout: {exc.reason}"
+    except TooLong as exc:  # stopped half way: this process goes on with a builder made afresh
+        _builder = Builder(Renderer(_builder.renderer.catalog))
+        return job.line, None, str(exc)
     except UserError as exc:
         return job.line, None, str(exc)
 
@@ -384,7 +389,7 @@ def _record(catalog: Catalog, recorder: Recorder, job: Job, digest: str, unrecor
     keep it, the reason is kept for a warning, and the manifest has it for the next run."""
     try:
         request = build_request(catalog, **job.kwargs)
-        recorder.add(request, digest, clean_id(job.values.get("id")), key=job.record_key(digest))
+        recorder.add(request, digest, of_row(job.line, job.values, request.patient), key=job.record_key(digest))
     except UserError as exc:
         unrecorded.append(str(exc))
 

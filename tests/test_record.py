@@ -174,6 +174,7 @@ def test_a_broken_ledger_says_so_without_the_patient(tmp_path, monkeypatch):
 
 
 def _writer(url: str, practice: str, worker: int, count: int) -> None:
+    from handouts.identity import of_id
     from handouts.record.recorder import Recorder
     from handouts.render import Renderer
     from handouts.request import build_request
@@ -182,7 +183,7 @@ def _writer(url: str, practice: str, worker: int, count: int) -> None:
     recorder = Recorder(catalog, Renderer(catalog), "batch")
     for i in range(count):
         request = build_request(catalog, "injection", f"Writer {worker} Patient {i}", "2026-03-14")
-        recorder.add(request, f"{worker:032x}{i:032x}", f"W{worker}-{i}")
+        recorder.add(request, f"{worker:032x}{i:032x}", of_id(f"W{worker}-{i}", request.patient))
     recorder.close()
 
 

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..options import NO_RECORD_OPTION, PRACTICE_OPTION
 from ..output import check_writable, write_atomic
 from ..render import Renderer
-from ..request import parse_date
+from ..request import clean_id, parse_date
 from .fhir import bundle
 from .ledger import Ledger, Record
 from .recorder import Recorder, open_ledger
@@ -79,7 +79,7 @@ def history(
       handouts history --id A-1001 --json
     """
     ledger = _open(Catalog.load(practice))
-    _show(ledger.history(patient, patient_id, _date(since, "--since")), show_names, as_json)
+    _show(ledger.history(patient, clean_id(patient_id), _date(since, "--since")), show_names, as_json)
 
 
 @click.command("reprint")

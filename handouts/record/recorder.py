@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..catalog import Catalog
 from ..errors import UserError
+from ..identity import NO_ONE, Identity
 from ..render import Renderer
 from ..request import Request, build_request
 from ..versions import handout_units, handout_version
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 # web: made on the page (shown or downloaded); web-print: sent to the desk's printer from the page
 HOW = ("make", "batch", "web", "reprint", "web-print")
+# In a record's request, beside what makes the handout: the schedule row it was for, when that row
+# gave no patient id (see identity.py). `reprint` copies it with the rest, so a reprint is for the same row.
+ROW_KEY = "row_key"
 SAVED = "Saved for the record; it will be added when the database is back."
 RETRY_SECONDS = 30.0  # after the ledger failed, records go straight to the spool this long
 
@@ -60,6 +64,11 @@ def request_record(request: Request) -> dict[str, Any]:
         "archival": request.archival,
         "lang": request.lang,
     }
+
+
+def identity(request: dict[str, Any], patient_id: str | None) -> Identity:
+    """Whom a record's handout was for (its request as stored, and its patient id)."""
+    return Identity(patient_id, request.get(ROW_KEY), request["patient"])
 
 
 def request_from_record(catalog: Catalog, data: dict[str, Any]) -> Request:
@@ -128,17 +137,18 @@ class Recorder:
         self.problem = None
         return ledger
 
-    def add(self, request: Request, sha256: str, patient_id: str | None = None, key: str | None = None) -> int | None:
-        """Record one handout given: its record number, or None when it waits in the spool or the
-        practice records nothing. `key` names the handout given (by default a new one): the ledger
-        takes each key once. SpoolError when neither the ledger nor the spool could keep it."""
+    def add(self, request: Request, sha256: str, who: Identity = NO_ONE, key: str | None = None) -> int | None:
+        """Record one handout given to `who`: its record number, or None when it waits in the spool
+        or the practice records nothing. `key` names the handout given (by default a new one): the
+        ledger takes each key once. SpoolError when neither the ledger nor the spool could keep it."""
         if self.url is None:
             return None
         ids = handout_units(request)
         units = self.renderer.edition(request.lang).units
         files = fileset(self.renderer.catalog.search)
         versions, content = {uid: units[uid].version for uid in ids}, handout_version(units, ids)
-        record = self.record(request_record(request), patient_id, sha256, content, versions, files.id)
+        given = request_record(request) | ({ROW_KEY: who.row_key} if who.row_key else {})
+        record = self.record(given, who.patient_id, sha256, content, versions, files.id)
         return self.keep(record, key, files)
 
     def record(

@@ -14,6 +14,7 @@ from flask import Flask, abort, g, redirect, render_template, request, url_for
 from ..build import file_name
 from ..catalog import Catalog
 from ..errors import UserError
+from ..identity import of_row
 from ..printing import PrintError, queue_for, send
 from ..record.address import ledger_url
 from ..record.recorder import given_since
@@ -185,7 +186,7 @@ def add_today_routes(app: Flask) -> None:
                 f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
             )
             return back(row.line)
-        notice = record(catalog, row.request, data, PRINTED, row.patient_id)
+        notice = record(catalog, row.request, data, PRINTED, row.identity)
         day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
         return back(row.line)
 
@@ -197,7 +198,7 @@ def add_today_routes(app: Flask) -> None:
         if row.request is None:
             day.messages[row.line] = ("error", row.error)
             return back(row.line)
-        data = make(catalog, row.request, DOWNLOADED, row.patient_id)
+        data = make(catalog, row.request, DOWNLOADED, row.identity)
         if g.get("record_notice"):
             day.messages[row.line] = ("done", g.record_notice)
         return pdf_response(data, file_name(row.request, "pdf"), download=True)
@@ -251,7 +252,8 @@ def add_today_routes(app: Flask) -> None:
             for row in day.schedule_rows():
                 if row.line in wanted:
                     try:
-                        log.add(day.request(catalog, row), PRINTED, DeskRow(row.line, row.values, None).patient_id)
+                        request = day.request(catalog, row)
+                        log.add(request, PRINTED, of_row(row.line, row.values, request.patient))
                     except UserError:
                         continue
 

@@ -177,7 +177,9 @@ document.documentElement.classList.add("js");
     let shown = 0;
     rows.forEach((row) => {
       const name = (row.dataset.name || "").replace(/\s+/g, " ").toLowerCase();
-      const show = (!words || name.includes(words)) && (chosen.value === "all" || row.dataset.status === chosen.value);
+      const id = (row.dataset.id || "").toLowerCase();
+      const found = !words || name.includes(words) || id.includes(words);
+      const show = found && (chosen.value === "all" || row.dataset.status === chosen.value);
       row.hidden = !show;
       if (show) shown += 1;
     });
