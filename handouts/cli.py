@@ -201,10 +201,12 @@ def make(
     renderer = Renderer(catalog)
     who = of_id(patient_id, request.patient)  # checked before anything is written
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
+    click.get_current_context().call_on_close(recorder.close)
     if output == "-":
         data = build(renderer, request, fmt)
         write_stdout(data)
         recorder.add(request, hashlib.sha256(data).hexdigest(), who)
+        _saved(recorder.notice("the handout went to standard output"))
         if print_to is not None:
             kept = "it went to standard output only: run the command again to print it"
             click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper),
@@ -220,10 +222,18 @@ def make(
     data = build(renderer, request, fmt)
     write_atomic(target, data, catalog.practice.file_mode)
     number = recorder.add(request, hashlib.sha256(data).hexdigest(), who)
+    notice = recorder.notice(f"wrote {target}")
     click.echo(f"Wrote {target}" + (f" (record {number})" if number else ""))
+    _saved(notice)
     if print_to is not None:
         kept = f"the handout is saved as {target}: print it again when the printer is ready"
         click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper))
+
+
+def _saved(notice: str | None) -> None:
+    """The record kept in the spool while the ledger is down: one line that says so."""
+    if notice:
+        click.echo(notice, err=True)
 
 
 PRINT_FILE = "print.pdf"  # `batch --print` without --merge: the print file in the output folder

@@ -364,3 +364,28 @@ def test_two_patients_with_one_name_stay_two(browser: Browser, cups, tmp_path: P
     assert [r.how for r in found] == ["web-print"] * 4
     keys = [r.request.get("row_key") for r in found if r.patient_id is None]
     assert len(keys) == 2 and len(set(keys)) == 2 and None not in keys  # the two Tom Bakers, one record each
+
+
+def test_the_desk_sees_one_line_when_the_record_waits(browser: Browser, tmp_path: Path, monkeypatch):
+    """The ledger's database is down (nothing listens at its address): the handout is shown as
+    always, with one plain line that its record is saved, and the record waits in the spool."""
+    from handouts.record.recorder import SAVED
+    from handouts.record.spool import SPOOL_FILE, Spool
+
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    monkeypatch.setenv("HANDOUTS_LEDGER", "postgresql://handouts@127.0.0.1:1/handouts")
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/")
+        page.locator('input[name="visit"][value="injection"]').check()
+        page.get_by_label("Patient's name").fill(NAME)
+        page.get_by_label("Visit date", exact=True).fill("2026-03-14")
+        page.get_by_label("Patient's name").press("Enter")
+        expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+        expect(page.locator("#result-note")).to_have_text(SAVED)
+        expect(page.locator("#result-note")).to_be_visible()
+        page.get_by_role("button", name="Next patient").click()
+        assert Spool(practice / SPOOL_FILE).count() == 1
+        context.close()

@@ -25,6 +25,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -181,25 +182,43 @@ def load_catalog() -> Catalog:
 def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, who: Identity = NO_ONE) -> bytes:
     """The PDF through the one pipeline, in a warm worker process; recorded as given `how` to `who` (None: a
     preview)."""
+    recorder = _recorder(catalog, how) if how is not None else None  # a bad ledger address stops here
     data = render_pool().pdf(catalog.search.practice, handout)
     if how is not None:
-        record(catalog, handout, data, how, who)
+        record(catalog, handout, data, how, who, recorder)
     return data
 
 
-def record(catalog: Catalog, handout: Request, data: bytes, how: str, who: Identity) -> None:
-    """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
-    recorder = Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
-    if recorder.on:
-        recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
-    else:
+def _recorder(catalog: Catalog, how: str) -> Recorder:
+    return Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
+
+
+def record(
+    catalog: Catalog, handout: Request, data: bytes, how: str, who: Identity, recorder: Recorder | None = None
+) -> str | None:
+    """A handout given: into the practice's ledger (else the spool, and then the line that says so,
+    also in `g.record_notice` for `pdf_response`), or this server's own log when it keeps none."""
+    recorder = recorder or _recorder(catalog, how)
+    if not recorder.on:
         settings().given.add(handout, how, who)
+        return None
+    recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
+    if not recorder.spooled:
+        return None
+    settings().ledgers.keep_flushing(recorder.url or "", recorder.spool)
+    try:
+        g.record_notice = recorder.notice("the handout is made")
+    except UserError as exc:  # the ledger needs someone: said to the desk, the handout still given
+        g.record_notice = sentence(str(exc))
+    return g.record_notice
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
     """The PDF shown in the browser (inline), or saved (attachment); the file name has no patient name."""
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
+    if g.get("record_notice"):  # the page shows it beside the handout (plain ASCII, no patient data)
+        response.headers["X-Record-Notice"] = g.record_notice.encode("ascii", "replace").decode()
     return response
 
 

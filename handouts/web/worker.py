@@ -89,7 +89,7 @@ def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]
             recorder.add(request, entry["sha256"], of_row(row.line, row.values, request.patient))
             lines.append(row.line)
     finally:
-        recorder.close()
+        recorder.finish()
     return sorted(lines)
 
 

@@ -37,10 +37,13 @@ document.documentElement.classList.add("js");
     return title + " · for " + name + " · " + date;
   }
 
-  function showPdf(form, blob, name) {
+  function showPdf(form, blob, name, note) {
     if (pdfUrl) URL.revokeObjectURL(pdfUrl);
     pdfUrl = URL.createObjectURL(blob);
     const result = document.getElementById("result");
+    const noteLine = document.getElementById("result-note");
+    noteLine.textContent = note || "";  // e.g. the record kept until the database is back
+    noteLine.hidden = !note;
     document.getElementById("pdf").src = pdfUrl;
     const download = document.getElementById("download");
     download.href = pdfUrl;
@@ -61,7 +64,7 @@ document.documentElement.classList.add("js");
       const type = response.headers.get("Content-Type") || "";
       if (response.ok && type.startsWith("application/pdf")) {
         status.textContent = "";
-        showPdf(form, await response.blob(), fileName(response));
+        showPdf(form, await response.blob(), fileName(response), response.headers.get("X-Record-Notice"));
       } else if (type.startsWith("text/html")) {
         // The form again, with a message beside each field to fix.
         const page = new DOMParser().parseFromString(await response.text(), "text/html");
