@@ -400,3 +400,21 @@ def test_the_spool_refuses_a_link(sqlite_practice, tmp_path):
     assert "could not be recorded" in line and "symbolic link" in line
     assert not (tmp_path / "elsewhere").exists()
     assert target("sqlite:///x") != target("sqlite:///y")
+
+
+def test_the_page_gives_the_handout_when_neither_the_ledger_nor_the_spool_can_take_its_record(sqlite_practice):
+    """The patient in front of the desk still goes home with the handout; the desk is told plainly it is
+    not recorded, and the server log says so without the patient."""
+    (sqlite_practice / SPOOL_FILE).mkdir()  # the spool cannot be written
+    (sqlite_practice / "ledger.sqlite").mkdir()  # nor the ledger
+    client = create_app(sqlite_practice).test_client()
+    logs = io.StringIO()
+    handler = logging.StreamHandler(logs)
+    logging.getLogger().addHandler(handler)
+    try:
+        answer = client.post("/handout", data=_form(client))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert answer.mimetype == "application/pdf"
+    assert answer.headers["X-Record-Notice"].startswith("Not recorded:")
+    assert not any(secret in logs.getvalue() + answer.headers["X-Record-Notice"] for secret in SECRETS)

@@ -43,6 +43,7 @@ from ..errors import UserError
 from ..fetcher import mime_type
 from ..i18n import long_date
 from ..identity import NO_ONE, Identity
+from ..record.faults import SpoolError
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request
@@ -202,7 +203,15 @@ def record(
     if not recorder.on:
         settings().given.add(handout, how, who)
         return None
-    recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
+    try:
+        recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
+    except SpoolError as exc:  # neither the ledger nor the spool takes it: the patient still gets the handout
+        current_app.logger.error("a handout was given but could not be recorded: %s", exc)
+        g.record_notice = (
+            "Not recorded: the database and this computer's spool could not be written. The handout is "
+            "made; tell whoever looks after this computer, and write down who was given it."
+        )
+        return g.record_notice
     if not recorder.spooled:
         return None
     settings().ledgers.keep_flushing(recorder.url or "", recorder.spool)
