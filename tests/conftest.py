@@ -3,6 +3,7 @@
 import gc
 import http.server
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -217,7 +218,6 @@ def postgresql():
     package, installed by `scripts/setup --test`); as root, it runs as the `postgres` user."""
     import glob
     import pwd
-    import shutil
     import subprocess
     import tempfile
 
@@ -289,7 +289,6 @@ def cups():
     so the queue's own file there (cups-pdf-<name>.conf, naming the output folder) is added for
     the session and removed after; that needs root, as cups-pdf itself does."""
     import secrets
-    import shutil
     import signal
     import subprocess
     import tempfile
@@ -363,3 +362,11 @@ def cups():
             os.environ["CUPS_SERVER"] = before
         config.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def printing_practice(tmp_path: Path, fixture: Path = Path(__file__).parent / "fixtures" / "practice") -> Path:
+    """A copy of the fixture practice that prints on the tests' CUPS queue FrontDesk."""
+    folder = Path(shutil.copytree(fixture, tmp_path / "practice"))
+    toml = folder / "practice.toml"
+    toml.write_text('printer = "FrontDesk"\n' + toml.read_text())
+    return folder

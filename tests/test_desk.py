@@ -4,7 +4,6 @@ to a real CUPS server (the `cups` fixture, a cups-pdf queue named FrontDesk)."""
 import io
 import json
 import re
-import shutil
 import subprocess
 import time
 from html import unescape
@@ -17,7 +16,7 @@ from handouts.cli import main
 from handouts.web import create_app
 
 import pdfcheck
-from conftest import NAME
+from conftest import NAME, printing_practice
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 DAY = "\n".join(
@@ -33,10 +32,7 @@ DAY = "\n".join(
 
 @pytest.fixture
 def practice(tmp_path) -> Path:
-    folder = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
-    toml = folder / "practice.toml"
-    toml.write_text('printer = "FrontDesk"\n' + toml.read_text())
-    return folder
+    return printing_practice(tmp_path)
 
 
 def text(page) -> str:

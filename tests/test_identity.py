@@ -6,7 +6,6 @@ the same day is in test_web_e2e.py."""
 import io
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from handouts.cli import main
 from handouts.identity import NO_ONE, Identity, of_id, of_row
 from handouts.record.ledger import Ledger, Record
 from handouts.web import create_app
+
+from conftest import printing_practice
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 # Two patients named Maria Garcia told apart by their ids, and two named Tom Baker with no id at all.
@@ -34,10 +35,7 @@ DAY = "\n".join(
 
 @pytest.fixture
 def practice(tmp_path) -> Path:
-    folder = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
-    toml = folder / "practice.toml"
-    toml.write_text('printer = "FrontDesk"\n' + toml.read_text())
-    return folder
+    return printing_practice(tmp_path)
 
 
 @pytest.fixture(params=["ledger", "no-ledger"])

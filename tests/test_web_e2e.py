@@ -31,7 +31,7 @@ from handouts.web import create_app  # noqa: E402
 from handouts.web.command import allowed_names, make_server  # noqa: E402
 
 import pdfcheck  # noqa: E402
-from conftest import NAME  # noqa: E402
+from conftest import NAME, printing_practice  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 ARTIFACTS = Path(__file__).parent / "_artifacts"
@@ -225,20 +225,25 @@ DAY = "\n".join(
 )
 
 
+def today_with(browser: Browser, url: str, tmp_path: Path, day: str) -> tuple:
+    """A desk's browser on the Today page with `day` (a schedule's text) loaded with the keyboard."""
+    schedule = tmp_path / "today.csv"
+    schedule.write_text(day)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url + "/today")
+    page.get_by_label("Schedule file").set_input_files(str(schedule))
+    page.get_by_role("button", name="Load the list").press("Enter")
+    return context, page
+
+
 def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_path: Path):
     """The desk's morning with the keyboard alone: load the day, print one patient, find another,
     correct a row, print all not yet given, and see every status change; then the same page at 200%."""
-    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
-    (practice / "practice.toml").write_text('printer = "FrontDesk"\n' + (practice / "practice.toml").read_text())
-    schedule = tmp_path / "today.csv"
-    schedule.write_text(DAY)
+    practice = printing_practice(tmp_path)
     with running(practice) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url + "/today")
-        page.get_by_label("Schedule file").set_input_files(str(schedule))
-        page.get_by_role("button", name="Load the list").press("Enter")
+        context, page = today_with(browser, url, tmp_path, DAY)
         expect(page.get_by_text("5 patients on the list, 4 not given yet.")).to_be_visible()
 
         first = page.locator("#row-2")
@@ -311,17 +316,9 @@ def test_two_patients_with_one_name_stay_two(browser: Browser, cups, tmp_path: P
     """Two Maria Garcias told apart by their ids, two Tom Bakers with none: printing one marks her (his)
     row only, the filter and "Print all not yet given" still see the other, and the record has each once."""
     monkeypatch.delenv("HANDOUTS_LEDGER")  # the practice's ledger.sqlite, as at a clinic
-    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
-    (practice / "practice.toml").write_text('printer = "FrontDesk"\n' + (practice / "practice.toml").read_text())
-    schedule = tmp_path / "today.csv"
-    schedule.write_text(NAMESAKES)
+    practice = printing_practice(tmp_path)
     with running(practice) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url + "/today")
-        page.get_by_label("Schedule file").set_input_files(str(schedule))
-        page.get_by_role("button", name="Load the list").press("Enter")
+        context, page = today_with(browser, url, tmp_path, NAMESAKES)
         expect(page.get_by_text("4 patients on the list, 4 not given yet.")).to_be_visible()
         headers = {2: "Maria Garcia ID MRN-1", 3: "Maria Garcia ID MRN-2", 5: "Tom Baker Same name as line 4"}
         for line, header in headers.items():
