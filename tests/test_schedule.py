@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -207,6 +208,48 @@ def test_direction_controls_are_refused_in_names_and_notes(tmp_path, control):
         main, ["make", "injection", "-p", "Ana Silva", "--note", f"Call {control}us", "-o", str(tmp_path / "a.pdf")]
     )
     assert note.exit_code == 2 and "the note contains a hidden character" in note.output
+
+
+# Characters that print as nothing: zero-width space and joiners, word joiner, soft hyphen, variation
+# selector, a tag character, the Hangul fillers, the blank braille pattern, a byte-order mark inside text.
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufe0f", "\U000e0041", "\u3164", "\u115f", "\u1160",
+             "\uffa0", "\u2800", "\ufeff", "\u034f", "\u180e"]
+
+
+def test_invisible_characters_are_refused_in_every_text_that_prints(tmp_path):
+    rows = "".join(f"injection,Ana{ch} Silva,2026-03-14\n" for ch in INVISIBLE) + "injection,\u3164,2026-03-14\n"
+    result = batch(tmp_path, HEADER + rows + "injection,Li Wei,2026-03-14\n")
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "out" / "errors.csv").open(encoding="utf-8") as handle:
+        reasons = {int(row["line"]): row["reason"] for row in csv.DictReader(handle)}
+    for line, ch in enumerate([*INVISIBLE, "\u3164"], 2):
+        assert reasons[line].startswith(f"the patient name contains an invisible character (U+{ord(ch):04X}")
+    assert made(tmp_path) == ["Li Wei"]  # not one handout with a name that looks like another, or empty
+    target = str(tmp_path / "a.pdf")
+    for ch in INVISIBLE:
+        for option in (["--note", f"Call{ch} us"], ["--set", f"procedure=L4{ch}-L5"]):
+            typed = CliRunner().invoke(main, ["make", "post-op", "-p", "Ana Silva", *option, "-o", target])
+            assert typed.exit_code == 2 and "contains an invisible character" in typed.output, typed.output
+            assert len(typed.output.splitlines()) == 1 and not (tmp_path / "a.pdf").exists()
+
+
+def test_invisible_characters_are_refused_in_a_practice_s_files(tmp_path):
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    profile = practice / "surgeons" / "lee.toml"
+    for ch in ["\u200b", "\u3164", "\U000e0041"]:
+        profile.write_text(f'name = "Dr.{ch} Avery Lee"\n', encoding="utf-8")
+        result = CliRunner().invoke(
+            main, ["make", "injection", "-p", "Ana Silva", "--surgeon", "lee", "--practice", str(practice),
+                   "-o", str(tmp_path / "a.pdf")]
+        )
+        assert result.exit_code == 2
+        assert f"{profile}: key 'name': contains an invisible character (U+{ord(ch):04X}" in result.output
+    profile.unlink()
+    settings = practice / "practice.toml"
+    settings.write_text(settings.read_text().replace('name = "', 'name = "\u2060', 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--practice", str(practice)])
+    assert result.exit_code == 2
+    assert "key 'name': contains an invisible character (U+2060, WORD JOINER)" in result.output
 
 
 # --- dates ----------------------------------------------------------------------------------------
