@@ -291,6 +291,12 @@ def _json_lines(lines: Lines) -> list[Row]:
         except json.JSONDecodeError as exc:
             rows.append(_refused(number, f"not valid JSON ({exc.msg})"))
             continue
+        except RecursionError:  # lists in lists thousands deep: no row is shaped so
+            rows.append(_refused(number, "not a schedule row: its JSON is nested too deeply; " + JSON_ROW))
+            continue
+        except ValueError:  # a number of thousands of digits, over Python's limit for reading one
+            rows.append(_refused(number, "not a schedule row: it holds a number too long to read; " + JSON_ROW))
+            continue
         if not isinstance(record, dict):
             rows.append(_refused(number, "each line must be a JSON object"))
             continue
@@ -298,5 +304,37 @@ def _json_lines(lines: Lines) -> list[Row]:
         if twice:
             rows.append(_refused(number, twice))
             continue
-        rows.append(_row(number, {normalize(k): "" if v is None else str(v).strip() for k, v in record.items()}))
+        rows.append(_json_row(number, record))
     return rows
+
+
+# Each line of a JSON Lines schedule, as the refusals say it.
+JSON_ROW = 'each line must be one object of text values, like {"visit": "injection", "patient": "Ana Silva"}'
+# Columns whose value may be a JSON number or true/false as well as text: a record number, and a yes/no.
+_JSON_NUMBERS = {"id", "large_print"}
+_JSON_FLAGS = {"large_print"}
+
+
+def _json_row(line: int, record: dict) -> Row:
+    """The row, or its error when a value is not text where text is expected: `{'a': 1}` or `True`
+    printed as a name is a wrong handout, so a list, an object, true/false or a number is refused,
+    naming its column, except a whole number as the id and true/false (or 1/0) as large_print."""
+    values = {}
+    for key, value in record.items():
+        column = normalize(key)
+        if value is None:
+            values[column] = ""
+        elif isinstance(value, str):
+            values[column] = value.strip()
+        elif isinstance(value, bool) and column in _JSON_FLAGS:
+            values[column] = "yes" if value else "no"
+        elif isinstance(value, int) and not isinstance(value, bool) and column in _JSON_NUMBERS:
+            values[column] = str(value)
+        else:
+            kind = {bool: "true or false", dict: "an object", list: "a list"}.get(type(value), "a number")
+            return _refused(
+                line,
+                f"column '{column[:40]}' holds {kind} where text is expected: write the value in double quotes, "
+                'like "Ana Silva"',
+            )
+    return _row(line, values)

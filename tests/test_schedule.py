@@ -5,6 +5,7 @@ import io
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,57 @@ def test_an_oversize_cell_uploaded_on_the_page_is_one_rows_error(tmp_path, monke
     result = finished(client, response.headers["Location"]).text
     assert "1 made" in result and "1 need fixing" in result
     assert "140,000 characters long" in result
+
+
+# --- JSON Lines -----------------------------------------------------------------------------------
+
+
+def test_json_values_that_are_not_text_are_refused_naming_line_and_column(tmp_path):
+    """`{'a': 1}` or `True` printed as a patient's name is a wrong handout: such a value is refused
+    with its line and column; a whole number as the id and true/false as large_print are what they say."""
+    lines = [
+        {"visit": "injection", "patient": {"a": 1}},
+        {"visit": "injection", "patient": True},
+        {"visit": "injection", "patient": ["Ana", "Silva"]},
+        {"visit": "injection", "patient": 12},
+        {"visit": "injection", "patient": "Ana Silva", "date": 20260314},
+        {"visit": "post-op", "patient": "Ana Silva", "procedure": False},
+        {"visit": "injection", "patient": "Ana Silva", "id": 1.5},
+        {"visit": "injection", "patient": "Li Wei", "id": 1001, "large_print": True},
+    ]
+    data = "".join(json.dumps(line) + "\n" for line in lines)
+    result = batch(tmp_path, data, name="day.jsonl")
+    assert result.exit_code == 1, result.output
+    for line, (column, kind) in enumerate(
+        [("patient", "an object"), ("patient", "true or false"), ("patient", "a list"), ("patient", "a number"),
+         ("date", "a number"), ("procedure", "true or false"), ("id", "a number")], 1
+    ):
+        assert f"Line {line}: column '{column}' holds {kind} where text is expected" in result.output, result.output
+    assert made(tmp_path) == ["Li Wei"]
+    with (tmp_path / "out" / "manifest.csv").open(encoding="utf-8") as handle:
+        assert [row["id"] for row in csv.DictReader(handle)] == ["1001"]
+    pdf = next((tmp_path / "out").glob("*.pdf")).read_bytes()
+    assert "{'a': 1}" not in report(tmp_path, result) and "True" not in pdfcheck.text(pdf)
+    assert statistics.median(pdfcheck.font_sizes(pdf)) >= 17  # large_print: true is large print (18 pt)
+
+
+def test_a_json_line_nested_too_deep_or_with_an_endless_number_is_one_rows_error(tmp_path, monkeypatch):
+    deep = '{"visit": "injection", "patient": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    endless = '{"visit": "injection", "patient": "Tom Baker", "id": ' + "9" * 5000 + "}\n"
+    good = '{"visit": "injection", "patient": "Li Wei"}\n'
+    result = batch(tmp_path, deep + endless + good, name="day.jsonl")
+    assert result.exit_code == 1, result.output
+    assert "Line 1: not a schedule row: its JSON is nested too deeply" in result.output
+    assert "Line 2: not a schedule row: it holds a number too long to read" in result.output
+    assert made(tmp_path) == ["Li Wei"]
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # the page: the rows' errors, not HTTP 500
+    client = create_app(FIXTURE).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/batch").text).group(1)
+    fields = {"csrf_token": token, "schedule": (io.BytesIO((deep + good).encode()), "day.jsonl")}
+    response = client.post("/batch", data=fields, content_type="multipart/form-data")
+    assert response.status_code == 303, response.text[:300]
+    page = finished(client, response.headers["Location"]).text
+    assert "1 made" in page and "nested too deeply" in page
 
 
 # --- encodings ------------------------------------------------------------------------------------
