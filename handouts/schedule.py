@@ -224,12 +224,16 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
     twice = _twice(cells, header)
     if twice:
         raise UserError(f"the schedule {path}, header: {twice}")
+    # A file whose header has no space after its separators ("visit,patient,date", as every
+    # spreadsheet and EHR writes it) has none in its rows either, unless one was typed with a value:
+    # "Baker, Tom" is a name cut in two by an unquoted comma, whatever column its second half lands in.
+    spaced = any(cell[:1] in (" ", "\t") for cell in cells[1:])
     rows = []
     for first, last, cells in records:
         if isinstance(cells, str):
             rows.append(_refused(first, cells))
         elif any(cell.strip() for cell in cells):
-            rows.append(_csv_row(first, last, cells, header, lines.bad))
+            rows.append(_csv_row(first, last, cells, header, lines.bad, None if spaced else delimiter))
     return rows
 
 
@@ -244,9 +248,17 @@ def _twice(names: list[str], keys: list[str]) -> str | None:
     return None
 
 
-def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str]) -> Row:
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _csv_row(
+    first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str], unspaced: str | None
+) -> Row:
     """The row, or its error: a line that did not decode, more cells than columns (an unquoted
-    comma moves every cell after it), or a line break in a cell a handout uses (a stray quote)."""
+    comma moves every cell after it), a cell that starts with a space after the separator in a file
+    that has none there (an unquoted comma cut a value in two, and its second half took a column
+    the row left empty: `unspaced` is the file's separator then), or a line break in a cell a
+    handout uses (a stray quote)."""
     values = {key: cell.strip() for key, cell in zip(header, cells, strict=False) if key}
     broken = next((bad[n] for n in range(first, last + 1) if n in bad), None)
     split = next((key for key in COLUMNS if len(values.get(key, "").splitlines()) > 1), None)
@@ -257,6 +269,18 @@ def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: di
             first,
             f"this row has {len(cells)} cells but the header names {len(header)} columns: "
             'a cell with a comma in it (a name written "Last, First") must be in double quotes',
+        )
+    cut = next(
+        (i for i, cell in enumerate(cells[1 : len(header)], 1) if cell[:1] in (" ", "\t") and cell.strip()), None
+    )
+    if unspaced and cut is not None:
+        separator = SEPARATORS.get(unspaced, "separator")
+        what = 'a name written "Last, First"' if unspaced == "," else f"a value with a {separator} in it"
+        fix = "put a name with a comma in double quotes" if unspaced == "," else "put such a value in double quotes"
+        return _refused(
+            first,
+            f"the cell in column '{header[cut]}' starts with a space after the {separator}, as when {what} is cut "
+            f"in two by an unquoted {separator}: {fix}; otherwise remove the space",
         )
     if split:
         return _refused(first, f"the cell in column '{split}' runs over several lines: check its double quotes")

@@ -189,8 +189,43 @@ def test_an_unquoted_comma_in_a_name_is_a_row_error_that_says_to_quote_it(tmp_pa
 def test_a_name_piece_pushed_into_the_date_column_is_not_echoed(tmp_path):
     result = batch(tmp_path, HEADER + "injection,Baker, Tom\n")
     assert result.exit_code == 1, result.output
-    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in result.output
+    assert "Line 2: the cell in column 'date' starts with a space after the comma" in result.output
+    assert "put a name with a comma in double quotes" in result.output
     assert "Tom" not in report(tmp_path, result)
+    unspaced = batch(tmp_path, HEADER + "injection,Baker,Tom\n")  # no space: the date's own check says it
+    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in unspaced.output
+    assert "put a name with a comma in double quotes" in unspaced.output and "Tom" not in report(tmp_path, unspaced)
+
+
+@pytest.mark.parametrize(
+    ("column", "separator"),
+    [(column, ",") for column in ("id", "surgeon", "lang", "large_print", "procedure", "surgery_date", "mrn")]
+    + [("id", "\t")],
+)
+def test_a_name_cut_by_an_unquoted_comma_is_refused_whichever_optional_column_follows(tmp_path, column, separator):
+    """`visit,date,patient,id` with `new-patient,2026-03-14,Baker, Tom` printed "Baker" with the MRN "Tom":
+    the row has as many cells as the header only by accident. Its second half starts with a space
+    where the file has none after its separators: refused, whatever column it landed in."""
+    rows = [
+        ["visit", "date", "patient", column],
+        ["post-op", "2026-03-14", "Baker" + (", Tom" if separator == "," else "\t Tom")],
+        ["post-op", "2026-03-14", '"Silva, Ana"' if separator == "," else "Silva, Ana"],
+    ]
+    result = batch(tmp_path, "".join(separator.join(row) + "\n" for row in rows))
+    assert result.exit_code == 1, result.output
+    name, key = {"\t": "tab"}.get(separator, "comma"), {"mrn": "id"}.get(column, column)
+    assert f"Line 2: the cell in column '{key}' starts with a space after the {name}" in result.output
+    if separator == ",":
+        assert "put a name with a comma in double quotes" in result.output
+    assert made(tmp_path) == ["Silva, Ana"]
+    told = report(tmp_path, result) + (tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8")
+    assert "Tom" not in told and "Baker" not in told
+
+
+def test_a_file_written_with_spaces_after_its_commas_is_read_as_written(tmp_path):
+    result = batch(tmp_path, "visit, patient, date, id\ninjection, Ana Silva, 2026-03-14, A-1\n")
+    assert result.exit_code == 0, result.output
+    assert made(tmp_path) == ["Ana Silva"]
 
 
 def test_a_schedule_without_a_header_line_is_refused_without_echoing_it(tmp_path):
