@@ -14,7 +14,10 @@ mojibake ("ZoÃ«" for "Zoë"):
   that are not valid UTF-8 are refused: they were written by something else (a row pasted from
   another export, say), and reading them as Windows-1252 would guess.
 - A file with no such line at all is Windows-1252 (older Excel and EHR exports); a line with a byte
-  Windows-1252 does not define is refused.
+  Windows-1252 does not define is refused, and so is a line that does not read as text in it
+  (plausible.py): a file in another code page (Windows-1250, DOS 850, MacRoman, Shift-JIS, KOI8-R)
+  read as Windows-1252 puts signs inside words ("£ukasz" for "Łukasz").
+- A line of UTF-8 text that was once read as Windows-1252 and saved again ("ZoÃ«") is refused.
 - `--encoding` names the encoding instead, checked the same way; naming a legacy one for a file
   that is UTF-8 throughout is refused, as it would misread every accented letter.
 
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .plausible import encoded_twice, garbled
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 20_000
@@ -83,7 +87,32 @@ def normalize(header: str) -> str:
 
 
 def decode(data: bytes, encoding: str | None) -> Lines:
-    """The file's lines by the rule in the module docstring."""
+    """The file's lines by the rule in the module docstring, each checked to read as text."""
+    lines, label, legacy = _decoded(data, encoding)
+    bad = dict(lines.bad)
+    for number, line in enumerate(lines.text, 1):
+        if number in bad or line.isascii():
+            continue
+        if encoded_twice(line):
+            bad[number] = TWICE
+        elif legacy and garbled(line):
+            fix = f"check --encoding {encoding}" if encoding else "or name its encoding with --encoding"
+            bad[number] = (
+                f"this line does not read as {label} text (signs and letters mixed up, as when a file is read in "
+                f"another encoding): save the whole file again as 'CSV UTF-8', {fix}"
+            )
+    return Lines(lines.text, bad)
+
+
+TWICE = (
+    "this line holds text encoded twice (\"Ã«\" where \"ë\" was meant: UTF-8 read as Windows-1252 and saved "
+    "again): retype the row, or export the file again as 'CSV UTF-8' from the program that made it"
+)
+
+
+def _decoded(data: bytes, encoding: str | None) -> tuple[Lines, str, bool]:
+    """The lines, the encoding's name for messages, and whether it is a legacy code page (whose
+    reading is checked for mojibake: the bytes alone cannot tell one code page from another)."""
     if encoding:
         try:
             name = codecs.lookup(encoding).name
@@ -95,15 +124,16 @@ def decode(data: bytes, encoding: str | None) -> Lines:
                 f"the schedule is UTF-8 text, and reading it as {encoding} would misspell every accented letter: "
                 "run the batch without --encoding"
             )
-        return _decode(data, "utf-8" if name == "utf-8" else encoding, encoding)
+        unicode = name.startswith(("utf-8", "utf-16", "utf-32"))
+        return _decode(data, "utf-8" if name == "utf-8" else encoding, encoding), encoding, not unicode
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode(data, "utf-16", "UTF-16")
+        return _decode(data, "utf-16", "UTF-16"), "UTF-16", False
     if _is_utf8(data):
-        return _decode(data, "utf-8", "UTF-8")
+        return _decode(data, "utf-8", "UTF-8"), "UTF-8", False
     utf8 = _by_line(data.removeprefix(codecs.BOM_UTF8), "utf-8", "UTF-8")
     if any(not line.isascii() for number, line in enumerate(utf8.text, 1) if number not in utf8.bad):
-        return utf8
-    return _by_line(data, "cp1252", "Windows-1252")
+        return utf8, "UTF-8", False
+    return _by_line(data, "cp1252", "Windows-1252"), "Windows-1252", True
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -1,5 +1,6 @@
 """Every schedule cell read as the clinic meant it, or its row refused with the reason; no patient data in messages."""
 
+import codecs
 import csv
 import io
 import json
@@ -155,6 +156,52 @@ def test_windows_1252_files_are_read_and_a_byte_it_does_not_define_is_a_row_erro
     assert result.exit_code == 1, result.output
     assert "Line 3: this line is not Windows-1252 text like the rest of the schedule" in result.output
     assert made(tmp_path) == ["Zoë Nuñez"]
+
+
+# Rows shaped like the practice's EHR export (../shared/data/schedules/clinic-export-a.csv): names in
+# capitals, "LAST, FIRST" in quotes, record numbers; and one name written in each legacy code page.
+EXPORT_ROWS = 'visit,patient,date,id\nnew-patient,"HOLLOWAY, GRACE",2026-12-09,100233\n'
+LEGACY = {
+    "cp1250": "Łukasz Wójcik",
+    "iso8859_2": "Paweł Dąbrowski",
+    "cp850": "Zoë Nuñez",
+    "mac_roman": "José García",
+    "shift_jis": "山田太郎",
+    "koi8_r": "Иван Петров",
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(LEGACY))
+def test_a_schedule_in_another_code_page_is_refused_by_line_not_printed_as_mojibake(tmp_path, encoding):
+    """Each of these decodes as Windows-1252 without an error, to "£ukasz", "Zo‰ Nu¤ez", "JosŽ Garc’a",
+    "ŽR“c‘¾˜Y", "é×ÁÎ ðÅÔÒÏ×": the line is refused, naming it; the other rows are made. Named with
+    --encoding, the same file prints the name as written."""
+    name = LEGACY[encoding]
+    data = (EXPORT_ROWS + f"injection,{name},2026-12-09,101117\n").encode(encoding)
+    result = batch(tmp_path, data)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line does not read as Windows-1252 text" in result.output
+    assert "save the whole file again as 'CSV UTF-8', or name its encoding with --encoding" in result.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE"]
+    mojibake = data.decode("cp1252", errors="replace").splitlines()[-1].split(",")[1]
+    assert mojibake not in report(tmp_path, result)
+    named = batch(tmp_path, data, "--encoding", encoding)
+    assert named.exit_code == 0, named.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE", name]
+
+
+def test_utf8_encoded_twice_is_refused_and_windows_1252_still_reads(tmp_path):
+    twice = "injection,Zoë Nuñez,2026-12-09,101117\n".encode().decode("cp1252")  # "ZoÃ« NuÃ±ez"
+    result = batch(tmp_path, EXPORT_ROWS + twice)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line holds text encoded twice" in result.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE"] and "NuÃ±ez" not in report(tmp_path, result)
+    names = ["PEÑA, MARÍA JOSÉ", "BERGSTRÖM, ERIK", "Renée O’Brien", "Søren Åberg", "Mª José Smith–Jones"]
+    rows = "".join(f'injection,"{name}",2026-12-09,10{n}\n' for n, name in enumerate(names))
+    for data in ((EXPORT_ROWS + rows).encode("cp1252"), codecs.BOM_UTF8 + (EXPORT_ROWS + rows).encode()):
+        kept = batch(tmp_path, data, "--force")
+        assert kept.exit_code == 0, kept.output
+        assert made(tmp_path) == ["HOLLOWAY, GRACE", *names]
 
 
 def test_a_legacy_encoding_named_for_a_utf8_file_is_refused(tmp_path):
