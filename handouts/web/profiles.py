@@ -121,6 +121,8 @@ def _message(err: dict) -> str:
         return f"This is {len(err['input'])} characters long; the most allowed is {limit}. Shorten it."
     if err["type"] in ("greater_than_equal", "less_than_equal"):
         return "Use a number of weeks from 1 to 52, or leave it empty."
+    if err["type"] == "value_error":  # the text's own check (chars.py), said as `make` says it
+        return sentence("this text " + str(err["msg"]).removeprefix("Value error, "))
     return str(err["msg"]).removeprefix("Value error, ")
 
 
