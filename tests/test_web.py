@@ -658,6 +658,10 @@ SURGEON_FORMS = {SAVE: {"surgeon": "lee"}, ADD: {"new_id": "diaz", "new_name": "
         (ADD, {"new_id": "lee"}, "new_id", "There is already a profile 'lee': open it above, or choose another ID."),
         (ADD, {"new_name": ""}, "new_name", "The name is empty: fill it in."),
         (ADD, {"new_credentials": "MD\u202e"}, "new_credentials", "The credentials contains a hidden character"),
+        # "Dr. 👍" was saved, then every handout of that surgeon failed: refused on save instead
+        (ADD, {"new_name": "Dr. \U0001f44d"}, "new_name", "The handouts cannot print \U0001f44d (U+1F44D)"),
+        (ADD, {"new_credentials": "MD \U0001f9ec"}, "new_credentials", "cannot print \U0001f9ec (U+1F9EC)"),
+        (ADD, {"new_name": "Dr. Ana\u200b Diaz"}, "new_name", "The name contains an invisible character (U+200B"),
         (ADD, {"csrf_token": "stale"}, "form", "press the button again"),
     ],
 )
@@ -671,6 +675,33 @@ def test_saving_or_adding_a_profile_refuses_bad_values_and_writes_nothing(practi
     if url == ADD:
         assert "<details class=\"more add-profile\" open>" in page  # the form open again, as typed
         assert f'value="{data["new_id"]}"' in unescape(page) and f'value="{data["new_name"]}"' in unescape(page)
+
+
+def test_a_profile_file_with_text_no_font_prints_is_refused_at_load_naming_file_and_key(practice):
+    """Written by hand, "Dr. 👍" stops only that surgeon's handouts, saying which file and key; the
+    names the bundled fonts print (accents, Greek, Chinese, Korean) load as before."""
+    folder = practice / "surgeons"
+    (folder / "thumb.toml").write_text('name = "Dr. \U0001f44d"\n', encoding="utf-8")
+    (folder / "tips.toml").write_text(
+        'name = "Dr. Zoë Nuñez"\n[[visits.post-op.sections]]\ntitle = "Tips"\ntext = "Rest \U0001f9ec often."\n',
+        encoding="utf-8",
+    )
+    (folder / "world.toml").write_text('name = "Dr. Zoë Ξένη 山田 김민준"\n', encoding="utf-8")
+    catalog = Catalog.load(practice)
+    assert catalog.broken_surgeons["thumb"] == (
+        f"{folder / 'thumb.toml'}: key 'name': a character cannot be printed with the handout's fonts: "
+        "\U0001f44d (U+1F44D); remove it, or say it in words"
+    )
+    assert "tips.toml: key 'visits.post-op.sections.0.text': a character cannot be printed" in (
+        catalog.broken_surgeons["tips"]
+    )
+    assert set(catalog.surgeons) == {"lee", "world"}
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client), "visit": "injection", "patient": NAME, "date": "2026-03-14"}
+    refused_page = client.post("/handout", data={**data, "surgeon": "thumb"})
+    assert refused_page.status_code == 400 and "thumb.toml: key &#39;name&#39;" in refused_page.text
+    made = client.post("/handout", data={**data, "surgeon": "world"})
+    assert made.mimetype == "application/pdf" and "Dr. Zoë Ξένη 山田 김민준" in pdfcheck.text(made.data)
 
 
 def test_a_new_profile_is_never_written_over_a_file(tmp_path):

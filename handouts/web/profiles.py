@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
+from .. import glyphs
 from ..build import Builder
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
@@ -256,6 +257,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
         if (folder / f"{form.id}.toml").exists() or form.id in catalog.surgeons:
             errors["new_id"] = f"There is already a profile {form.id!r}: open it above, or choose another ID."
     values: dict[str, str] = {}
+    fonts = glyphs.handout_fonts(catalog.search, catalog.practice)
     for key, what in PROFILE_FIELDS.items():
         text = form.values.get(key, "")
         if not text and key != "name":
@@ -264,6 +266,11 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
             values[key] = clean_text(text, what, MAX_NAME)
         except UserError as exc:
             errors[f"new_{key}"] = sentence(str(exc))
+            continue
+        missing = glyphs.unprintable(values[key], fonts)
+        if missing:  # it would print on every one of the surgeon's handouts: none could be made
+            cannot = glyphs.describe(missing)
+            errors[f"new_{key}"] = f"The handouts cannot print {cannot}: remove it, or say it in words."
     if errors:
         return None, errors
     profile = tomlkit.parse((STARTER / "surgeons" / "example.toml").read_text(encoding="utf-8"))
