@@ -409,6 +409,47 @@ def test_save_keeps_the_profile_files_comments_and_layout(practice):
     assert Catalog.load(practice).surgeons["lee"].post_op.activity == "Walk.\nRest."
 
 
+def opened(page: str) -> dict[str, str]:
+    """The post-op form's fields as `page` holds them: what a browser sends back when Save is pressed."""
+    start = page.index('<form id="postop"')
+    form = page[start : page.index("</form>", start)]
+    inputs = re.findall(r'<input [^>]*?name="(\w+)"[^>]*? value="([^"]*)"', form)
+    typed = re.findall(r'<textarea id="t-\w+" name="(\w+)"[^>]*>(.*?)</textarea>', form, re.S)
+    return {name: unescape(value) for name, value in inputs + typed}
+
+
+def test_two_browsers_saving_one_profile_the_later_is_refused_and_shown_what_changed(practice):
+    """Both were told "Saved" and the first edit was lost: now the second save, from a page opened
+    before the first, is refused, keeps what was typed, and shows the first one's text; saving
+    again then replaces it knowingly. A change elsewhere in the file (not the instructions) is kept."""
+    path = practice / "surgeons" / "lee.toml"
+    app = create_app(practice)
+    first, second = app.test_client(), app.test_client()
+    mine, theirs = (opened(browser.get("/surgeon?id=lee").text) for browser in (first, second))
+    assert first.post("/surgeon/save", data={**mine, "activity": "Walk four times a day."}).status_code == 303
+    late = second.post("/surgeon/save", data={**theirs, "driving": "No driving for two weeks."})
+    assert late.status_code == 400
+    page = unescape(late.text)
+    assert "Not saved. Someone saved this profile after you opened this page" in page
+    assert "Changed: Activity." in page
+    assert error_beside(late.text, "activity").startswith(
+        "Changed since you opened this page. Saved now: “Walk four times a day.” Yours is below"
+    )
+    assert "No driving for two weeks." in page  # what the second one typed is still in the form
+    saved = tomllib.loads(path.read_text())["post_op"]
+    assert saved["activity"] == "Walk four times a day." and "driving" not in saved
+    again = opened(late.text)  # the refused page holds the file's version now: saving again is knowing
+    assert mine["version"] == theirs["version"] != again["version"]
+    assert second.post("/surgeon/save", data={**again, "activity": "Walk four times a day."}).status_code == 303
+    saved = tomllib.loads(path.read_text())["post_op"]
+    assert saved["activity"] == "Walk four times a day." and saved["driving"] == "No driving for two weeks."
+    # someone edits the phone number by hand meanwhile: nothing of the instructions changed, so the save goes
+    fresh = opened(first.get("/surgeon?id=lee").text)
+    path.write_text(path.read_text().replace('phone = "555-0150"', 'phone = "555-0199"'))
+    assert first.post("/surgeon/save", data={**fresh, "lifting": "Nothing heavy."}).status_code == 303
+    assert 'phone = "555-0199"' in path.read_text() and 'lifting = "Nothing heavy."' in path.read_text()
+
+
 def test_save_needs_no_approval_first(practice):
     """New text is a draft until approved; the trial print on save does not ask for the approval."""
     toml = practice / "practice.toml"

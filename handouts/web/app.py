@@ -62,10 +62,12 @@ from .profiles import (
     WEEKS,
     NewProfileForm,
     PostOpForm,
+    StaleProfile,
     create_profile,
     instructions,
     preview_pages,
     save_defaults,
+    stale_errors,
     unprintable,
 )
 from .today import add_today_routes
@@ -493,7 +495,10 @@ def _routes(app: Flask) -> None:
         if steps is not None:
             try:
                 with settings().write_lock:  # a trial print of the sheet first, in a worker
-                    render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps)
+                    render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps, form.version,
+                                      form.base)
+            except StaleProfile as exc:  # what was typed stays; saving again now replaces theirs knowingly
+                form.version, form.base, errors = exc.version, exc.now, stale_errors(exc)
             except UserError as exc:
                 errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:
