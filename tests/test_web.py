@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import logging
 import re
 import shutil
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from handouts import approvers
 from handouts.catalog import Catalog
+from handouts.cli import main
 from handouts.errors import UserError
 from handouts.output import WriteError, write_atomic
 from handouts.render import Renderer
@@ -797,6 +799,43 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     # The single handouts (their file names carry names) are gone; the print file stays, privately, for a while.
     for job in private_tempdir().glob("job-*"):
         assert not (job / "handouts").exists() and job.stat().st_mode & 0o077 == 0
+
+
+def test_an_uploaded_day_is_given_when_its_print_file_is_downloaded_or_printed_not_when_made(practice, monkeypatch):
+    """The upload page recorded every row as given as it was made, even when the job was killed half
+    way and nobody printed or downloaded anything. Now a job records nothing; the print file shown
+    on the page records nothing; downloading it (or pressing Print) records each handout in it once."""
+    monkeypatch.delenv("HANDOUTS_LEDGER", raising=False)
+    client = create_app(practice).test_client()
+
+    def given() -> list[tuple[str, str]]:
+        listed = CliRunner().invoke(main, ["history", "--json", "--show-names", "--practice", str(practice)])
+        return [] if listed.output.startswith("Error: no ledger yet") else [
+            (row["how"], row["patient"]) for row in json.loads(listed.output)
+        ]
+
+    schedule = "visit,patient,date,id\ninjection,Ana Silva,2026-03-14,A-1\ninjection,Tom Baker,2026-03-14,\n"
+    location = upload(client, schedule.encode()).headers["Location"]
+    assert "2 made" in finished(client, location).text
+    assert given() == []  # made, not given
+    shown = client.get(location + "/handouts.pdf")  # the frame on the result page
+    assert shown.mimetype == "application/pdf" and given() == []
+    downloaded = client.get(location + "/handouts.pdf?download=1")
+    assert "Tom Baker" in pdfcheck.text(downloaded.data)
+    assert sorted(given()) == [("web", "Ana Silva"), ("web", "Tom Baker")]
+    printed = client.post(location + "/given", data={"csrf_token": token(client, location)})
+    assert printed.status_code == 303 and printed.headers["Location"].endswith("/handouts.pdf")
+    client.get(location + "/handouts.pdf?download=1")
+    assert len(given()) == 2  # given once, however often it is taken
+    ids = CliRunner().invoke(main, ["history", "--json", "--id", "A-1", "--practice", str(practice)])
+    assert len(json.loads(ids.output)) == 1
+    # another day, printed from the page (the Print button), is given then
+    other = upload(client, b"visit,patient,date\ninjection,Li Wei,2026-03-14\n").headers["Location"]
+    finished(client, other)
+    assert len(given()) == 2
+    answer = client.post(other + "/given", data={"csrf_token": token(client, other)},
+                         headers={"Accept": "application/json"})
+    assert answer.get_json() == {"given": True} and ("web", "Li Wei") in given()
 
 
 def test_a_schedule_wide_mistake_is_said_once_with_its_fix(riverbend):
