@@ -18,8 +18,6 @@ Windows-1252, letters throughout. Saving a schedule as "CSV UTF-8" leaves nothin
 import re
 import unicodedata
 
-from charset_normalizer.md import mess_ratio
-
 MESS = 0.2  # charset-normalizer's own threshold for "not plausible text"
 _WORD = re.compile(r"[^\s,;\"]+")
 # Letters of Windows-1252 that are signs in a name: the florin, micro and ordinal signs.
@@ -49,6 +47,8 @@ def garbled(line: str) -> bool:
     text = line.rstrip("\r\n")
     if text.isascii():
         return False
+    from charset_normalizer.md import mess_ratio  # 0.05 s to load: only for a file in a code page
+
     if mess_ratio(text, MESS) >= MESS:
         return True
     if _lower_nbsp_lower(text):
