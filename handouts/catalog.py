@@ -8,6 +8,7 @@ import difflib
 import hashlib
 import pickle
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from .approvals import FILE as APPROVALS_FILE
 from .approvals import Approvals
 from .errors import UserError
 from .filememo import derived
+from .glyphs import describe, handout_fonts, unprintable
 from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
 from .paths import BUILTIN_ROOT
 from .searchpath import SearchPath
@@ -178,10 +180,13 @@ class Catalog:
         starter_file = search.builtin / POST_OP_STARTER
         starter = load_model(PostOpInstructions, starter_file) if starter_file.is_file() else PostOpInstructions()
         surgeons, broken = {}, {}
+        fonts = Fonts(search, practice)
         for sid, path in search.names("surgeons", ".toml").items():
             try:
                 surgeons[sid] = _load_surgeon(path, sid, visits, modules)
+                check_printable(surgeons[sid], path, fonts)
             except UserError as exc:  # one surgeon's typo must not stop the front desk for everyone
+                surgeons.pop(sid, None)
                 broken[sid] = str(exc)
         approvals = Approvals()
         if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
@@ -224,6 +229,44 @@ def _load_surgeon(path: Path, sid: str, visits: dict[str, VisitType], modules: d
         if prefs.modules is not None:
             check_modules(prefs.modules, modules, f"{path}: key 'visits.{vid}.modules'")
     return surgeon
+
+
+class Fonts:
+    """The handout's font files (glyphs.py), found when a text first needs them."""
+
+    def __init__(self, search: SearchPath, practice: Practice) -> None:
+        self.search, self.practice = search, practice
+        self._found: list[Path] | None = None
+
+    @property
+    def files(self) -> list[Path]:
+        if self._found is None:
+            self._found = handout_fonts(self.search, self.practice)
+        return self._found
+
+
+def check_printable(model: BaseModel, path: Path, fonts: Fonts) -> None:
+    """Every text of a profile prints with the handout's fonts: "Dr. 👍" would stop every handout
+    of that surgeon, so the file is refused at once, naming the key."""
+    for key, text in _texts(model.model_dump(exclude_none=True)):
+        missing = unprintable(text, fonts.files) if not text.isascii() else ""
+        if missing:
+            raise UserError(
+                f"{path}: key '{key}': a character cannot be printed with the handout's fonts: {describe(missing)}; "
+                "remove it, or say it in words"
+            )
+
+
+def _texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """(key, text) for each text in a model's data, keys written as the files' messages write them."""
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _texts(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{key}.{index}")
 
 
 def check_modules(ids: list[str], modules: dict[str, Module], where: str) -> None:

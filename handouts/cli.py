@@ -21,7 +21,7 @@ from .check import unapproved
 from .errors import UserError
 from .identity import of_id
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
-from .output import check_writable, remove_leftovers, write_atomic, write_stdout
+from .output import check_writable, is_folder, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
 from .record.recorder import Recorder
@@ -212,7 +212,7 @@ def make(
             click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper),
                        err=True)
         return
-    if output is None or output.endswith("/") or Path(output).is_dir():
+    if output is None or output.endswith("/") or is_folder(Path(output)):
         target = default_filename(request, fmt, Path(output) if output else Path.cwd())
     else:
         target = Path(output)

@@ -10,7 +10,7 @@ there, and every list as long: a handout never mixes languages or loses a warnin
 from pathlib import Path
 from typing import Any
 
-from .catalog import POST_OP_STARTER, Catalog, read_toml, validate
+from .catalog import POST_OP_STARTER, Catalog, Fonts, check_printable, read_toml, validate
 from .errors import UserError
 from .i18n import LANGUAGES
 from .models import Module, PostOpInstructions, Practice, Surgeon, VisitType
@@ -118,9 +118,13 @@ def edition(catalog: Catalog, lang: str) -> Catalog:
     if starter.model_dump(exclude_none=True):
         starter = translate(starter, search.builtin / POST_OP_STARTER, lang)
     surgeons, broken = {}, dict(catalog.broken_surgeons)
+    fonts = Fonts(search, practice)
     for sid, surgeon in catalog.surgeons.items():
         try:
-            surgeons[sid] = translate(surgeon, search.names("surgeons", ".toml")[sid], lang)
+            path = search.names("surgeons", ".toml")[sid]
+            surgeons[sid] = translate(surgeon, path, lang)
+            check_printable(surgeons[sid], translation_file(path, lang), fonts)
         except UserError as exc:
+            surgeons.pop(sid, None)
             broken[sid] = str(exc)
     return Catalog(search, practice, visits, modules, surgeons, broken, catalog.approvals, starter, lang)

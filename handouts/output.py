@@ -7,6 +7,7 @@ handout and, in a batch, the patient's name in their file name.
 """
 
 import contextlib
+import errno
 import fcntl
 import glob
 import os
@@ -35,8 +36,39 @@ def check_writable(target: Path) -> None:
     """Fail before rendering when the file could not be written, with the reason.
 
     An existing target must be a regular file: replacing a device (`-o /dev/full`), a pipe or a
-    symbolic link with a file is never what was meant.
+    symbolic link with a file is never what was meant. Any other error of the path itself (a file
+    where a folder should be, a name too long, a loop of links) is said as one line, never a traceback.
     """
+    try:
+        _check_writable(target)
+    except OSError as exc:
+        reason = _path_problem(target, exc)
+        raise WriteError(f"output {target} cannot be written: {reason}: choose another -o path", reason) from None
+
+
+def is_folder(path: Path) -> bool:
+    """`path.is_dir()`, and False for a path that cannot even be looked up (a name too long, say):
+    `check_writable` then says what is wrong with it."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _path_problem(target: Path, exc: OSError) -> str:
+    """Why `target`'s path cannot be used, in plain words (no patient's file name in them)."""
+    if exc.errno == errno.ENOTDIR:
+        blocking = next((p for p in reversed(target.parents) if os.path.exists(p) and not os.path.isdir(p)), None)
+        where = f" ({blocking})" if blocking is not None else ""
+        return f"a part of its path{where} is a file, not a folder"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "its name, or the name of a folder in it, is too long"
+    if exc.errno == errno.ELOOP:
+        return "its path goes round a loop of symbolic links"
+    return exc.strerror or type(exc).__name__
+
+
+def _check_writable(target: Path) -> None:
     folder = target.parent
     if target.is_dir():
         raise WriteError(
@@ -55,10 +87,14 @@ def check_writable(target: Path) -> None:
                 f"output {target} exists and is not a regular file: choose another -o path",
                 "something that is not a regular file has its file name",
             )
-    if not folder.is_dir():
+    try:
+        folder_mode = folder.stat().st_mode
+    except FileNotFoundError:
         raise WriteError(
             f"output folder {folder} does not exist: create it or choose another -o path", "its folder does not exist"
-        )
+        ) from None
+    if not stat.S_ISDIR(folder_mode):
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
     if not os.access(folder, os.W_OK):
         raise WriteError(
             f"output folder {folder} is not writable: choose another -o path", "its folder is not writable"

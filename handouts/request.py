@@ -6,11 +6,11 @@ the handout's modules are composed (visit type, then surgeon's preferences, then
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 from .catalog import Catalog
+from .chars import problem
 from .errors import UserError
 from .i18n import DEFAULT
 from .models import RED_FLAGS, Section, Surgeon, VisitType
@@ -21,9 +21,6 @@ MAX_NOTE = 1500
 MAX_ID = 64
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATELIKE = re.compile(r"^[\d\s./-]{1,20}$")
-# Characters that turn the direction of the text after them: "\u202eavliS anA" prints as "Ana Silva".
-# A name must print as it reads in the file or form, so these are refused, not dropped.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -63,21 +60,17 @@ def parse_date(text: str, what: str) -> date:
 
 
 def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> str:
-    """Trimmed text with no control or direction-turning characters, at most `limit` characters, never empty."""
+    """Trimmed text with no control, direction-turning or invisible characters (chars.py), at most
+    `limit` characters, never empty."""
     lines = [" ".join(line.split()) for line in text.strip().splitlines()] if keep_lines else [" ".join(text.split())]
     text = "\n".join(lines).strip()
     if not text:
         raise UserError(f"{what} is empty: fill it in")
     if len(text) > limit:
         raise UserError(f"{what} is {len(text)} characters long; the most allowed is {limit}")
-    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch != "\n" for ch in text):
-        raise UserError(f"{what} contains a control or unassigned character: retype it")
-    hidden = next((ch for ch in text if ch in BIDI_CONTROLS), None)
-    if hidden:
-        raise UserError(
-            f"{what} contains a hidden character that turns the text's direction (U+{ord(hidden):04X}), "
-            "so it would not print as it reads: retype it"
-        )
+    wrong = problem(text)
+    if wrong:
+        raise UserError(f"{what} {wrong}")
     return text
 
 

@@ -24,7 +24,9 @@ def _flag(value: str, column: str) -> bool:
         return True
     if value.strip().lower() in FALSE:
         return False
-    raise UserError(f"column {column}: {value!r} is not yes or no")
+    # the cell is not quoted: an unquoted comma may have put part of a name in it
+    raise UserError(f"column {column} is not yes or no (not shown here): write yes or no, and put a name with a comma "
+                    "in double quotes")
 
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

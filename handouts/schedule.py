@@ -14,7 +14,10 @@ mojibake ("ZoÃ«" for "Zoë"):
   that are not valid UTF-8 are refused: they were written by something else (a row pasted from
   another export, say), and reading them as Windows-1252 would guess.
 - A file with no such line at all is Windows-1252 (older Excel and EHR exports); a line with a byte
-  Windows-1252 does not define is refused.
+  Windows-1252 does not define is refused, and so is a line that does not read as text in it
+  (plausible.py): a file in another code page (Windows-1250, DOS 850, MacRoman, Shift-JIS, KOI8-R)
+  read as Windows-1252 puts signs inside words ("£ukasz" for "Łukasz").
+- A line of UTF-8 text that was once read as Windows-1252 and saved again ("ZoÃ«") is refused.
 - `--encoding` names the encoding instead, checked the same way; naming a legacy one for a file
   that is UTF-8 throughout is refused, as it would misread every accented letter.
 
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .plausible import encoded_twice, garbled
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 20_000
@@ -83,7 +87,32 @@ def normalize(header: str) -> str:
 
 
 def decode(data: bytes, encoding: str | None) -> Lines:
-    """The file's lines by the rule in the module docstring."""
+    """The file's lines by the rule in the module docstring, each checked to read as text."""
+    lines, label, legacy = _decoded(data, encoding)
+    bad = dict(lines.bad)
+    for number, line in enumerate(lines.text, 1):
+        if number in bad or line.isascii():
+            continue
+        if encoded_twice(line):
+            bad[number] = TWICE
+        elif legacy and garbled(line):
+            fix = f"check --encoding {encoding}" if encoding else "or name its encoding with --encoding"
+            bad[number] = (
+                f"this line does not read as {label} text (signs and letters mixed up, as when a file is read in "
+                f"another encoding): save the whole file again as 'CSV UTF-8', {fix}"
+            )
+    return Lines(lines.text, bad)
+
+
+TWICE = (
+    "this line holds text encoded twice (\"Ã«\" where \"ë\" was meant: UTF-8 read as Windows-1252 and saved "
+    "again): retype the row, or export the file again as 'CSV UTF-8' from the program that made it"
+)
+
+
+def _decoded(data: bytes, encoding: str | None) -> tuple[Lines, str, bool]:
+    """The lines, the encoding's name for messages, and whether it is a legacy code page (whose
+    reading is checked for mojibake: the bytes alone cannot tell one code page from another)."""
     if encoding:
         try:
             name = codecs.lookup(encoding).name
@@ -95,15 +124,16 @@ def decode(data: bytes, encoding: str | None) -> Lines:
                 f"the schedule is UTF-8 text, and reading it as {encoding} would misspell every accented letter: "
                 "run the batch without --encoding"
             )
-        return _decode(data, "utf-8" if name == "utf-8" else encoding, encoding)
+        unicode = name.startswith(("utf-8", "utf-16", "utf-32"))
+        return _decode(data, "utf-8" if name == "utf-8" else encoding, encoding), encoding, not unicode
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode(data, "utf-16", "UTF-16")
+        return _decode(data, "utf-16", "UTF-16"), "UTF-16", False
     if _is_utf8(data):
-        return _decode(data, "utf-8", "UTF-8")
+        return _decode(data, "utf-8", "UTF-8"), "UTF-8", False
     utf8 = _by_line(data.removeprefix(codecs.BOM_UTF8), "utf-8", "UTF-8")
     if any(not line.isascii() for number, line in enumerate(utf8.text, 1) if number not in utf8.bad):
-        return utf8
-    return _by_line(data, "cp1252", "Windows-1252")
+        return utf8, "UTF-8", False
+    return _by_line(data, "cp1252", "Windows-1252"), "Windows-1252", True
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -224,12 +254,16 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
     twice = _twice(cells, header)
     if twice:
         raise UserError(f"the schedule {path}, header: {twice}")
+    # A file whose header has no space after its separators ("visit,patient,date", as every
+    # spreadsheet and EHR writes it) has none in its rows either, unless one was typed with a value:
+    # "Baker, Tom" is a name cut in two by an unquoted comma, whatever column its second half lands in.
+    spaced = any(cell[:1] in (" ", "\t") for cell in cells[1:])
     rows = []
     for first, last, cells in records:
         if isinstance(cells, str):
             rows.append(_refused(first, cells))
         elif any(cell.strip() for cell in cells):
-            rows.append(_csv_row(first, last, cells, header, lines.bad))
+            rows.append(_csv_row(first, last, cells, header, lines.bad, None if spaced else delimiter))
     return rows
 
 
@@ -244,9 +278,17 @@ def _twice(names: list[str], keys: list[str]) -> str | None:
     return None
 
 
-def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str]) -> Row:
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _csv_row(
+    first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str], unspaced: str | None
+) -> Row:
     """The row, or its error: a line that did not decode, more cells than columns (an unquoted
-    comma moves every cell after it), or a line break in a cell a handout uses (a stray quote)."""
+    comma moves every cell after it), a cell that starts with a space after the separator in a file
+    that has none there (an unquoted comma cut a value in two, and its second half took a column
+    the row left empty: `unspaced` is the file's separator then), or a line break in a cell a
+    handout uses (a stray quote)."""
     values = {key: cell.strip() for key, cell in zip(header, cells, strict=False) if key}
     broken = next((bad[n] for n in range(first, last + 1) if n in bad), None)
     split = next((key for key in COLUMNS if len(values.get(key, "").splitlines()) > 1), None)
@@ -257,6 +299,18 @@ def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: di
             first,
             f"this row has {len(cells)} cells but the header names {len(header)} columns: "
             'a cell with a comma in it (a name written "Last, First") must be in double quotes',
+        )
+    cut = next(
+        (i for i, cell in enumerate(cells[1 : len(header)], 1) if cell[:1] in (" ", "\t") and cell.strip()), None
+    )
+    if unspaced and cut is not None:
+        separator = SEPARATORS.get(unspaced, "separator")
+        what = 'a name written "Last, First"' if unspaced == "," else f"a value with a {separator} in it"
+        fix = "put a name with a comma in double quotes" if unspaced == "," else "put such a value in double quotes"
+        return _refused(
+            first,
+            f"the cell in column '{header[cut]}' starts with a space after the {separator}, as when {what} is cut "
+            f"in two by an unquoted {separator}: {fix}; otherwise remove the space",
         )
     if split:
         return _refused(first, f"the cell in column '{split}' runs over several lines: check its double quotes")
@@ -291,6 +345,12 @@ def _json_lines(lines: Lines) -> list[Row]:
         except json.JSONDecodeError as exc:
             rows.append(_refused(number, f"not valid JSON ({exc.msg})"))
             continue
+        except RecursionError:  # lists in lists thousands deep: no row is shaped so
+            rows.append(_refused(number, "not a schedule row: its JSON is nested too deeply; " + JSON_ROW))
+            continue
+        except ValueError:  # a number of thousands of digits, over Python's limit for reading one
+            rows.append(_refused(number, "not a schedule row: it holds a number too long to read; " + JSON_ROW))
+            continue
         if not isinstance(record, dict):
             rows.append(_refused(number, "each line must be a JSON object"))
             continue
@@ -298,5 +358,37 @@ def _json_lines(lines: Lines) -> list[Row]:
         if twice:
             rows.append(_refused(number, twice))
             continue
-        rows.append(_row(number, {normalize(k): "" if v is None else str(v).strip() for k, v in record.items()}))
+        rows.append(_json_row(number, record))
     return rows
+
+
+# Each line of a JSON Lines schedule, as the refusals say it.
+JSON_ROW = 'each line must be one object of text values, like {"visit": "injection", "patient": "Ana Silva"}'
+# Columns whose value may be a JSON number or true/false as well as text: a record number, and a yes/no.
+_JSON_NUMBERS = {"id", "large_print"}
+_JSON_FLAGS = {"large_print"}
+
+
+def _json_row(line: int, record: dict) -> Row:
+    """The row, or its error when a value is not text where text is expected: `{'a': 1}` or `True`
+    printed as a name is a wrong handout, so a list, an object, true/false or a number is refused,
+    naming its column, except a whole number as the id and true/false (or 1/0) as large_print."""
+    values = {}
+    for key, value in record.items():
+        column = normalize(key)
+        if value is None:
+            values[column] = ""
+        elif isinstance(value, str):
+            values[column] = value.strip()
+        elif isinstance(value, bool) and column in _JSON_FLAGS:
+            values[column] = "yes" if value else "no"
+        elif isinstance(value, int) and not isinstance(value, bool) and column in _JSON_NUMBERS:
+            values[column] = str(value)
+        else:
+            kind = {bool: "true or false", dict: "an object", list: "a list"}.get(type(value), "a number")
+            return _refused(
+                line,
+                f"column '{column[:40]}' holds {kind} where text is expected: write the value in double quotes, "
+                'like "Ana Silva"',
+            )
+    return _row(line, values)

@@ -87,3 +87,33 @@ def test_make_removes_what_a_killed_make_of_the_same_file_left(tmp_path):
     other.write_bytes(b"%PDF- not this file's")
     assert make("-o", str(tmp_path / "x.pdf")).exit_code == 0
     assert not left.exists() and other.exists()
+
+
+@pytest.mark.parametrize("command", ["make", "folder", "batch"])
+def test_a_path_through_a_file_or_too_long_is_one_line_for_every_output(tmp_path, command):
+    """`-o FILE/x.pdf` where FILE is a regular file (NotADirectoryError), a name over the system's
+    limit, a loop of links: one plain line and exit code 2, whichever command writes the file."""
+    (tmp_path / "FILE").write_text("not a folder")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    schedule = tmp_path / "day.csv"
+    schedule.write_text(f"visit,patient\ninjection,{NAME}\n")
+    for target, reason in [
+        (tmp_path / "FILE" / "x.pdf", f"a part of its path ({tmp_path / 'FILE'}) is a file, not a folder"),
+        (tmp_path / "FILE" / "sub" / "x.pdf", "is a file, not a folder"),
+        (tmp_path / ("a" * 300) / "x.pdf", "is too long"),
+        (tmp_path / ("a" * 300), "is too long"),
+        (tmp_path / "loop" / "x.pdf", "loop of symbolic links"),
+    ]:
+        args = {
+            "make": ["make", "injection", "-p", NAME, "-o", str(target)],
+            "batch": ["batch", str(schedule), "-o", str(tmp_path / "out"), "-j", "1", "--force", "--no-record",
+                      "--merge", str(target)],
+            "folder": ["make", "injection", "-p", NAME, "-o", f"{target}/"],
+        }[command]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (target, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        lines = result.output.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: output ") and "choose another -o path" in lines[0]
+        if command != "folder":  # a folder given with a slash: the default name inside it, named in the line
+            assert reason in lines[0], lines[0]

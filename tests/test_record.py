@@ -145,6 +145,29 @@ def test_every_way_records_and_history_reprint_recall_export_purge(backend, tmp_
     assert invoke("history", "--practice", practice).output.startswith("No records.")
 
 
+def test_export_titles_each_handout_in_its_own_language(tmp_path, monkeypatch):
+    """A Spanish handout goes to the chart titled in Spanish, its document marked Spanish, as the patient's PDF is."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    practice = tmp_path / "practice"
+    assert invoke("init-practice", practice).exit_code == 0  # the starter folder: English and Spanish
+    for lang in ("es", "en"):
+        result = invoke("make", "injection", "-p", MRS_X, "--lang", lang, "-o", tmp_path / f"{lang}.pdf",
+                        "--practice", practice)
+        assert result.exit_code == 0, result.output
+    exported = invoke("export", "1", "2", "--fhir", tmp_path / "chart.json", "--practice", practice)
+    assert exported.exit_code == 0, exported.output
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = Bundle.model_validate_json((tmp_path / "chart.json").read_text())
+    spanish, english = (entry.resource for entry in bundle.entry)
+    assert spanish.content[0].attachment.title == "Su inyección epidural de esteroides"
+    assert spanish.description.startswith("Su inyección epidural de esteroides (handout record 1")
+    assert (spanish.language, spanish.content[0].attachment.language) == ("es", "es")
+    assert "Su inyección epidural de esteroides" in pdfcheck.text((tmp_path / "es.pdf").read_bytes())
+    assert english.content[0].attachment.title == "Your epidural steroid injection"
+    assert (english.language, english.content[0].attachment.language) == ("en", "en")
+
+
 def test_no_record_and_the_ledger_file_is_private(tmp_path, monkeypatch):
     monkeypatch.delenv("HANDOUTS_LEDGER")
     practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))

@@ -1,9 +1,12 @@
 """Every schedule cell read as the clinic meant it, or its row refused with the reason; no patient data in messages."""
 
+import codecs
 import csv
 import io
 import json
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +82,57 @@ def test_an_oversize_cell_uploaded_on_the_page_is_one_rows_error(tmp_path, monke
     assert "140,000 characters long" in result
 
 
+# --- JSON Lines -----------------------------------------------------------------------------------
+
+
+def test_json_values_that_are_not_text_are_refused_naming_line_and_column(tmp_path):
+    """`{'a': 1}` or `True` printed as a patient's name is a wrong handout: such a value is refused
+    with its line and column; a whole number as the id and true/false as large_print are what they say."""
+    lines = [
+        {"visit": "injection", "patient": {"a": 1}},
+        {"visit": "injection", "patient": True},
+        {"visit": "injection", "patient": ["Ana", "Silva"]},
+        {"visit": "injection", "patient": 12},
+        {"visit": "injection", "patient": "Ana Silva", "date": 20260314},
+        {"visit": "post-op", "patient": "Ana Silva", "procedure": False},
+        {"visit": "injection", "patient": "Ana Silva", "id": 1.5},
+        {"visit": "injection", "patient": "Li Wei", "id": 1001, "large_print": True},
+    ]
+    data = "".join(json.dumps(line) + "\n" for line in lines)
+    result = batch(tmp_path, data, name="day.jsonl")
+    assert result.exit_code == 1, result.output
+    for line, (column, kind) in enumerate(
+        [("patient", "an object"), ("patient", "true or false"), ("patient", "a list"), ("patient", "a number"),
+         ("date", "a number"), ("procedure", "true or false"), ("id", "a number")], 1
+    ):
+        assert f"Line {line}: column '{column}' holds {kind} where text is expected" in result.output, result.output
+    assert made(tmp_path) == ["Li Wei"]
+    with (tmp_path / "out" / "manifest.csv").open(encoding="utf-8") as handle:
+        assert [row["id"] for row in csv.DictReader(handle)] == ["1001"]
+    pdf = next((tmp_path / "out").glob("*.pdf")).read_bytes()
+    assert "{'a': 1}" not in report(tmp_path, result) and "True" not in pdfcheck.text(pdf)
+    assert statistics.median(pdfcheck.font_sizes(pdf)) >= 17  # large_print: true is large print (18 pt)
+
+
+def test_a_json_line_nested_too_deep_or_with_an_endless_number_is_one_rows_error(tmp_path, monkeypatch):
+    deep = '{"visit": "injection", "patient": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    endless = '{"visit": "injection", "patient": "Tom Baker", "id": ' + "9" * 5000 + "}\n"
+    good = '{"visit": "injection", "patient": "Li Wei"}\n'
+    result = batch(tmp_path, deep + endless + good, name="day.jsonl")
+    assert result.exit_code == 1, result.output
+    assert "Line 1: not a schedule row: its JSON is nested too deeply" in result.output
+    assert "Line 2: not a schedule row: it holds a number too long to read" in result.output
+    assert made(tmp_path) == ["Li Wei"]
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # the page: the rows' errors, not HTTP 500
+    client = create_app(FIXTURE).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/batch").text).group(1)
+    fields = {"csrf_token": token, "schedule": (io.BytesIO((deep + good).encode()), "day.jsonl")}
+    response = client.post("/batch", data=fields, content_type="multipart/form-data")
+    assert response.status_code == 303, response.text[:300]
+    page = finished(client, response.headers["Location"]).text
+    assert "1 made" in page and "nested too deeply" in page
+
+
 # --- encodings ------------------------------------------------------------------------------------
 
 
@@ -102,6 +156,52 @@ def test_windows_1252_files_are_read_and_a_byte_it_does_not_define_is_a_row_erro
     assert result.exit_code == 1, result.output
     assert "Line 3: this line is not Windows-1252 text like the rest of the schedule" in result.output
     assert made(tmp_path) == ["Zoë Nuñez"]
+
+
+# Rows shaped like the practice's EHR export (../shared/data/schedules/clinic-export-a.csv): names in
+# capitals, "LAST, FIRST" in quotes, record numbers; and one name written in each legacy code page.
+EXPORT_ROWS = 'visit,patient,date,id\nnew-patient,"HOLLOWAY, GRACE",2026-12-09,100233\n'
+LEGACY = {
+    "cp1250": "Łukasz Wójcik",
+    "iso8859_2": "Paweł Dąbrowski",
+    "cp850": "Zoë Nuñez",
+    "mac_roman": "José García",
+    "shift_jis": "山田太郎",
+    "koi8_r": "Иван Петров",
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(LEGACY))
+def test_a_schedule_in_another_code_page_is_refused_by_line_not_printed_as_mojibake(tmp_path, encoding):
+    """Each of these decodes as Windows-1252 without an error, to "£ukasz", "Zo‰ Nu¤ez", "JosŽ Garc’a",
+    "ŽR“c‘¾˜Y", "é×ÁÎ ðÅÔÒÏ×": the line is refused, naming it; the other rows are made. Named with
+    --encoding, the same file prints the name as written."""
+    name = LEGACY[encoding]
+    data = (EXPORT_ROWS + f"injection,{name},2026-12-09,101117\n").encode(encoding)
+    result = batch(tmp_path, data)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line does not read as Windows-1252 text" in result.output
+    assert "save the whole file again as 'CSV UTF-8', or name its encoding with --encoding" in result.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE"]
+    mojibake = data.decode("cp1252", errors="replace").splitlines()[-1].split(",")[1]
+    assert mojibake not in report(tmp_path, result)
+    named = batch(tmp_path, data, "--encoding", encoding)
+    assert named.exit_code == 0, named.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE", name]
+
+
+def test_utf8_encoded_twice_is_refused_and_windows_1252_still_reads(tmp_path):
+    twice = "injection,Zoë Nuñez,2026-12-09,101117\n".encode().decode("cp1252")  # "ZoÃ« NuÃ±ez"
+    result = batch(tmp_path, EXPORT_ROWS + twice)
+    assert result.exit_code == 1, result.output
+    assert "Line 3: this line holds text encoded twice" in result.output
+    assert made(tmp_path) == ["HOLLOWAY, GRACE"] and "NuÃ±ez" not in report(tmp_path, result)
+    names = ["PEÑA, MARÍA JOSÉ", "BERGSTRÖM, ERIK", "Renée O’Brien", "Søren Åberg", "Mª José Smith–Jones"]
+    rows = "".join(f'injection,"{name}",2026-12-09,10{n}\n' for n, name in enumerate(names))
+    for data in ((EXPORT_ROWS + rows).encode("cp1252"), codecs.BOM_UTF8 + (EXPORT_ROWS + rows).encode()):
+        kept = batch(tmp_path, data, "--force")
+        assert kept.exit_code == 0, kept.output
+        assert made(tmp_path) == ["HOLLOWAY, GRACE", *names]
 
 
 def test_a_legacy_encoding_named_for_a_utf8_file_is_refused(tmp_path):
@@ -136,8 +236,43 @@ def test_an_unquoted_comma_in_a_name_is_a_row_error_that_says_to_quote_it(tmp_pa
 def test_a_name_piece_pushed_into_the_date_column_is_not_echoed(tmp_path):
     result = batch(tmp_path, HEADER + "injection,Baker, Tom\n")
     assert result.exit_code == 1, result.output
-    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in result.output
+    assert "Line 2: the cell in column 'date' starts with a space after the comma" in result.output
+    assert "put a name with a comma in double quotes" in result.output
     assert "Tom" not in report(tmp_path, result)
+    unspaced = batch(tmp_path, HEADER + "injection,Baker,Tom\n")  # no space: the date's own check says it
+    assert "Line 2: the date is not a date: it has more than digits in it (not shown here)" in unspaced.output
+    assert "put a name with a comma in double quotes" in unspaced.output and "Tom" not in report(tmp_path, unspaced)
+
+
+@pytest.mark.parametrize(
+    ("column", "separator"),
+    [(column, ",") for column in ("id", "surgeon", "lang", "large_print", "procedure", "surgery_date", "mrn")]
+    + [("id", "\t")],
+)
+def test_a_name_cut_by_an_unquoted_comma_is_refused_whichever_optional_column_follows(tmp_path, column, separator):
+    """`visit,date,patient,id` with `new-patient,2026-03-14,Baker, Tom` printed "Baker" with the MRN "Tom":
+    the row has as many cells as the header only by accident. Its second half starts with a space
+    where the file has none after its separators: refused, whatever column it landed in."""
+    rows = [
+        ["visit", "date", "patient", column],
+        ["post-op", "2026-03-14", "Baker" + (", Tom" if separator == "," else "\t Tom")],
+        ["post-op", "2026-03-14", '"Silva, Ana"' if separator == "," else "Silva, Ana"],
+    ]
+    result = batch(tmp_path, "".join(separator.join(row) + "\n" for row in rows))
+    assert result.exit_code == 1, result.output
+    name, key = {"\t": "tab"}.get(separator, "comma"), {"mrn": "id"}.get(column, column)
+    assert f"Line 2: the cell in column '{key}' starts with a space after the {name}" in result.output
+    if separator == ",":
+        assert "put a name with a comma in double quotes" in result.output
+    assert made(tmp_path) == ["Silva, Ana"]
+    told = report(tmp_path, result) + (tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8")
+    assert "Tom" not in told and "Baker" not in told
+
+
+def test_a_file_written_with_spaces_after_its_commas_is_read_as_written(tmp_path):
+    result = batch(tmp_path, "visit, patient, date, id\ninjection, Ana Silva, 2026-03-14, A-1\n")
+    assert result.exit_code == 0, result.output
+    assert made(tmp_path) == ["Ana Silva"]
 
 
 def test_a_schedule_without_a_header_line_is_refused_without_echoing_it(tmp_path):
@@ -207,6 +342,48 @@ def test_direction_controls_are_refused_in_names_and_notes(tmp_path, control):
         main, ["make", "injection", "-p", "Ana Silva", "--note", f"Call {control}us", "-o", str(tmp_path / "a.pdf")]
     )
     assert note.exit_code == 2 and "the note contains a hidden character" in note.output
+
+
+# Characters that print as nothing: zero-width space and joiners, word joiner, soft hyphen, variation
+# selector, a tag character, the Hangul fillers, the blank braille pattern, a byte-order mark inside text.
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufe0f", "\U000e0041", "\u3164", "\u115f", "\u1160",
+             "\uffa0", "\u2800", "\ufeff", "\u034f", "\u180e"]
+
+
+def test_invisible_characters_are_refused_in_every_text_that_prints(tmp_path):
+    rows = "".join(f"injection,Ana{ch} Silva,2026-03-14\n" for ch in INVISIBLE) + "injection,\u3164,2026-03-14\n"
+    result = batch(tmp_path, HEADER + rows + "injection,Li Wei,2026-03-14\n")
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "out" / "errors.csv").open(encoding="utf-8") as handle:
+        reasons = {int(row["line"]): row["reason"] for row in csv.DictReader(handle)}
+    for line, ch in enumerate([*INVISIBLE, "\u3164"], 2):
+        assert reasons[line].startswith(f"the patient name contains an invisible character (U+{ord(ch):04X}")
+    assert made(tmp_path) == ["Li Wei"]  # not one handout with a name that looks like another, or empty
+    target = str(tmp_path / "a.pdf")
+    for ch in INVISIBLE:
+        for option in (["--note", f"Call{ch} us"], ["--set", f"procedure=L4{ch}-L5"]):
+            typed = CliRunner().invoke(main, ["make", "post-op", "-p", "Ana Silva", *option, "-o", target])
+            assert typed.exit_code == 2 and "contains an invisible character" in typed.output, typed.output
+            assert len(typed.output.splitlines()) == 1 and not (tmp_path / "a.pdf").exists()
+
+
+def test_invisible_characters_are_refused_in_a_practice_s_files(tmp_path):
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    profile = practice / "surgeons" / "lee.toml"
+    for ch in ["\u200b", "\u3164", "\U000e0041"]:
+        profile.write_text(f'name = "Dr.{ch} Avery Lee"\n', encoding="utf-8")
+        result = CliRunner().invoke(
+            main, ["make", "injection", "-p", "Ana Silva", "--surgeon", "lee", "--practice", str(practice),
+                   "-o", str(tmp_path / "a.pdf")]
+        )
+        assert result.exit_code == 2
+        assert f"{profile}: key 'name': contains an invisible character (U+{ord(ch):04X}" in result.output
+    profile.unlink()
+    settings = practice / "practice.toml"
+    settings.write_text(settings.read_text().replace('name = "', 'name = "\u2060', 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--practice", str(practice)])
+    assert result.exit_code == 2
+    assert "key 'name': contains an invisible character (U+2060, WORD JOINER)" in result.output
 
 
 # --- dates ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import logging
 import re
 import shutil
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from handouts import approvers
 from handouts.catalog import Catalog
+from handouts.cli import main
 from handouts.errors import UserError
 from handouts.output import WriteError, write_atomic
 from handouts.render import Renderer
@@ -409,6 +411,47 @@ def test_save_keeps_the_profile_files_comments_and_layout(practice):
     assert Catalog.load(practice).surgeons["lee"].post_op.activity == "Walk.\nRest."
 
 
+def opened(page: str) -> dict[str, str]:
+    """The post-op form's fields as `page` holds them: what a browser sends back when Save is pressed."""
+    start = page.index('<form id="postop"')
+    form = page[start : page.index("</form>", start)]
+    inputs = re.findall(r'<input [^>]*?name="(\w+)"[^>]*? value="([^"]*)"', form)
+    typed = re.findall(r'<textarea id="t-\w+" name="(\w+)"[^>]*>(.*?)</textarea>', form, re.S)
+    return {name: unescape(value) for name, value in inputs + typed}
+
+
+def test_two_browsers_saving_one_profile_the_later_is_refused_and_shown_what_changed(practice):
+    """Both were told "Saved" and the first edit was lost: now the second save, from a page opened
+    before the first, is refused, keeps what was typed, and shows the first one's text; saving
+    again then replaces it knowingly. A change elsewhere in the file (not the instructions) is kept."""
+    path = practice / "surgeons" / "lee.toml"
+    app = create_app(practice)
+    first, second = app.test_client(), app.test_client()
+    mine, theirs = (opened(browser.get("/surgeon?id=lee").text) for browser in (first, second))
+    assert first.post("/surgeon/save", data={**mine, "activity": "Walk four times a day."}).status_code == 303
+    late = second.post("/surgeon/save", data={**theirs, "driving": "No driving for two weeks."})
+    assert late.status_code == 400
+    page = unescape(late.text)
+    assert "Not saved. Someone saved this profile after you opened this page" in page
+    assert "Changed: Activity." in page
+    assert error_beside(late.text, "activity").startswith(
+        "Changed since you opened this page. Saved now: “Walk four times a day.” Yours is below"
+    )
+    assert "No driving for two weeks." in page  # what the second one typed is still in the form
+    saved = tomllib.loads(path.read_text())["post_op"]
+    assert saved["activity"] == "Walk four times a day." and "driving" not in saved
+    again = opened(late.text)  # the refused page holds the file's version now: saving again is knowing
+    assert mine["version"] == theirs["version"] != again["version"]
+    assert second.post("/surgeon/save", data={**again, "activity": "Walk four times a day."}).status_code == 303
+    saved = tomllib.loads(path.read_text())["post_op"]
+    assert saved["activity"] == "Walk four times a day." and saved["driving"] == "No driving for two weeks."
+    # someone edits the phone number by hand meanwhile: nothing of the instructions changed, so the save goes
+    fresh = opened(first.get("/surgeon?id=lee").text)
+    path.write_text(path.read_text().replace('phone = "555-0150"', 'phone = "555-0199"'))
+    assert first.post("/surgeon/save", data={**fresh, "lifting": "Nothing heavy."}).status_code == 303
+    assert 'phone = "555-0199"' in path.read_text() and 'lifting = "Nothing heavy."' in path.read_text()
+
+
 def test_save_needs_no_approval_first(practice):
     """New text is a draft until approved; the trial print on save does not ask for the approval."""
     toml = practice / "practice.toml"
@@ -658,6 +701,10 @@ SURGEON_FORMS = {SAVE: {"surgeon": "lee"}, ADD: {"new_id": "diaz", "new_name": "
         (ADD, {"new_id": "lee"}, "new_id", "There is already a profile 'lee': open it above, or choose another ID."),
         (ADD, {"new_name": ""}, "new_name", "The name is empty: fill it in."),
         (ADD, {"new_credentials": "MD\u202e"}, "new_credentials", "The credentials contains a hidden character"),
+        # "Dr. 👍" was saved, then every handout of that surgeon failed: refused on save instead
+        (ADD, {"new_name": "Dr. \U0001f44d"}, "new_name", "The handouts cannot print \U0001f44d (U+1F44D)"),
+        (ADD, {"new_credentials": "MD \U0001f9ec"}, "new_credentials", "cannot print \U0001f9ec (U+1F9EC)"),
+        (ADD, {"new_name": "Dr. Ana\u200b Diaz"}, "new_name", "The name contains an invisible character (U+200B"),
         (ADD, {"csrf_token": "stale"}, "form", "press the button again"),
     ],
 )
@@ -671,6 +718,33 @@ def test_saving_or_adding_a_profile_refuses_bad_values_and_writes_nothing(practi
     if url == ADD:
         assert "<details class=\"more add-profile\" open>" in page  # the form open again, as typed
         assert f'value="{data["new_id"]}"' in unescape(page) and f'value="{data["new_name"]}"' in unescape(page)
+
+
+def test_a_profile_file_with_text_no_font_prints_is_refused_at_load_naming_file_and_key(practice):
+    """Written by hand, "Dr. 👍" stops only that surgeon's handouts, saying which file and key; the
+    names the bundled fonts print (accents, Greek, Chinese, Korean) load as before."""
+    folder = practice / "surgeons"
+    (folder / "thumb.toml").write_text('name = "Dr. \U0001f44d"\n', encoding="utf-8")
+    (folder / "tips.toml").write_text(
+        'name = "Dr. Zoë Nuñez"\n[[visits.post-op.sections]]\ntitle = "Tips"\ntext = "Rest \U0001f9ec often."\n',
+        encoding="utf-8",
+    )
+    (folder / "world.toml").write_text('name = "Dr. Zoë Ξένη 山田 김민준"\n', encoding="utf-8")
+    catalog = Catalog.load(practice)
+    assert catalog.broken_surgeons["thumb"] == (
+        f"{folder / 'thumb.toml'}: key 'name': a character cannot be printed with the handout's fonts: "
+        "\U0001f44d (U+1F44D); remove it, or say it in words"
+    )
+    assert "tips.toml: key 'visits.post-op.sections.0.text': a character cannot be printed" in (
+        catalog.broken_surgeons["tips"]
+    )
+    assert set(catalog.surgeons) == {"lee", "world"}
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client), "visit": "injection", "patient": NAME, "date": "2026-03-14"}
+    refused_page = client.post("/handout", data={**data, "surgeon": "thumb"})
+    assert refused_page.status_code == 400 and "thumb.toml: key &#39;name&#39;" in refused_page.text
+    made = client.post("/handout", data={**data, "surgeon": "world"})
+    assert made.mimetype == "application/pdf" and "Dr. Zoë Ξένη 山田 김민준" in pdfcheck.text(made.data)
 
 
 def test_a_new_profile_is_never_written_over_a_file(tmp_path):
@@ -725,6 +799,43 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     # The single handouts (their file names carry names) are gone; the print file stays, privately, for a while.
     for job in private_tempdir().glob("job-*"):
         assert not (job / "handouts").exists() and job.stat().st_mode & 0o077 == 0
+
+
+def test_an_uploaded_day_is_given_when_its_print_file_is_downloaded_or_printed_not_when_made(practice, monkeypatch):
+    """The upload page recorded every row as given as it was made, even when the job was killed half
+    way and nobody printed or downloaded anything. Now a job records nothing; the print file shown
+    on the page records nothing; downloading it (or pressing Print) records each handout in it once."""
+    monkeypatch.delenv("HANDOUTS_LEDGER", raising=False)
+    client = create_app(practice).test_client()
+
+    def given() -> list[tuple[str, str]]:
+        listed = CliRunner().invoke(main, ["history", "--json", "--show-names", "--practice", str(practice)])
+        return [] if listed.output.startswith("Error: no ledger yet") else [
+            (row["how"], row["patient"]) for row in json.loads(listed.output)
+        ]
+
+    schedule = "visit,patient,date,id\ninjection,Ana Silva,2026-03-14,A-1\ninjection,Tom Baker,2026-03-14,\n"
+    location = upload(client, schedule.encode()).headers["Location"]
+    assert "2 made" in finished(client, location).text
+    assert given() == []  # made, not given
+    shown = client.get(location + "/handouts.pdf")  # the frame on the result page
+    assert shown.mimetype == "application/pdf" and given() == []
+    downloaded = client.get(location + "/handouts.pdf?download=1")
+    assert "Tom Baker" in pdfcheck.text(downloaded.data)
+    assert sorted(given()) == [("web", "Ana Silva"), ("web", "Tom Baker")]
+    printed = client.post(location + "/given", data={"csrf_token": token(client, location)})
+    assert printed.status_code == 303 and printed.headers["Location"].endswith("/handouts.pdf")
+    client.get(location + "/handouts.pdf?download=1")
+    assert len(given()) == 2  # given once, however often it is taken
+    ids = CliRunner().invoke(main, ["history", "--json", "--id", "A-1", "--practice", str(practice)])
+    assert len(json.loads(ids.output)) == 1
+    # another day, printed from the page (the Print button), is given then
+    other = upload(client, b"visit,patient,date\ninjection,Li Wei,2026-03-14\n").headers["Location"]
+    finished(client, other)
+    assert len(given()) == 2
+    answer = client.post(other + "/given", data={"csrf_token": token(client, other)},
+                         headers={"Accept": "application/json"})
+    assert answer.get_json() == {"given": True} and ("web", "Li Wei") in given()
 
 
 def test_a_schedule_wide_mistake_is_said_once_with_its_fix(riverbend):

@@ -6,10 +6,12 @@ The screenshot of the page goes to tests/_artifacts/web-page.png (for a look aft
 HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the README's.
 """
 
+import json
 import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,9 +25,11 @@ if not CHROMIUM.is_file():
         allow_module_level=True,
     )
 
+from click.testing import CliRunner  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from handouts import approvers  # noqa: E402
+from handouts.cli import main  # noqa: E402
 from handouts.record.ledger import Ledger  # noqa: E402
 from handouts.web import create_app  # noqa: E402
 from handouts.web.command import allowed_names, make_server  # noqa: E402
@@ -298,6 +302,43 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         button = page.locator("#row-6").get_by_role("button", name="Print for Rosa Delgado")
         button.focus()
         expect(button).to_be_in_viewport()
+        context.close()
+
+
+def test_a_day_uploaded_is_given_when_its_print_file_is_printed_from_the_page(browser: Browser, tmp_path: Path,
+                                                                             monkeypatch):
+    """The upload page's Print button records the day's handouts as given (and prints the frame);
+    the print file shown on the page before that records nothing."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    schedule = tmp_path / "day.csv"
+    schedule.write_text("visit,patient,date\ninjection,Ana Silva,2026-03-14\ninjection,Tom Baker,2026-03-14\n")
+
+    def given() -> list[str]:
+        listed = CliRunner().invoke(main, ["history", "--json", "--show-names", "--practice", str(practice)])
+        return [] if listed.exit_code else sorted(row["patient"] for row in json.loads(listed.output))
+
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url + "/batch")
+        page.get_by_label("Schedule file").set_input_files(str(schedule))
+        page.get_by_role("button", name="Make the handouts").click()
+        expect(page.locator("#day-pdf")).to_be_attached(timeout=120_000)  # the result page, once the job is done
+        result = page.url
+        assert given() == []  # made, and shown on the page: not given
+        page.evaluate(
+            """() => Object.defineProperty(document.getElementById("day-pdf"), "contentWindow",
+                   {value: {focus() {}, print() { window.printed = true; }}})"""
+        )
+        page.get_by_role("button", name="Print", exact=True).click()
+        page.wait_for_function("window.printed === true")
+        deadline = time.monotonic() + 30
+        while given() != ["Ana Silva", "Tom Baker"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert given() == ["Ana Silva", "Tom Baker"]
+        assert page.url == result  # printed from the page, which stays
         context.close()
 
 

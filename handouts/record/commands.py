@@ -192,7 +192,8 @@ def export(records: tuple[int, ...], target: Path, practice: Path | None) -> Non
         made = reprint(catalog, ledger, number)
         if not made.identical:
             raise UserError(f"record {number} cannot be made again byte for byte (the software changed): not exported")
-        title = catalog.visits[made.record.visit].title if made.record.visit in catalog.visits else made.record.visit
+        edition = catalog.edition(made.record.lang)  # titled as the patient's handout is, in its language
+        title = edition.visits[made.record.visit].title if made.record.visit in edition.visits else made.record.visit
         documents.append((made.record, made.pdf, title))
     data = json.dumps(bundle(documents), indent=2, ensure_ascii=False).encode("utf-8")
     write_atomic(target, data, catalog.practice.file_mode)

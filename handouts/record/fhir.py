@@ -1,9 +1,10 @@
 """Handouts given, as a FHIR R4 Bundle an EHR can take: one DocumentReference per handout.
 
 Plain JSON built here (the tests validate it with the fhir.resources package): a transaction
-Bundle of DocumentReference resources, each with the PDF as an attachment (content type, size,
-SHA-1 hash in base64 as FHIR defines it, title, creation date), a LOINC document type for patient
-education, the visit date, and the patient as given (name and, if recorded, identifier).
+Bundle of DocumentReference resources, each in the handout's language with the PDF as an
+attachment (content type, size, SHA-1 hash in base64 as FHIR defines it, title in the handout's
+language, creation date), a LOINC document type for patient education, the visit date, and the
+patient as given (name and, if recorded, identifier).
 """
 
 import base64
@@ -26,6 +27,7 @@ def document_reference(record: Record, pdf: bytes, title: str) -> dict[str, Any]
         subject["identifier"] = {"system": PATIENT_ID_SYSTEM, "value": record.patient_id}
     return {
         "resourceType": "DocumentReference",
+        "language": record.lang,  # the handout's language, as its title and attachment are
         "status": "current",
         "docStatus": "final",
         "type": {"coding": [EDUCATION], "text": "Patient education handout"},

@@ -42,7 +42,7 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
 from ..i18n import long_date
-from ..identity import NO_ONE, Identity
+from ..identity import NO_ONE, Identity, of_row
 from ..record.faults import SpoolError
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
@@ -63,13 +63,16 @@ from .profiles import (
     WEEKS,
     NewProfileForm,
     PostOpForm,
+    StaleProfile,
     create_profile,
     instructions,
     preview_pages,
     save_defaults,
+    stale_errors,
     unprintable,
 )
 from .today import add_today_routes
+from .worker import job_day
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a day's schedule is a few kilobytes
 MAX_FORM = 256 * 1024  # form fields in memory: five 4,000-character topics and change
@@ -199,12 +202,19 @@ def record(
 ) -> str | None:
     """A handout given: into the practice's ledger (else the spool, and then the line that says so,
     also in `g.record_notice` for `pdf_response`), or this server's own log when it keeps none."""
+    return record_digest(catalog, handout, hashlib.sha256(data).hexdigest(), how, who, recorder)
+
+
+def record_digest(
+    catalog: Catalog, handout: Request, digest: str, how: str, who: Identity, recorder: Recorder | None = None
+) -> str | None:
+    """`record` for a handout known by its sha256 (one of a day's print file)."""
     recorder = recorder or _recorder(catalog, how)
     if not recorder.on:
         settings().given.add(handout, how, who)
         return None
     try:
-        recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
+        recorder.add(handout, digest, who)
     except SpoolError as exc:  # neither the ledger nor the spool takes it: the patient still gets the handout
         current_app.logger.error("a handout was given but could not be recorded: %s", exc)
         g.record_notice = (
@@ -220,6 +230,22 @@ def record(
     except UserError as exc:  # the ledger needs someone: said to the desk, the handout still given
         g.record_notice = sentence(str(exc))
     return g.record_notice
+
+
+def give_batch(job: Job) -> None:
+    """The handouts in an uploaded day's print file, recorded as given once it is downloaded or printed
+    from the page (once, however often): made is not given. A print job records what the printer took."""
+    if job.printing or job.pdf is None or not settings().jobs.claim_given(job):
+        return
+    catalog = load_catalog()
+    _, day = job_day(job.folder)
+    rows = {row.line: row for row in day.schedule_rows()}
+    recorder = _recorder(catalog, DOWNLOADED)
+    for line, digest in job.result.get("handouts", []):
+        row = rows[line]
+        handout = day.request(catalog, row)
+        who = of_row(row.line, row.values, handout.patient)
+        record_digest(catalog, handout, digest, DOWNLOADED, who, recorder)
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
@@ -502,7 +528,10 @@ def _routes(app: Flask) -> None:
         if steps is not None:
             try:
                 with settings().write_lock:  # a trial print of the sheet first, in a worker
-                    render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps)
+                    render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps, form.version,
+                                      form.base)
+            except StaleProfile as exc:  # what was typed stays; saving again now replaces theirs knowingly
+                form.version, form.base, errors = exc.version, exc.now, stale_errors(exc)
             except UserError as exc:
                 errors = unprintable(form, exc) or {"form": f"Not saved. {sentence(str(exc))}"}
             else:
@@ -587,10 +616,24 @@ def _routes(app: Flask) -> None:
         job = settings().jobs.get(key, browser_session())
         if job is None or job.pdf is None:
             abort(404, "This print file is gone: upload the schedule again.")
+        if request.args.get("download") == "1":
+            give_batch(job)  # shown on the page it is not given yet: downloaded (or printed, below) it is
         response = send_file(job.pdf, mimetype="application/pdf", max_age=0)
         kind = "attachment" if request.args.get("download") == "1" else "inline"
         response.headers["Content-Disposition"] = f'{kind}; filename="handouts.pdf"'
         return response
+
+    @app.post("/batch/<key>/given")
+    def batch_given(key: str):
+        """The day's print file printed from the page (its Print button): its handouts given. Without
+        JavaScript, the print file opens next, to print from the browser's viewer."""
+        job = own_job(key, "This print file is gone: upload the schedule again.")
+        if job.pdf is None:
+            abort(404, "This print file is gone: upload the schedule again.")
+        give_batch(job)
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify({"given": True})
+        return redirect(url_for("batch_pdf", key=key), 303)
 
     @app.get("/batch/<key>/errors.csv")
     def batch_errors(key: str):

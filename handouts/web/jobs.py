@@ -43,6 +43,7 @@ class Job:
     result: dict[str, Any] = field(default_factory=dict)
     finished: float = 0.0
     on_done: Callable[["Job"], None] | None = None
+    given: bool = False  # its handouts recorded as given (the print file downloaded or printed from the page)
 
     @property
     def over(self) -> bool:
@@ -120,6 +121,12 @@ class Jobs:
             self._expire()
             job = self._items.get(key)
             return job if job is not None and secrets.compare_digest(job.owner, owner) else None
+
+    def claim_given(self, job: Job) -> bool:
+        """True the first time only: a print file downloaded twice, or printed then downloaded, is given once."""
+        with self._lock:
+            first, job.given = not job.given, True
+            return first
 
     def latest(self, owner: str, printing: bool) -> Job | None:
         """`owner`'s newest job of this kind, running or over."""

@@ -12,7 +12,9 @@ with the surgeon's name, credentials and phone, never written over an existing f
 
 import base64
 import dataclasses
+import hashlib
 import io
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
+from .. import glyphs
 from ..build import Builder
 from ..catalog import Catalog, read_toml, validate
 from ..errors import UserError
@@ -49,22 +52,31 @@ NO_PRACTICE = (
 
 @dataclass
 class PostOpForm:
-    """The post-op form as typed: one text per topic, the follow-up interval, preview-only fields."""
+    """The post-op form as typed: one text per topic, the follow-up interval, preview-only fields,
+    and, for a save, the profile file as the page was opened: its version (a hash of its bytes)
+    and its instructions then (`base`), so a save over someone else's newer one is refused and
+    what they changed is shown (see `save_defaults`)."""
 
     surgeon: str = ""
     topics: dict[str, str] = field(default_factory=dict)
     weeks: str = ""
     preview: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    base: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, catalog: Catalog, surgeon: str) -> "PostOpForm":
         """The surgeon's own text (blank where the practice's default or the generic line applies)."""
         profile = catalog.surgeons.get(surgeon)
         steps = profile.post_op if profile else catalog.practice.post_op
+        folder = catalog.search.practice_dir("surgeons")
+        as_typed = form_values(steps)
         return cls(
             surgeon=surgeon if profile else "",
-            topics={key: getattr(steps, key) or "" for key in POST_OP_TOPICS},
-            weeks=str(steps.follow_up_weeks or ""),
+            topics={key: as_typed[key] for key in POST_OP_TOPICS},
+            weeks=as_typed[WEEKS],
+            version=profile_version(folder / f"{surgeon}.toml") if profile and folder else "",
+            base=as_typed if profile else {},
         )
 
     @classmethod
@@ -75,7 +87,65 @@ class PostOpForm:
             topics={key: form.get(key, "").replace("\r\n", "\n") for key in POST_OP_TOPICS},
             weeks=form.get(WEEKS, "").strip(),
             preview={key: form.get(key, "").strip() for key in PREVIEW_FIELDS},
+            version=form.get("version", "").strip(),
+            base=_base(form.get("base", "")),
         )
+
+    @property
+    def base_field(self) -> str:
+        """`base` for the page's hidden field: JSON in base64, so the text is kept whole (line breaks
+        too) and is found on the page once, in its textarea."""
+        return base64.b64encode(json.dumps(self.base).encode()).decode("ascii")
+
+
+def form_values(steps: PostOpInstructions) -> dict[str, str]:
+    """Instructions as the form shows them: each topic's text, and the weeks, "" where not set."""
+    return {**{key: getattr(steps, key) or "" for key in POST_OP_TOPICS}, WEEKS: str(steps.follow_up_weeks or "")}
+
+
+def _base(sent: str) -> dict[str, str]:
+    """The page's copy of the instructions as it opened; anything else (a page from before versions) is none."""
+    try:
+        data = json.loads(base64.b64decode(sent, validate=True)) if sent else {}
+    except ValueError:  # binascii.Error and a JSON or UTF-8 error are all ValueErrors
+        return {}
+    keys = [*POST_OP_TOPICS, WEEKS]
+    return {key: data[key] for key in keys if isinstance(data, dict) and isinstance(data.get(key), str)}
+
+
+def profile_version(path: Path) -> str:
+    """The profile file's version, as the page holds it: a hash of its bytes ("" when it is not there)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    except OSError:
+        return ""
+
+
+class StaleProfile(UserError):
+    """A save from a page opened before someone else saved the same profile: `now` is the
+    instructions as saved meanwhile, `changed` the keys they changed, `version` the file's version."""
+
+    def __init__(self, message: str, now: dict[str, str], changed: list[str], version: str) -> None:
+        super().__init__(message)
+        self.now, self.changed, self.version = now, changed, version
+
+    def __reduce__(self) -> tuple:  # whole across a process boundary (the page's render workers)
+        return type(self), (str(self), self.now, self.changed, self.version)
+
+
+def stale_errors(exc: StaleProfile) -> dict[str, str]:
+    """What the page says of a refused stale save: above the form, and beside each topic changed meanwhile."""
+    labels = {**POST_OP_TOPICS, WEEKS: "Follow-up visit"}
+    errors = {"form": f"Not saved. {sentence(str(exc))}"}
+    for key in exc.changed:
+        saved = exc.now.get(key, "")
+        errors[key] = (
+            f"Changed since you opened this page. Saved now: “{saved}” Yours is below: keep what you want, then save."
+            if saved
+            else "Changed since you opened this page: saved now as left empty. Yours is below."
+        )
+    errors["form"] += " Changed: " + ", ".join(labels[key] for key in exc.changed) + "."
+    return errors
 
 
 def instructions(form: PostOpForm) -> tuple[PostOpInstructions | None, dict[str, str]]:
@@ -121,6 +191,8 @@ def _message(err: dict) -> str:
         return f"This is {len(err['input'])} characters long; the most allowed is {limit}. Shorten it."
     if err["type"] in ("greater_than_equal", "less_than_equal"):
         return "Use a number of weeks from 1 to 52, or leave it empty."
+    if err["type"] == "value_error":  # the text's own check (chars.py), said as `make` says it
+        return sentence("this text " + str(err["msg"]).removeprefix("Value error, "))
     return str(err["msg"]).removeprefix("Value error, ")
 
 
@@ -179,9 +251,13 @@ def preview_pages(catalog: Catalog, form: PostOpForm, steps: PostOpInstructions)
     return pages
 
 
-def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Path:
-    """Write the instructions into the surgeon's profile; refused without a practice folder, or when
-    the sheet cannot be printed with them. Runs in a render worker (a PDF is built), one save at a time."""
+def save_defaults(
+    catalog: Catalog, surgeon: str, steps: PostOpInstructions, version: str = "", base: dict[str, str] | None = None
+) -> Path:
+    """Write the instructions into the surgeon's profile; refused without a practice folder, when
+    the sheet cannot be printed with them, or when the file changed since the page was opened
+    (`version`) and someone else's instructions (changed from `base`) would be written over
+    (StaleProfile). Runs in a render worker (a PDF is built), one save at a time."""
     folder = catalog.search.practice_dir("surgeons")
     if folder is None:
         raise UserError(NO_PRACTICE)
@@ -189,6 +265,7 @@ def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> 
         raise UserError("choose your profile first, or add one below")
     path = folder / f"{surgeon}.toml"
     read_toml(path)  # a file that no longer reads is reported as `make` reports it
+    _check_fresh(path, surgeon, version, base or {})
     profile = tomlkit.parse(path.read_text(encoding="utf-8"))
     if not isinstance(profile.get("post_op"), Table):
         profile["post_op"] = tomlkit.table()
@@ -202,6 +279,25 @@ def save_defaults(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> 
     html_to_pdf(Renderer(edited).preview_html(sample), edited.search, sample.pdf_variant)
     write_atomic(path, text.encode("utf-8"), mode=0o644)
     return path
+
+
+def _check_fresh(path: Path, surgeon: str, version: str, base: dict[str, str]) -> None:
+    """Refuse a save from a page opened before the file last changed, if the instructions changed
+    meanwhile: both people would be told "Saved" and one's edit lost. A change elsewhere in the
+    file (a phone number, say) is kept anyway, since only [post_op] is written."""
+    now_version = profile_version(path)
+    if not version or version == now_version:  # no version: a form from a page older than versions
+        return
+    now = form_values(validate(Surgeon, {**read_toml(path), "id": surgeon}, path).post_op)
+    changed = [key for key in now if now[key] != base.get(key, "")]
+    if changed:
+        raise StaleProfile(
+            "someone saved this profile after you opened this page (in another window or on another computer); "
+            "what they saved is shown beside each topic they changed",
+            now,
+            changed,
+            now_version,
+        )
 
 
 def set_keys(table: Table, values: dict[str, Any]) -> None:
@@ -254,6 +350,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
         if (folder / f"{form.id}.toml").exists() or form.id in catalog.surgeons:
             errors["new_id"] = f"There is already a profile {form.id!r}: open it above, or choose another ID."
     values: dict[str, str] = {}
+    fonts = glyphs.handout_fonts(catalog.search, catalog.practice)
     for key, what in PROFILE_FIELDS.items():
         text = form.values.get(key, "")
         if not text and key != "name":
@@ -262,6 +359,11 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
             values[key] = clean_text(text, what, MAX_NAME)
         except UserError as exc:
             errors[f"new_{key}"] = sentence(str(exc))
+            continue
+        missing = glyphs.unprintable(values[key], fonts)
+        if missing:  # it would print on every one of the surgeon's handouts: none could be made
+            cannot = glyphs.describe(missing)
+            errors[f"new_{key}"] = f"The handouts cannot print {cannot}: remove it, or say it in words."
     if errors:
         return None, errors
     profile = tomlkit.parse((STARTER / "surgeons" / "example.toml").read_text(encoding="utf-8"))

@@ -37,12 +37,18 @@ from .desk import PRINTED, Day
 NICE = 10
 
 
-def run(folder: Path) -> dict[str, Any]:
-    """The job in `folder`, as result.json will say it."""
+def job_day(folder: Path) -> tuple[dict[str, Any], Day]:
+    """The job's settings (job.json) and its day: the schedule with the desk's choices."""
     spec = json.loads((folder / "job.json").read_text(encoding="utf-8"))
-    catalog = Catalog.load(Path(spec["practice"]) if spec["practice"] else None)
     day = Day(spec["name"], (folder / "schedule").read_bytes(), spec["dates"], spec["separator"],
               {int(line): fix for line, fix in spec["fixes"].items()})
+    return spec, day
+
+
+def run(folder: Path) -> dict[str, Any]:
+    """The job in `folder`, as result.json will say it."""
+    spec, day = job_day(folder)
+    catalog = Catalog.load(Path(spec["practice"]) if spec["practice"] else None)
     rows = day.schedule_rows()
     if spec["lines"] is not None:
         wanted = set(spec["lines"])
@@ -52,9 +58,12 @@ def run(folder: Path) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         write_atomic(folder / "progress", f"{done} {total}".encode())
 
+    # Nothing is recorded as made: a handout is given when it is printed (below) or the print file
+    # is downloaded or printed from the page (app.give_batch, with "handouts"); a job killed half
+    # way, or one whose file nobody took, gave nothing.
     printing = spec["print"] is not None
     result = run_batch(catalog, rows, out, workers=1, merge=merged, separator=day.separator, dates=day.dates,
-                       progress=progress, record=not printing)
+                       progress=progress, record=False)
     answer: dict[str, Any] = {
         "made": result.made,
         "skipped": result.skipped,
@@ -63,6 +72,7 @@ def run(folder: Path) -> dict[str, Any]:
         "printed": [],
         "job": None,
         "print_error": None,
+        "handouts": [[int(e["row"]), e["sha256"]] for e in _manifest(out).values()],
     }
     if result.errors_csv and result.errors_csv.is_file():
         shutil.copyfile(result.errors_csv, folder / "errors.csv")
@@ -75,6 +85,10 @@ def run(folder: Path) -> dict[str, Any]:
             answer["job"], answer["printed"] = printed.job, _record(catalog, day, rows, out)
     shutil.rmtree(out, ignore_errors=True)
     return answer
+
+
+def _manifest(out: Path) -> dict[str, dict[str, str]]:
+    return read_manifest(out / "manifest.csv") if (out / "manifest.csv").is_file() else {}
 
 
 def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]:

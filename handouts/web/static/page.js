@@ -120,6 +120,12 @@ document.documentElement.classList.add("js");
     if (form.id === "handout-form" && window.fetch) {
       event.preventDefault();
       makeHandout(form);
+    } else if (form.dataset.printGiven && window.fetch) {
+      // The day's print file: recorded as given, then printed from its frame on this page.
+      event.preventDefault();
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                           headers: { Accept: "application/json" } });
+      printFrame(document.getElementById(form.dataset.printGiven));
     } else if (form.id === "filter") {
       event.preventDefault();
       filterList();
