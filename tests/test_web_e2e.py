@@ -81,7 +81,7 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     """A fresh page that records every request and every console error (a CSP refusal is one)."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     requests: list[str] = []
     problems: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -177,7 +177,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
     with running(practice) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         page.goto(url + "/surgeon?id=lee")
         sheet = page.frame_locator("#preview")
         expect(sheet.locator("body")).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
@@ -415,7 +415,7 @@ def test_the_desk_sees_one_line_when_the_record_waits(browser: Browser, tmp_path
     with running(practice) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         page.goto(url + "/")
         page.locator('input[name="visit"][value="injection"]').check()
         page.get_by_label("Patient's name").fill(NAME)
