@@ -135,6 +135,8 @@ class Practice(Strict):
     languages: list[Lang] = Field(default=["en", "es"], min_length=1)
     language: Lang = "en"
     spanish_help_phone: Text | None = None
+    # The temperature (°F) the warning signs call a fever; printed with its °C: "101 °F (38.3 °C)".
+    fever_f: float = Field(default=101.0, ge=99.0, le=104.0)
     # Refuse to print a handout with any text not yet approved (see `handouts approve`).
     require_approval: bool = False
     # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
