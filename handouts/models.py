@@ -280,6 +280,10 @@ class Surgeon(Strict):
     email: Text | None = None
     post_op: PostOpInstructions = PostOpInstructions()
     visits: dict[Ident, VisitPreferences] = {}
+    # The operations this surgeon does, as the desk types them (`--set procedure=...`); the profile's
+    # translation (surgeons/es/ID.toml) names each in its language, in the same order, and a handout
+    # in that language prints that name for the one typed.
+    procedures: list[Text] = Field(default=[], max_length=30)
 
     @property
     def display_name(self) -> str:
