@@ -9,6 +9,11 @@
   key of everything that made it; a rerun skips a file only when its manifest key and sha256 still
   match, so a batch killed half way makes only what is missing, and a reordered or edited schedule
   can never hand one patient's file to another.
+- Each handout made is recorded (record/recorder.py) after it is in the manifest; when the ledger
+  cannot take it (down, damaged, the disk full), it waits in the spool and the batch goes on. Its
+  record's key comes from its manifest line, so a batch run again records what the manifest has and
+  the ledger lacks (a record the spool could not keep either), and never one twice.
+- The output folder, and every folder made for it, is owner-only (0700): file names carry names.
 - The rows are shared out among forked workers kind by kind, so each worker lays out and paints a
   kind's detail pages once (build.py, pdf.py) and most kinds are laid out by one worker only.
   Workers are replaced after a number of handouts so memory stays flat; a crashed worker costs
@@ -31,16 +36,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .build import Builder
+from .build import Builder, TooLong
 from .catalog import Catalog
 from .errors import UserError
+from .identity import of_row
 from .manifest import Journal, csv_line, read_manifest
 from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
 from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import build_request, clean_id, typed_language_warnings
+from .request import build_request, typed_language_warnings
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -62,6 +68,10 @@ class Job:
     kwargs: dict
     file: str
     key: str
+
+    def record_key(self, digest: str) -> str:
+        """The key of this row's record in the ledger: the same for the same manifest line."""
+        return hashlib.sha256(f"batch\0{self.key}\0{self.file}\0{digest}".encode()).hexdigest()[:32]
 
     def record(self, digest: str) -> dict[str, str]:
         """This row's manifest line: always the row's current line number and id."""
@@ -113,6 +123,7 @@ _builder: Builder | None = None
 
 def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
     """(row line, sha256, None) when the file is written, (row line, None, reason) when not."""
+    global _builder
     assert _builder is not None
     try:
         request = build_request(_builder.renderer.catalog, **job.kwargs)
@@ -121,6 +132,9 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, hashlib.sha256(data).hexdigest(), None
     except WriteError as exc:
         return job.line, None, f"could not write this row's handout: {exc.reason}"
+    except TooLong as exc:  # stopped half way: this process goes on with a builder made afresh
+        _builder = Builder(Renderer(_builder.renderer.catalog))
+        return job.line, None, str(exc)
     except UserError as exc:
         return job.line, None, str(exc)
 
@@ -279,10 +293,7 @@ def run_batch(
     `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
     rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
+    make_private_folder(out_dir)
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
     result.warnings = unused_columns(catalog, rows)
 
@@ -303,13 +314,14 @@ def run_batch(
         fingerprint = catalog.fingerprint()
         done = {} if force else read_manifest(result.manifest)
         journal = Journal(result.manifest)
-        jobs, order = [], []
+        jobs, order, kept = [], [], []
         for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
             job = Job(row.line, row.values, kwargs, file, _key(kwargs, fingerprint))
             order.append(file)
             entry, path = done.get(file), out_dir / file
             if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:
                 journal.keep(job.record(entry["sha256"]))  # the file stands; its row and id may have moved
+                kept.append((job, entry["sha256"]))
                 result.skipped += 1
             else:
                 jobs.append(job)
@@ -317,6 +329,9 @@ def run_batch(
         global _builder
         _builder = Builder(Renderer(catalog))
         recorder = Recorder(catalog, _builder.renderer, "batch", enabled=record)
+        unrecorded: list[str] = []  # why each handout neither the ledger nor the spool could keep was not
+        if kept and recorder.on:
+            _record_missing(catalog, recorder, kept, result, unrecorded)
         by_line = {job.line: job for job in jobs}
         workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
         runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
@@ -327,24 +342,93 @@ def run_batch(
                     try:
                         journal.add(job.record(digest or ""))
                         result.made += 1
-                        recorder.add(build_request(catalog, **job.kwargs), digest or "", clean_id(job.values.get("id")))
                     except WriteError as exc:
                         (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
                         error = f"could not record this row's handout in manifest.csv: {exc.reason}"
+                    else:
+                        _record(catalog, recorder, job, digest or "", unrecorded)
                 if error:
                     result.failed.append(RowError(line, error))
                 if progress:
                     progress(count, len(jobs))
         finally:
-            recorder.close()
+            recorder.finish()
             result.failed.sort(key=lambda e: e.line)
             _finish(journal, order, result)
+            result.warnings += _record_warnings(recorder, unrecorded)
         if merge is not None:
             files = [(out_dir / f, journal.records[f]) for f in order if f in journal.records]
             merge_for_printing(files, merge, catalog.search, separator)
             result.merged = merge
     result.seconds = time.perf_counter() - started
     return result
+
+
+def make_private_folder(folder: Path) -> None:
+    """`folder`, and each missing folder above it, made owner-only (0700): the handouts' file
+    names carry patients' names, which any local user could list in a 0755 folder."""
+    missing = []
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+            path.chmod(0o700)  # whatever the umask
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(f"cannot create the output folder {path}: {exc.strerror}") from None
+    if missing and not missing[0].is_dir():
+        raise UserError(f"cannot create the output folder {missing[0]}: a file has its name")
+    if not missing and not folder.is_dir():
+        raise UserError(f"cannot create the output folder {folder}: a file has its name")
+
+
+def _record(catalog: Catalog, recorder: Recorder, job: Job, digest: str, unrecorded: list[str]) -> None:
+    """One handout made, into the record (or the spool); never stops the batch: when neither can
+    keep it, the reason is kept for a warning, and the manifest has it for the next run."""
+    try:
+        request = build_request(catalog, **job.kwargs)
+        recorder.add(request, digest, of_row(job.line, job.values, request.patient), key=job.record_key(digest))
+    except UserError as exc:
+        unrecorded.append(str(exc))
+
+
+def _record_missing(
+    catalog: Catalog, recorder: Recorder, kept: list[tuple[Job, str]], result: BatchResult, unrecorded: list[str]
+) -> None:
+    """The handouts an earlier run made (in the manifest, their files unchanged) that the record
+    lacks: a run whose ledger and spool were both down (a full disk), or an older version's."""
+    keys = {job.record_key(digest): (job, digest) for job, digest in kept}
+    missing = recorder.lacks({key: digest for key, (_, digest) in keys.items()})
+    if missing is None:
+        result.warnings.append(
+            f"could not check that the handouts made before are in the record ({recorder.problem}): "
+            "run the batch again when the ledger is back"
+        )
+        return
+    for key in sorted(missing, key=lambda k: keys[k][0].line):
+        _record(catalog, recorder, keys[key][0], keys[key][1], unrecorded)
+    if missing:
+        result.warnings.append(f"{len(missing)} handout(s) made before were missing from the record: added now")
+
+
+def _record_warnings(recorder: Recorder, unrecorded: list[str]) -> list[str]:
+    warnings = []
+    if unrecorded:
+        warnings.append(
+            f"{len(unrecorded)} handout(s) made are in manifest.csv but not yet in the record ({unrecorded[-1]}): "
+            "run the same batch again when the disk has room, and they are recorded"
+        )
+    try:
+        notice = recorder.notice("the handouts are made")
+    except UserError as exc:
+        notice = str(exc)
+    if notice:
+        waiting = recorder.waiting()
+        warnings.append(f"{notice} ({waiting} record(s) wait in {recorder.spool.path})" if waiting else notice)
+    return warnings
 
 
 def _finish(journal: Journal, order: list[str], result: BatchResult) -> None:

@@ -10,14 +10,18 @@ bytes from every interface.
 
 import hashlib
 import os
+import signal
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from weasyprint import Document
 
 from .catalog import Catalog
+from .draftmark import stamped
 from .errors import UserError
 from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
@@ -26,6 +30,42 @@ from .request import Request
 FORMATS = ("pdf", "html")
 MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a second
 KEEP_LAYOUTS = 24  # detail layouts kept per process: a visit type's handful of variants, not one per patient
+
+
+class TooLong(UserError):
+    """A handout that took longer than the practice's time limit: stopped, so a template that loops
+    without end costs one handout, not a batch or a render worker. What was half made is thrown
+    away with the builder (`Builder.pdf` callers replace it)."""
+
+
+_timing = threading.local()
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Stop the work inside after `seconds` of processor time with TooLong. Processor time, not the clock's:
+    a handout waiting for a busy computer is not at fault, a template that loops is. A process's main thread
+    only (a signal timer), which is where every handout is made (make, batch workers, the page's render
+    workers); a limit inside another keeps the outer one."""
+    if getattr(_timing, "active", False) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signal: int, _frame: object) -> None:
+        raise TooLong(
+            f"the handout took more than {seconds} seconds of computer time to make and was stopped: a template "
+            "of the practice may loop without end (run 'handouts check'; practice.toml's time_limit sets the seconds)"
+        )
+
+    previous = signal.signal(signal.SIGPROF, expired)
+    _timing.active = True
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+        _timing.active = False
 
 
 @dataclass(frozen=True)
@@ -66,18 +106,26 @@ class Builder:
         return found
 
     def pdf(self, request: Request, gate: bool = True) -> bytes:
-        """Summary page(s) laid out with the detail pages' numbers, then joined to them.
+        """Summary page(s) laid out with the detail pages' numbers, then joined to them, with the
+        draft mark drawn on every page while any of its text is not approved (draftmark.py).
 
         The details are laid out after as many blank pages as the summary takes; that count is
         found by trying 1, 2, ... so the result never depends on what was laid out before.
         gate=False skips the approval gate: for a preview of a draft, which is not given to anyone."""
+        with time_limit(self.renderer.catalog.practice.time_limit):
+            return self._pdf(request, gate)
+
+    def _pdf(self, request: Request, gate: bool) -> bytes:
         if gate:
             self.check_approved(request)
+        mark = self.renderer.draft_mark(request)
         for blank in range(1, MAX_SUMMARY_PAGES + 1):
             details = self.details(request, blank)
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
             if len(summary.pages) == blank:
                 pages = summary.pages + details.document.pages[blank:]
+                if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
+                    pages = stamped(pages, mark, request.lang, request.large_print)
                 return write(summary.copy(pages), request.pdf_variant)
         raise UserError(
             f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "
@@ -98,7 +146,9 @@ class Builder:
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
         """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""
         if fmt == "html":
-            return self.renderer.preview_html(request).encode("utf-8")
+            self.check_approved(request)  # the whole handout, as the PDF: not without the approval it needs
+            with time_limit(self.renderer.catalog.practice.time_limit):
+                return self.renderer.preview_html(request).encode("utf-8")
         return self.pdf(request)
 
 

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from . import approvals as approvals_file
 from .approvals import FILE as APPROVALS_FILE
-from .approvals import Approvals, ApprovalsFile
+from .approvals import Approvals
 from .errors import UserError
 from .filememo import derived
 from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
@@ -184,7 +185,10 @@ class Catalog:
                 broken[sid] = str(exc)
         approvals = Approvals()
         if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
-            approvals = Approvals(tuple(load_model(ApprovalsFile, practice_dir / APPROVALS_FILE).approval))
+            path = practice_dir / APPROVALS_FILE
+            texts = {f"module:{m}" for m in modules} | {f"visit:{v}" for v in visits}
+            texts |= {f"surgeon:{s}" for s in [*surgeons, *broken]}  # a profile with a typo is still the practice's
+            approvals = approvals_file.load(path, read_toml(path), texts)
         return cls(search, practice, visits, modules, surgeons, broken, approvals, starter)
 
     def fingerprint(self) -> str:

@@ -1,13 +1,15 @@
 """`handouts check`: load every file of a practice and render every visit type once.
 
 Run before clinic day: a bad file, a missing asset or a template error shows here, not at the
-front desk. WeasyPrint's warnings (an unknown CSS property in a practice style) are listed too.
+front desk. WeasyPrint's warnings (an unknown CSS property in a practice style) are listed too, and
+on a handout with text not yet approved, any page whose draft mark cannot be read as printed.
 """
 
 from collections.abc import Iterator
 
 from .build import build
 from .catalog import Catalog, read_toml
+from .draftmark import unseen
 from .errors import UserError
 from .i18n import DEFAULT
 from .pdf import weasyprint_warnings
@@ -34,7 +36,10 @@ def check(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
             with weasyprint_warnings() as warnings:
                 try:
                     request = build_request(catalog, visit, SAMPLE_PATIENT, None, surgeon=surgeon, lang=lang)
-                    build(renderer, request)
+                    pdf = build(renderer, request)
+                    mark = renderer.draft_mark(request)
+                    if mark is not None:  # read on the finished pages, as the patient would
+                        warnings += unseen(pdf, mark)
                 except UserError as exc:
                     warnings.append(str(exc))
             yield label, list(warnings)

@@ -19,13 +19,14 @@ from .catalog import Catalog
 from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
+from .identity import of_id
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
 from .output import check_writable, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import MAX_NAME, build_request, clean_id, clean_text, typed_language_warnings
+from .request import MAX_NAME, build_request, clean_text, typed_language_warnings
 from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
 
@@ -200,11 +201,14 @@ def make(
     for warning in typed_language_warnings(catalog, request):
         click.echo(f"Warning: {warning}", err=True)
     renderer = Renderer(catalog)
+    who = of_id(patient_id, request.patient)  # checked before anything is written
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)
+    click.get_current_context().call_on_close(recorder.close)
     if output == "-":
         data = build(renderer, request, fmt)
         write_stdout(data)
-        recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+        recorder.add(request, hashlib.sha256(data).hexdigest(), who)
+        _saved(recorder.notice("the handout went to standard output"))
         if print_to is not None:
             kept = "it went to standard output only: run the command again to print it"
             click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper),
@@ -219,11 +223,19 @@ def make(
     remove_leftovers(target.parent, target.name)
     data = build(renderer, request, fmt)
     write_atomic(target, data, catalog.practice.file_mode)
-    number = recorder.add(request, hashlib.sha256(data).hexdigest(), clean_id(patient_id))
+    number = recorder.add(request, hashlib.sha256(data).hexdigest(), who)
+    notice = recorder.notice(f"wrote {target}")
     click.echo(f"Wrote {target}" + (f" (record {number})" if number else ""))
+    _saved(notice)
     if print_to is not None:
         kept = f"the handout is saved as {target}: print it again when the printer is ready"
         click.echo(print_kept(data, file_name(request, fmt), print_to, catalog.practice, kept, request.paper))
+
+
+def _saved(notice: str | None) -> None:
+    """The record kept in the spool while the ledger is down: one line that says so."""
+    if notice:
+        click.echo(notice, err=True)
 
 
 PRINT_FILE = "print.pdf"  # `batch --print` without --merge: the print file in the output folder
@@ -391,6 +403,8 @@ def check_command(practice: Path | None) -> None:
         for problem in problems:
             click.echo(f"        {problem}")
         failed += bool(problems)
+    for note in catalog.approvals.gone:
+        click.echo(f"Note: {note}")
     drafts = unapproved(catalog, Renderer(catalog))
     if drafts:
         click.echo(f'Not yet approved: these print with the mark "Draft: not yet approved by {catalog.practice.name}":')
@@ -435,16 +449,48 @@ def approve_command(items: tuple[str, ...], everything: bool, by: str, role: str
     if not units:
         click.echo("Nothing to approve: every text is approved or comes from the clinical source.")
         return
+    name, role = _who(by, role)
+    path, when = approvals.record(practice, units, name, role)
+    for unit in units:
+        click.echo(f"Approved {unit.id} version {unit.version} ({unit.title})")
+    click.echo(f"Recorded in {path}: {name}, {role}, {when.date().isoformat()}.")
+
+
+def _who(by: str, role: str | None) -> tuple[str, str]:
+    """(name, role) from --by "NAME, ROLE", or --by NAME --role ROLE."""
     name = clean_text(by, "--by", MAX_NAME)
     if role is None:
         name, comma, role = name.rpartition(",")
         if not comma:
             raise UserError('say who approves and their role: --by "Dr. Ana Lee, MD" (or --role "spine surgeon")')
-    role = clean_text(role, "the role", MAX_NAME)
-    path, when = approvals.record(practice, units, name.strip(), role)
-    for unit in units:
-        click.echo(f"Approved {unit.id} version {unit.version} ({unit.title})")
-    click.echo(f"Recorded in {path}: {name.strip()}, {role}, {when.date().isoformat()}.")
+    return name.strip(), clean_text(role, "the role", MAX_NAME)
+
+
+@main.command("approver")
+@click.option("--by", "by", required=True, help='Who may approve on the page, with their role: "Dr. Ana Lee, MD".')
+@click.option("--role", help="Their role, if not after the comma in --by (e.g. 'medical translator').")
+@PRACTICE_OPTION
+def approver_command(by: str, role: str | None, practice: Path | None) -> None:
+    """Let someone approve texts on the surgeon page, with an approval secret of their own.
+
+    Asks for the secret twice; only a hash of it is kept, in PRACTICE/approvers.toml. Run it again
+    to change someone's secret or role. The page takes approvals only where it is served on this
+    computer (127.0.0.1), and records them under this name and role; 'handouts approve' needs no secret.
+
+    \b
+    Examples:
+      handouts approver --by "Dr. Ana Lee, MD" --practice ./my-practice
+    """
+    from . import approvers  # its hashing and TOML writing, for this command only
+
+    if practice is None:
+        raise UserError("give the practice folder of the approver: --practice DIR (or set HANDOUTS_PRACTICE)")
+    Catalog.load(practice)  # a practice folder that does not load is said first
+    name, role = _who(by, role)
+    prompt = f"{name}'s approval secret (at least {approvers.MIN_SECRET} characters)"
+    secret = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    path = approvers.add(practice, name, role, secret)
+    click.echo(f"{name} ({role}) may approve texts on the surgeon page with that secret. Saved in {path}.")
 
 
 @main.command()

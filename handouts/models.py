@@ -139,6 +139,9 @@ class Practice(Strict):
     fever_f: float = Field(default=101.0, ge=99.0, le=104.0)
     # Refuse to print a handout with any text not yet approved (see `handouts approve`).
     require_approval: bool = False
+    # Seconds of processor time a handout may take to make before it is stopped (a template that
+    # loops without end): one takes well under 2, the first of a process under 5 on a slow computer.
+    time_limit: int = Field(default=30, ge=1, le=600)
     # Where the record of handouts given is kept: "" for ledger.sqlite in the practice folder,
     # a postgresql:// URL for one record shared by several desks, or "off".
     ledger: str = ""

@@ -8,7 +8,7 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 
 import traceback
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache, partial
@@ -25,21 +25,26 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplateRuntimeError,
     meta,
+    pass_context,
 )
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from . import __version__
 from .approvals import Approvals
 from .catalog import Catalog
+from .draftmark import mark_text
 from .errors import UserError
 from .figures import figure
 from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
 from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
+from .plain import Record, plain
 from .qr import online_link
 from .request import Request
 from .searchpath import SearchPath
-from .templating import HandoutEnvironment
+from .templating import HandoutEnvironment, Withheld
 from .versions import Unit, content_units, handout_units, handout_version
 
 if TYPE_CHECKING:
@@ -47,7 +52,6 @@ if TYPE_CHECKING:
 
 BASE_TEMPLATE = "handout.html"
 WARNING_MODULES = (RED_FLAGS, "post-op-warnings", "injection-warnings")  # the boxed warning signs
-DRAFT_MARK = 'class="draft-mark"'  # what handout.html prints on every page while a text is not approved
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
@@ -200,7 +204,27 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironm
     )
     env.install_gettext_translations(translations(lang), newstyle=True)
     env.filters["long_date"] = partial(long_date, lang=lang)
+    env.globals["figure"] = _figure
+    env.globals["page_of"] = _page_of
     return env
+
+
+@pass_context
+def _figure(context: Context, name: str, **options: Any) -> Markup:
+    """`figure("walking")`: a drawing in the handout's language and print size (from the context's data)."""
+    return drawn_figure(name, FIGURE_PT[bool(context["large_print"])], context["lang"], **options)
+
+
+@pass_context
+def _page_of(context: Context, anchor: str) -> Markup | str:
+    """`page_of("red-flags")`: the page a section starts on. On page 1 the detail pages are laid out and
+    their numbers known; on the detail pages themselves WeasyPrint fills in a reference as it lays them out."""
+    numbers = context["page_numbers"]
+    if numbers is None:
+        return Markup('<a class="page-ref" href="#{}"></a>').format(anchor)
+    if anchor not in numbers:
+        raise UserError(f"page_of({anchor!r}): no section with id {anchor!r} on the detail pages")
+    return str(numbers[anchor])
 
 
 def check_detail_templates(env: Environment, search: SearchPath) -> None:
@@ -240,9 +264,19 @@ def _where(exc: TemplateError) -> str:
     return ""
 
 
-def _page_ref(anchor: str) -> Markup:
-    """A reference WeasyPrint fills with the page number of `anchor` when it lays the page out."""
-    return Markup('<a class="page-ref" href="#{}"></a>').format(anchor)
+MAX_HTML = 20_000_000  # characters of one part's HTML: a handout's is under 1,000,000, drawings and styles included
+
+
+def _bounded_output(chunks: Iterator[str]) -> str:
+    """The template's output, stopped once it passes MAX_HTML: a loop that prints without end fills
+    memory long before any time limit."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_HTML:
+            raise TemplateRuntimeError(f"the page would be over {MAX_HTML:,} characters long: a loop prints too much")
+        parts.append(chunk)
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -251,11 +285,6 @@ class PageNumbers:
 
     total: int
     anchors: dict[str, int]  # element id -> the page it starts on
-
-    def page_of(self, anchor: str) -> str:
-        if anchor not in self.anchors:
-            raise UserError(f"page_of({anchor!r}): no section with id {anchor!r} on the detail pages")
-        return str(self.anchors[anchor])
 
 
 # Page 1 alone may show these: the detail pages are laid out once and shared by every patient of
@@ -329,6 +358,12 @@ class Renderer:
         units = self.edition(request.lang).units
         return [units[uid] for uid in handout_units(request) if _unapproved(units[uid], approvals)]
 
+    def draft_mark(self, request: Request) -> str | None:
+        """The draft mark's words for this handout, or None when all its text is approved."""
+        if not self.drafts(request):
+            return None
+        return mark_text(self.edition(request.lang).catalog.practice.name, request.lang)
+
     def modules_for(self, request: Request) -> list[Module]:
         return [self.edition(request.lang).catalog.modules[mid] for mid in request.modules]
 
@@ -346,23 +381,27 @@ class Renderer:
             self._css[large_print] = Markup("\n".join(parts))
         return self._css[large_print]
 
-    def _shared(self, request: Request) -> dict:
-        """Everything but the patient: the visit type, its fields, the practice, surgeon and options."""
+    def context(self, request: Request, part: str, **page: Any) -> dict[str, Any]:
+        """What a template sees, built here and nowhere else, as plain data (plain.py): the visit type,
+        its fields, the practice, surgeon and options; on page 1 ("summary") also the patient, whose
+        values the shared detail pages ("details", "fragment") hold back (`Withheld`). `page` gives the
+        page facts of this part (total_pages, page_numbers, blank_pages, details)."""
         edition = self.edition(request.lang)
         practice = edition.catalog.practice
         modules = self.modules_for(request)
         steps = post_op_instructions(edition.catalog.post_op, request.surgeon)
         surgery = request.fields.get("surgery_date")
         _ = translations(request.lang).gettext
-        return {
+        shared = {
+            "part": part,
             "practice": practice,
             "visit": request.visit,
-            "fields": request.fields,
+            # every field a visit type of the catalog declares, None when not given: `fields.procedure`
+            "fields": Record({name: None for name in self._field_names} | request.fields),
             "modules": modules,
             "paper": request.paper or practice.paper,
             "large_print": request.large_print,
             "css": self.css(request.large_print),
-            "figure": partial(drawn_figure, size=FIGURE_PT[request.large_print], lang=request.lang),
             "lang": request.lang,
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
@@ -385,58 +424,53 @@ class Renderer:
             "sections": [(section.title, Markup(markdown().render(section.text))) for section in request.sections],
             "details": Markup(""),
             "blank_pages": 0,
+            "total_pages": Markup("counter(pages)"),
+            "page_numbers": None,
             "draft": bool(self.drafts(request)),
             "content_version": handout_version(edition.units, handout_units(request)),
         }
+        if part == "summary":
+            shared |= {
+                "patient": request.patient,
+                "visit_date": request.visit_date,
+                "note": request.note.split("\n") if request.note else [],
+            }
+        withheld = {} if part == "summary" else {name: Withheld(_ON_PAGE_ONE.format(name=name)) for name in PERSONAL}
+        return {name: plain(value) for name, value in (shared | page).items()} | withheld
+
+    @property
+    def _field_names(self) -> set[str]:
+        return {name for visit in self.catalog.visits.values() for name in visit.fields}
 
     def details_html(self, request: Request, blank_pages: int = 0, part: str = "details") -> str:
         """The detail pages, after `blank_pages` empty pages that stand for the summary, so page
         numbers, "of N" and the pages sections start on come out as in the joined handout.
         With part="fragment", the modules alone, for `preview_html`."""
-        hidden = {name: StrictUndefined(hint=_ON_PAGE_ONE.format(name=name), name=name) for name in PERSONAL}
-        context = (
-            self._shared(request)
-            | hidden
-            | {
-                "part": part,
-                "blank_pages": blank_pages,
-                "total_pages": Markup("counter(pages)"),
-                "page_of": _page_ref,
-            }
-        )
-        return self._render(context)
+        return self._render(self.context(request, part, blank_pages=blank_pages))
 
     def summary_html(self, request: Request, numbers: PageNumbers) -> str:
         """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out."""
-        numbered = {"total_pages": Markup(f'"{numbers.total}"'), "page_of": numbers.page_of}
-        context = self._personal(request) | numbered
-        html = self._render(context)
-        if context["draft"] and DRAFT_MARK not in html:
-            raise UserError(
-                f"this handout has text not yet approved, and the practice's {BASE_TEMPLATE} does not print the "
-                "draft mark: keep the <header> of the built-in template (override its 'header' block instead)"
-            )
-        return html
+        return self._render(
+            self.context(request, "summary", total_pages=Markup(f'"{numbers.total}"'), page_numbers=numbers.anchors)
+        )
 
     def preview_html(self, request: Request) -> str:
         """The whole handout as one HTML page for a browser: the summary with the detail modules
         inserted, each part rendered from its own context as for the PDF."""
         details = Markup(self.details_html(request, part="fragment"))
-        whole = {"details": details, "total_pages": Markup("counter(pages)"), "page_of": _page_ref}
-        return self._render(self._personal(request) | whole)
-
-    def _personal(self, request: Request) -> dict:
-        return self._shared(request) | {
-            "part": "summary",
-            "patient": request.patient,
-            "visit_date": request.visit_date,
-            "note": request.note.split("\n") if request.note else [],
-        }
+        return self._render(self.context(request, "summary", details=details))
 
     def _render(self, context: dict) -> str:
         try:
-            return self.edition(context["lang"]).env.get_template(BASE_TEMPLATE).render(context)
+            return _bounded_output(self.edition(context["lang"]).env.get_template(BASE_TEMPLATE).generate(context))
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:
             raise UserError(f"{_where(exc)}template error: {exc.message}") from None
+        except UserError:
+            raise
+        except Exception as exc:  # a template that divides by zero, or feeds a filter what it cannot take
+            where = _where(exc)
+            if not where:
+                raise  # not from a template: ours
+            raise UserError(f"{where}template error: {type(exc).__name__}: {str(exc)[:200]}") from None

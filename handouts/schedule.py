@@ -53,6 +53,11 @@ ALIASES = {
     "mrn": "id",
     "visit_id": "id",
     "record_number": "id",
+    "patient_id": "id",
+    "patient_number": "id",
+    "medical_record_number": "id",
+    "mrn_number": "id",
+    "chart_number": "id",
 }
 RESAVE = "retype the row, or save the whole file again as 'CSV UTF-8'"
 
@@ -216,6 +221,9 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
             + ": the first line must name the columns, like visit,patient,date;"
             " add one if the file starts with a patient's row"
         )
+    twice = _twice(cells, header)
+    if twice:
+        raise UserError(f"the schedule {path}, header: {twice}")
     rows = []
     for first, last, cells in records:
         if isinstance(cells, str):
@@ -223,6 +231,17 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
         elif any(cell.strip() for cell in cells):
             rows.append(_csv_row(first, last, cells, header, lines.bad))
     return rows
+
+
+def _twice(names: list[str], keys: list[str]) -> str | None:
+    """Why a header cannot be read when two of its columns mean one thing (MRN and Patient ID both
+    an id): which one is the patient's is not guessed."""
+    for key in COLUMNS:
+        same = [name.strip() for name, k in zip(names, keys, strict=True) if k == key]
+        if len(same) > 1:
+            listed = ", ".join(f"'{name}'" for name in same[:-1]) + f" and '{same[-1]}'"
+            return f"the columns {listed} {'both' if len(same) == 2 else 'all'} mean '{key}': keep one of them"
+    return None
 
 
 def _csv_row(first: int, last: int, cells: list[str], header: list[str], bad: dict[int, str]) -> Row:
@@ -274,6 +293,10 @@ def _json_lines(lines: Lines) -> list[Row]:
             continue
         if not isinstance(record, dict):
             rows.append(_refused(number, "each line must be a JSON object"))
+            continue
+        twice = _twice(list(record), [normalize(k) for k in record])
+        if twice:
+            rows.append(_refused(number, twice))
             continue
         rows.append(_row(number, {normalize(k): "" if v is None else str(v).strip() for k, v in record.items()}))
     return rows

@@ -1,20 +1,39 @@
-"""The Jinja2 environment handouts are rendered in, which keeps what parsing each template found.
+"""The Jinja2 environment handouts are rendered in: a sandbox that hands templates data, not code,
+and that keeps what parsing each template found.
+
+Templates come from practice folders, which anyone careless or hostile may have written. The
+context is plain data (plain.py); on top of Jinja's sandbox this environment refuses every callable
+a template could reach through an attribute or an item (a model's `parse_raw`, a string's `format`),
+lets a template call only Jinja's own globals and runtime objects (`range`, `_`, macros, `super()`,
+`loop.cycle`), and bounds the operators whose results could grow without limit (`10 ** 10 ** 10`
+would hang inside one C call, which no time limit can stop).
 
 A template's version (versions.py) covers its source and every template it includes, and notes the
-variables it reads (a module that draws figures or prints the surgeon's instructions). Those come
-from the same parse that compiles the template for rendering, so a cold `make` parses each of its
-templates once, not once for its version and again to render it.
+variables and filters it uses (a module that draws figures or prints the surgeon's instructions).
+Those come from the same parse that compiles the template for rendering, so a cold `make` parses
+each of its templates once, not once for its version and again to render it.
 """
 
+import operator
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import Undefined, UndefinedError, meta, nodes
+from jinja2.filters import do_default
+from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import Cycler, Joiner, Namespace
+
+# Jinja's own runtime objects: the only things whose callable attributes a template may use
+# (`loop.cycle`, `cycler.next`, `self.modules`, `super()`, an imported macro).
+JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, Cycler, Joiner, Namespace)
+MAX_INT_BITS = 4096  # an integer a template computes: far beyond any count or measure on a page
+MAX_REPEAT = 100_000  # characters or items a template may make with `*`
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """One template as it was compiled: its source and file, the names it reads, the templates it includes."""
+    """One template as compiled: its source and file, the names and filters it uses, the templates it includes."""
 
     source: str
     filename: str | None
@@ -22,12 +41,88 @@ class Parsed:
     includes: tuple[str, ...]
 
 
-class HandoutEnvironment(ImmutableSandboxedEnvironment):
-    """A sandboxed environment (templates come from practices) that remembers each template file's parse."""
+class Withheld:
+    """A value this part of the page may not use (the patient's name on the shared detail pages):
+    any use of it fails with `hint`, also through `|default` and `is defined`, which would let a
+    template print a stand-in where the value would have been."""
 
-    def __init__(self, **options) -> None:
+    __slots__ = ("hint",)
+
+    def __init__(self, hint: str) -> None:
+        object.__setattr__(self, "hint", hint)
+
+    def fail(self, *_: Any, **__: Any) -> NoReturn:
+        raise UndefinedError(self.hint)
+
+    __str__ = __html__ = __bool__ = __len__ = __iter__ = __reversed__ = __contains__ = fail
+    __getattr__ = __getitem__ = __call__ = __format__ = __int__ = __float__ = __index__ = fail
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = fail  # type: ignore[assignment]
+    __add__ = __radd__ = __mul__ = __rmul__ = __mod__ = __rmod__ = __setattr__ = fail
+
+
+def _default(value: Any, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(value, Withheld):
+        value.fail()
+    return do_default(value, *args, **kwargs)
+
+
+def _defined(value: Any) -> bool:
+    if isinstance(value, Withheld):
+        value.fail()
+    return not isinstance(value, Undefined)
+
+
+def _not_json(value: Any) -> NoReturn:
+    """`|tojson` of what JSON cannot hold: a withheld value says why it is withheld."""
+    if isinstance(value, Withheld):
+        value.fail()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
+def _bounded(op: str, left: Any, right: Any) -> Any:
+    """`left op right` for `*` and `**`, refused when the result would be too large to make."""
+    huge_power = op == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+    if huge_power and max(left.bit_length(), 1) * right > MAX_INT_BITS:
+        raise SecurityError(f"the number {left} ** {right} is too large for a handout")
+    if op == "*":
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise SecurityError("a number in the template is too large for a handout")
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_REPEAT:
+                raise SecurityError(f"the template repeats text more than {MAX_REPEAT} times")
+    return (operator.pow if op == "**" else operator.mul)(left, right)
+
+
+class HandoutEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox templates are rendered in (see the module docstring); it remembers each template file's parse."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._parsed: dict[str, Parsed] = {}  # by file: a practice's handout.html and default:handout.html apart
+        self.filters["default"] = self.filters["d"] = _default
+        self.tests["defined"] = _defined
+        self.tests["undefined"] = lambda value: not _defined(value)
+        self.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _not_json}
+        del self.globals["lipsum"]  # placeholder text has no place in a handout, and a large count fills memory
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """No method or class through an attribute or item, but those of Jinja's own runtime objects."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        return not callable(value) or isinstance(obj, JINJA_OWN)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        """A template calls Jinja's globals (range, gettext, ...) and runtime objects, and nothing else."""
+        if not super().is_safe_callable(obj):
+            return False
+        if isinstance(obj, JINJA_OWN) or any(obj is value for value in self.globals.values()):
+            return True
+        return isinstance(getattr(obj, "__self__", None), JINJA_OWN)  # loop.cycle, cycler.next
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return _bounded(operator, left, right)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
@@ -46,5 +141,6 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
 
 
 def _facts(source: str, filename: str | None, tree: nodes.Template) -> Parsed:
-    names = frozenset(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load")
-    return Parsed(source, filename, names, tuple(t for t in meta.find_referenced_templates(tree) if t))
+    names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+    names |= {node.name for node in tree.find_all(nodes.Filter)}
+    return Parsed(source, filename, frozenset(names), tuple(t for t in meta.find_referenced_templates(tree) if t))

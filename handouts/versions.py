@@ -18,6 +18,7 @@ from typing import Literal
 
 from jinja2 import TemplateError, TemplateNotFound
 
+from .approvals import VERSION_LENGTH
 from .catalog import Catalog
 from .errors import UserError
 from .i18n import DEFAULT, catalog_path
@@ -27,7 +28,6 @@ from .templating import HandoutEnvironment, Parsed
 
 PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
-VERSION_LENGTH = 10
 UNREADABLE = Parsed("", None, frozenset(), ())  # a template that cannot be loaded or parsed
 
 Basis = Literal["source", "general", "practice", "translation"]

@@ -185,8 +185,34 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Postgres:
+    """The tests' PostgreSQL cluster: its address, and a way to stop it (killed: `-m immediate`)
+    and start it again."""
+
+    def __init__(self, url: str, run, pg_ctl: list[str]) -> None:
+        self.url, self._run, self._pg_ctl = url, run, pg_ctl
+
+    def stop(self) -> None:
+        self._run(*self._pg_ctl, "-m", "immediate", "stop")
+
+    def start(self) -> None:
+        self._run(*self._pg_ctl, "start")
+
+    def running(self) -> bool:
+        try:
+            self._run(*self._pg_ctl, "status")
+        except pytest.fail.Exception:
+            return False
+        return True
+
+
 @pytest.fixture(scope="session")
-def postgresql_url():
+def postgresql_url(postgresql):
+    return postgresql.url
+
+
+@pytest.fixture(scope="session")
+def postgresql():
     """A throwaway PostgreSQL cluster started here with initdb and pg_ctl (Debian's `postgresql`
     package, installed by `scripts/setup --test`); as root, it runs as the `postgres` user."""
     import glob
@@ -215,12 +241,14 @@ def postgresql_url():
 
     run(str(bin_dir / "initdb"), "-D", str(data), "-U", "handouts", "--auth=trust", "-E", "UTF8")
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w"]
+    run(*pg_ctl, "start")
     run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "handouts", "handouts")
     try:
-        yield f"postgresql://handouts@127.0.0.1:{port}/handouts"
-    finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        yield Postgres(f"postgresql://handouts@127.0.0.1:{port}/handouts", run, pg_ctl)
+    finally:  # a test may have left it stopped
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 import re
 import shutil
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,14 +136,90 @@ def test_approve_mistakes_are_one_line(args, message):
     assert not (FIXTURE / "approvals.toml").exists()
 
 
-def test_a_page_template_without_the_draft_mark_is_refused_while_text_is_a_draft(practice, tmp_path):
-    page = (BUILTIN_ROOT / "templates" / "handout.html").read_text()
-    mark = (
-        '{% if draft %}<div class="draft-mark">{% trans name=practice.name %}Draft: not yet approved by {{ name }}'
-        "{% endtrans %}</div>{% endif %}"
-    )
-    assert mark in page
-    (practice / "templates" / "handout.html").write_text(page.replace(mark, ""))
+def test_make_html_is_refused_like_the_pdf_while_approval_is_required(practice, tmp_path):
+    """`--format html` is the whole handout too: with require_approval, not without the approval."""
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace('footer = "', 'require_approval = true\nfooter = "'))
+    out = tmp_path / "x.html"
+    args = ["make", "injection", "-p", NAME, "--format", "html", "-o", out, "--practice", practice]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and not out.exists() and "Traceback" not in refused.output
+    assert "not yet approved" in refused.output and "handouts approve visit:injection" in refused.output
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    made = invoke(*args)
+    assert made.exit_code == 0, made.output
+    assert "Prepared for" in out.read_text() and "Draft: not yet approved" not in out.read_text()
+
+
+def approval_entry(**values: str) -> str:
+    """One hand-written [[approval]] table; values as TOML writes them (strings quoted, dates not)."""
+    entry = {
+        "unit": '"module:red-flags"',
+        "version": '"0123456789"',
+        "by": '"Dr. Lee"',
+        "role": '"MD"',
+        "date": "2026-01-05T10:00:00Z",
+    } | values
+    return "\n[[approval]]\n" + "".join(f"{key} = {value}\n" for key, value in entry.items() if value)
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"date": "2999-03-14T09:30:00Z"}, "the date 2999-03-14T09:30:00+00:00 is in the future: an approval is dated"),
+        ({"date": "2026-01-05T10:00:00"}, "key 'date' should be the date and time with its time zone"),
+        ({"date": "2026-01-05"}, "key 'date' should be the date and time with its time zone"),
+        ({"unit": '"module:red-flags@xx"'}, "@xx is not a translation the handouts have (they have @es)"),
+        ({"unit": '"module:red-flags@en"'}, "@en is not a translation the handouts have"),
+        ({"unit": '"red-flags"'}, "key 'unit' should name a text as `handouts approve` writes it"),
+        ({"version": '"abc"'}, "key 'version' should be a version as `handouts approve` records it: 10 digits"),
+        ({"version": '"0123456789abcdef0123"'}, "key 'version' should be a version as"),
+        ({"version": '"012345678G"'}, "key 'version' should be a version as"),
+        ({"version": ""}, "key 'version' is missing: an approval has unit, version, by, role and date"),
+        ({"signed": '"yes"'}, "unknown key 'signed': an approval has unit, version, by, role and date"),
+    ],
+)
+def test_a_wrong_hand_written_approval_is_refused_with_its_line(practice, tmp_path, values, problem):
+    """Approvals written by `handouts approve` load as before; one written by hand that could not be
+    (a date to come, a text or language the practice does not have, a version of another shape) stops
+    the practice loading, with the file, the line of its [[approval]] and how to fix it."""
+    assert invoke("approve", "red-flags", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    path = practice / "approvals.toml"
+    path.write_text(path.read_text() + approval_entry(**values))
+    line = path.read_text().splitlines().index("[[approval]]", 5) + 1  # the second entry's header
     out = tmp_path / "x.pdf"
     result = invoke("make", "injection", "-p", NAME, "-o", out, "--practice", practice)
-    assert result.exit_code == 2 and "does not print the draft mark" in result.output and not out.exists()
+    assert result.exit_code == 2 and not out.exists() and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {path}, line {line} ([[approval]] 2): "), result.output
+    assert problem in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_an_approval_of_a_text_the_practice_no_longer_has_is_history_named_by_check(practice, tmp_path):
+    """A surgeon who left, a module removed or a mistyped name: the practice still prints (the entry
+    approves nothing), and `check` names the entry with its line."""
+    path = practice / "approvals.toml"
+    path.write_text(approval_entry(unit='"surgeon:nobody"') + approval_entry(unit='"module:walking-on-water@es"'))
+    catalog = Catalog.load(practice)
+    assert catalog.approvals.items == () and len(catalog.approvals.gone) == 2
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", practice)
+    assert made.exit_code == 0, made.output
+    checked = invoke("check", "--practice", practice)
+    assert f"Note: {path}, line 2 ([[approval]] 1): 'surgeon:nobody' is not a text of this practice now" in (
+        checked.output
+    )
+
+
+def test_approvals_that_could_have_been_written_still_count(practice):
+    """Within a few minutes ahead (another computer's clock), a version of a text since changed (history,
+    which does not remove the mark), a surgeon whose profile has a typo, a language not offered: all load."""
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (practice / "surgeons" / "kim.toml").write_text('name = "Dr. Kim"\nnmae = "typo"\n')
+    (practice / "approvals.toml").write_text(
+        approval_entry(date=soon)
+        + approval_entry(unit='"surgeon:kim"')
+        + approval_entry(unit='"module:red-flags@es"')
+    )
+    catalog = Catalog.load(practice)
+    assert len(catalog.approvals.items) == 3
+    assert catalog.approvals.of("module:red-flags", "0123456789") is not None
+    assert Renderer(catalog).units["module:red-flags"].version != "0123456789"  # history: still a draft

@@ -77,13 +77,15 @@ def test_the_list_shows_every_patient_with_visit_language_surgeon_and_status(pra
     assert load(client).status_code == 303
     page = client.get("/today")
     assert "4 patients on the list, 3 not given yet. Prints go to the printer FrontDesk." in text(page)
-    assert row(page, 2).startswith(f"2 After your decompression surgery March 14, 2026 {NAME} English — Not given")
+    first = row(page, 2)
+    assert first.startswith(f"2 After your decompression surgery March 14, 2026 {NAME} ID A-1 English — Not given")
     assert "Needs fixing ! Unknown visit type 'consult'" in row(page, 3)
     assert "Correct the visit or date" in row(page, 3)
     # The search and the filter work without script too (the page with script never puts a name in the address).
     found = client.get("/today?q=walter")
-    assert 'id="row-4" data-name="Walter Jankowski" data-status="not-given">' in found.text
-    assert 'id="row-2" data-name="' + NAME.replace("'", "&#39;") + '" data-status="not-given" hidden>' in found.text
+    assert 'id="row-4" data-name="Walter Jankowski" data-id="A-3" data-status="not-given">' in found.text
+    name = NAME.replace("'", "&#39;")
+    assert f'id="row-2" data-name="{name}" data-id="A-1" data-status="not-given" hidden>' in found.text
     assert "Showing 1 of 4." in text(found)
     assert "Showing 1 of 4." in text(client.get("/today?status=fix"))
 
@@ -92,7 +94,8 @@ def test_a_row_is_corrected_on_the_page(practice):
     client = create_app(practice).test_client()
     load(client)
     page = act(client, "fix", line="3", visit="injection", date="2026-03-15")
-    assert row(page, 3).startswith("3 Your epidural steroid injection March 15, 2026 Tom Baker English — Not given")
+    fixed = row(page, 3)
+    assert fixed.startswith("3 Your epidural steroid injection March 15, 2026 Tom Baker ID A-2 English — Not given")
     assert "Corrected on this page; the schedule file is unchanged." in row(page, 3)
     bad = act(client, "fix", line="4", date="2026-02-30")
     assert "The date '2026-02-30' is not a real date" in row(bad, 4)

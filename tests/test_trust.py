@@ -121,14 +121,28 @@ def test_a_personal_value_on_a_detail_page_is_refused_at_load_and_in_check(tmp_p
     assert NAME not in output
 
 
-def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered(tmp_path):
-    """What a static look cannot see (a block of the page template) fails when the handout is made."""
-    template = (
-        '{% extends "default:handout.html" %}'
-        "{% block modules %}{{ super() }}<p>For {{ patient|upper }}</p>{% endblock %}"
-    )
-    folder = practice_with(tmp_path, {"templates/handout.html": template})
-    refused_by_make_and_check(folder, "injection", "'patient' is personal and may appear on page 1", "handout.html")
+# Each would print a stand-in on the detail pages where the patient's value would have been.
+PERSONAL_IN_ANY_FORM = {
+    "upper": "<p>For {{ patient|upper }}</p>",
+    "default": "<p>For {{ patient|default('you') }}</p>",
+    "d": "<p>For {{ note|d('no note') }}</p>",
+    "is-defined": "{% if visit_date is defined %}<p>{{ visit_date }}</p>{% else %}<p>Your visit</p>{% endif %}",
+    "is-undefined": "{% if patient is undefined %}<p>Dear patient</p>{% endif %}",
+    "length": "<p>{{ note|length }} notes</p>",
+    "tojson": "<p>{{ patient|tojson }}</p>",
+    "dynamic-include": "{% include 'partials/' ~ 'greet.html' %}",
+}
+
+
+@pytest.mark.parametrize("payload", PERSONAL_IN_ANY_FORM.values(), ids=PERSONAL_IN_ANY_FORM)
+def test_a_personal_value_in_the_page_templates_detail_block_fails_when_rendered(tmp_path, payload):
+    """What a static look cannot see (a block of the page template, a dynamic include) fails when the
+    handout is made, in every form: a default or a test never prints a stand-in instead."""
+    template = '{% extends "default:handout.html" %}{% block modules %}{{ super() }}' + payload + "{% endblock %}"
+    files = {"templates/handout.html": template, "templates/partials/greet.html": "<p>Hello {{ patient }}</p>"}
+    folder = practice_with(tmp_path, files)
+    output = _refused_by_make(folder)
+    assert "is personal and may appear on page 1" in output and "html" in output
 
 
 SANDBOX_ESCAPES = {
@@ -143,8 +157,193 @@ SANDBOX_ESCAPES = {
 def test_a_practice_template_cannot_run_code(tmp_path, payload):
     template = '{% extends "default:handout.html" %}{% block title %}' + payload + "{{ super() }}{% endblock %}"
     folder = practice_with(tmp_path, {"templates/handout.html": template})
-    assert "uid=" not in refused_by_make_and_check(folder, "injection", "unsafe")
+    assert "uid=" not in refused_by_make_and_check(folder, "injection", "template error")
     web = create_app(folder).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
     answer = web.post("/handout", data={"csrf_token": token, "visit": "injection", "patient": NAME})
-    assert answer.mimetype != "application/pdf" and "uid=" not in answer.text and "unsafe" in answer.text
+    assert answer.mimetype != "application/pdf" and "uid=" not in answer.text and "template error" in answer.text
+
+
+# --- templates get data, not objects ---------------------------------------------------------------
+
+MARK = "sandbox-escape"
+
+
+def _pickle(marker: Path) -> str:
+    """A protocol-0 pickle (printable) that touches `marker` when loaded, as a Jinja string literal."""
+    return "'cos\\nsystem\\n(S\\'touch " + str(marker) + "\\'\\ntR.'"
+
+
+# Every way a template could reach a model's method: by attribute, through |attr, by item, through a
+# format string; on each object of the context; and methods of plain values (a date's, a dict's).
+CALLABLE_PAYLOADS = {
+    "attribute": "{{ practice.parse_raw(P, proto='pickle', allow_pickle=True).name }}",
+    "attr-filter": "{{ (practice|attr('parse_raw'))(P, proto='pickle', allow_pickle=True) }}",
+    "item": "{{ practice['parse_raw'](P, proto='pickle', allow_pickle=True) }}",
+    "visit": "{{ visit.parse_raw(P, proto='pickle', allow_pickle=True) }}",
+    "module": "{{ modules[0].parse_raw(P, proto='pickle', allow_pickle=True) }}",
+    "module-copy": "{{ modules[0].model_copy() }}",
+    "validate-json": "{{ visit.model_validate_json('{}') }}",
+    "format": "{{ '{0.parse_raw}'.format(practice) }}",
+    "format-filter": "{{ '%s'|format(practice.parse_raw) }}",
+    "dict-method": "{% for k, v in instructions.items() %}{{ k }}{% endfor %}",
+    "date-method": "{{ visit_date.replace(year=1) }}",
+    "str-method": "{{ practice.name.format(practice) }}",
+}
+
+
+def _payload_practice(tmp_path: Path, payload: str) -> tuple[Path, Path]:
+    marker = tmp_path / MARK
+    body = payload.replace("P", _pickle(marker)) if "(P," in payload else payload
+    template = '{% extends "default:handout.html" %}{% block title %}' + body + "{{ super() }}{% endblock %}"
+    return practice_with(tmp_path, {"templates/handout.html": template}), marker
+
+
+def _refused_by_make(folder: Path, visit: str = "injection") -> str:
+    out = folder.parent / "x.pdf"
+    made = invoke("make", visit, "-p", NAME, "-o", out, "--practice", folder)
+    assert made.exit_code == 2 and not out.exists() and "template error" in made.output, made.output
+    return made.output
+
+
+@pytest.mark.parametrize("payload", CALLABLE_PAYLOADS.values(), ids=CALLABLE_PAYLOADS)
+def test_no_method_of_the_context_can_be_called(tmp_path, payload):
+    folder, marker = _payload_practice(tmp_path, payload)
+    _refused_by_make(folder)
+    assert not marker.exists()
+
+
+def test_a_method_call_is_refused_by_make_check_web_and_batch(tmp_path):
+    """The four ways a handout is made share the environment; each refuses the payload alike."""
+    folder, marker = _payload_practice(tmp_path, CALLABLE_PAYLOADS["attribute"])
+    refused_by_make_and_check(folder, "injection", "template error")
+    web = create_app(folder).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
+    answer = web.post("/handout", data={"csrf_token": token, "visit": "injection", "patient": NAME})
+    assert answer.mimetype != "application/pdf" and "template error" in answer.text
+    schedule = tmp_path / "day.csv"
+    schedule.write_text(f"visit,patient,date\ninjection,{NAME},2026-03-14\n")
+    batched = invoke("batch", schedule, "-o", tmp_path / "out", "-j", "1", "--practice", folder)
+    assert batched.exit_code == 1 and "template error" in batched.output
+    assert not list((tmp_path / "out").glob("*.pdf"))
+    assert not marker.exists()
+
+
+def test_a_template_planted_in_the_record_is_refused_on_reprint_as_on_make(tmp_path, monkeypatch):
+    """One edited ledger row (a stored file's bytes) must not run code when the record is made again:
+    the reprint refuses it as make would refuse the same template today."""
+    import sqlite3
+
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # this practice keeps its record in its folder
+    folder = practice_with(tmp_path, {"templates/handout.html": '{% extends "default:handout.html" %}'})
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "given.pdf", "--practice", folder)
+    assert made.exit_code == 0, made.output
+    marker = tmp_path / MARK
+    planted = _payload_practice(tmp_path / "planted", CALLABLE_PAYLOADS["attribute"])[0] / "templates/handout.html"
+    stored = sqlite3.connect(folder / "ledger.sqlite")
+    with stored:
+        digest = next(blob for (root, path, blob) in json_files(stored) if (root, path) == ("practice", PAGE))
+        stored.execute("UPDATE blobs SET data = ? WHERE id = ?", (planted.read_bytes(), digest))
+    stored.close()
+    (folder / "templates/handout.html").write_text('{% extends "default:handout.html" %}{# edited #}')
+    for command in (["reprint", "1", "-o", tmp_path / "again.pdf"], ["export", "1", "--fhir", tmp_path / "x.json"]):
+        result = invoke(*command, "--practice", folder)
+        assert result.exit_code == 2 and "template error" in result.output, result.output
+    assert not marker.exists() and not (tmp_path / "again.pdf").exists()
+
+
+PAGE = "templates/handout.html"
+
+
+def json_files(connection) -> list:
+    import json
+
+    return [tuple(f) for (files,) in connection.execute("SELECT files FROM filesets") for f in json.loads(files)]
+
+
+def _callables(value, where: str):
+    """Every callable reachable from `value` (the way a template reaches things: attributes of records,
+    items of mappings and sequences), with where it is."""
+    from markupsafe import Markup
+
+    from handouts.plain import Record
+    from handouts.templating import Withheld
+
+    if isinstance(value, Withheld | str | int | float | type(None)) or type(value).__name__ == "date":
+        return
+    if isinstance(value, Markup):
+        return
+    if callable(value):
+        yield where
+    elif isinstance(value, Record):
+        for name in value:
+            yield from _callables(getattr(value, name), f"{where}.{name}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _callables(item, f"{where}[{key!r}]")
+    elif isinstance(value, tuple):
+        for n, item in enumerate(value):
+            yield from _callables(item, f"{where}[{n}]")
+    else:
+        yield f"{where}: {type(value).__name__} is not plain data"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_name_a_template_can_reach_is_plain_data(lang):
+    """Page 1 and the detail pages of every visit type, with every field; in English with the fixture
+    practice's surgeon (sections, instructions, links), in Spanish from the built-ins."""
+    from handouts.catalog import Catalog
+    from handouts.render import PageNumbers, Renderer
+    from handouts.request import build_request
+
+    catalog = Catalog.load(FIXTURE if lang == "en" else None)
+    renderer = Renderer(catalog)
+    for visit in catalog.visits:
+        sets = {k: v for k, v in POST_OP.items() if k != "surgeon"} if visit.startswith("post-op") else {}
+        request = build_request(
+            catalog, visit_id=visit, patient=NAME, visit_date="2026-03-14", sets=sets,
+            surgeon="lee" if lang == "en" else None, note="A note.", lang=lang,
+        )
+        for part, page in (("summary", {"page_numbers": PageNumbers(6, {"red-flags": 2}).anchors}), ("details", {})):
+            found = list(_callables(renderer.context(request, part, **page), f"{visit}:{part}"))
+            assert found == []
+
+
+# --- a render has a time limit -------------------------------------------------------------------
+
+ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+@pytest.fixture(scope="module")
+def endless(tmp_path_factory) -> Path:
+    """A practice whose injection text loops (all but) forever, with a time limit of 3 seconds."""
+    folder = practice_with(tmp_path_factory.mktemp("endless"), {"templates/modules/injections.html": ENDLESS})
+    toml = folder / "practice.toml"
+    toml.write_text("time_limit = 3\n" + toml.read_text())
+    return folder
+
+
+def test_a_template_that_never_ends_is_stopped_in_make(endless, tmp_path):
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", endless)
+    assert made.exit_code == 2 and "took more than 3 seconds" in made.output and not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_template_that_never_ends_costs_its_rows_only_in_a_batch(endless, tmp_path, workers):
+    schedule = tmp_path / "day.csv"
+    rows = [f"{visit},{NAME} {n},2026-03-14" for n, visit in enumerate(["new-patient", "injection", "new-patient"])]
+    schedule.write_text("visit,patient,date\n" + "\n".join(rows) + "\n")
+    result = invoke("batch", schedule, "-o", tmp_path / "out", "-j", workers, "--practice", endless)
+    assert result.exit_code == 1 and "took more than 3 seconds" in result.output
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
+        made = [row["row"] for row in csv.DictReader(handle)]
+    assert made == ["2", "4"]  # every good row made, the one after the stopped one too
+
+
+def test_a_template_that_never_ends_answers_the_desk_and_the_next_handout_is_made(endless):
+    web = create_app(endless).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
+    stopped = web.post("/handout", data={"csrf_token": token, "visit": "injection", "patient": NAME})
+    assert stopped.mimetype != "application/pdf" and "took more than 3 seconds" in stopped.text
+    made = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
+    assert made.mimetype == "application/pdf"

@@ -25,6 +25,8 @@ if not CHROMIUM.is_file():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from handouts import approvers  # noqa: E402
+from handouts.record.ledger import Ledger  # noqa: E402
 from handouts.web import create_app  # noqa: E402
 from handouts.web.command import allowed_names, make_server  # noqa: E402
 
@@ -47,7 +49,8 @@ ARGS = [
 @contextmanager
 def running(practice: Path) -> Iterator[str]:
     """The real server for a practice folder, as `handouts serve` runs it, on a free loopback port."""
-    server = make_server(create_app(practice, trusted_hosts=allowed_names("127.0.0.1", [])), "127.0.0.1", 0)
+    app = create_app(practice, trusted_hosts=allowed_names("127.0.0.1", []), on_network=False)
+    server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -166,6 +169,7 @@ def test_surgeon_sees_the_sheet_change_while_typing(page: Page, base_url: str):
 
 def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tmp_path: Path):
     practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    approvers.add(practice, "Dr. Avery Lee", "MD", "tulip mortar 42")
     with running(practice) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -173,6 +177,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.goto(url + "/surgeon?id=lee")
         sheet = page.frame_locator("#preview")
         expect(sheet.locator("body")).to_contain_text("Draft: not yet approved by Riverbend Spine Center")
+        page.get_by_label("Your approval secret").fill("tulip mortar 42")
         expect(page.get_by_label("Your name")).to_have_value("Dr. Avery Lee")
         texts = page.locator("#approve-form ul.drafts input[type=checkbox]")
         expect(texts).to_have_count(4)
@@ -183,6 +188,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         assert not (practice / "approvals.toml").exists()
         expect(texts.first).to_be_checked()  # the ticks kept: only the confirmation is missing
         page.get_by_label("I have read this text").check()
+        page.get_by_label("Your approval secret").fill("tulip mortar 42")  # a password field is not filled in again
         page.get_by_role("button", name="Approve under my name").click()
         expect(page.get_by_role("status")).to_contain_text("Approved 4 texts")
         expect(sheet.locator("body")).to_contain_text("After your decompression surgery")
@@ -287,6 +293,101 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         button = page.locator("#row-6").get_by_role("button", name="Print for Rosa Delgado")
         button.focus()
         expect(button).to_be_in_viewport()
+        context.close()
+
+
+NAMESAKES = "\n".join(
+    [
+        "visit,patient,date,id",
+        "new-patient,Maria Garcia,2026-03-14,MRN-1",
+        "new-patient,Maria Garcia,2026-03-14,MRN-2",
+        "injection,Tom Baker,2026-03-14,",
+        "injection,Tom Baker,2026-03-14,",
+    ]
+)
+
+
+def test_two_patients_with_one_name_stay_two(browser: Browser, cups, tmp_path: Path, monkeypatch):
+    """Two Maria Garcias told apart by their ids, two Tom Bakers with none: printing one marks her (his)
+    row only, the filter and "Print all not yet given" still see the other, and the record has each once."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # the practice's ledger.sqlite, as at a clinic
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    (practice / "practice.toml").write_text('printer = "FrontDesk"\n' + (practice / "practice.toml").read_text())
+    schedule = tmp_path / "today.csv"
+    schedule.write_text(NAMESAKES)
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url + "/today")
+        page.get_by_label("Schedule file").set_input_files(str(schedule))
+        page.get_by_role("button", name="Load the list").press("Enter")
+        expect(page.get_by_text("4 patients on the list, 4 not given yet.")).to_be_visible()
+        headers = {2: "Maria Garcia ID MRN-1", 3: "Maria Garcia ID MRN-2", 5: "Tom Baker Same name as line 4"}
+        for line, header in headers.items():
+            expect(page.locator(f"#row-{line}").get_by_role("rowheader", name=header)).to_be_visible()
+
+        page.get_by_role("button", name="Print for Maria Garcia, ID MRN-1", exact=True).press("Enter")
+        expect(page.locator("#row-2 .given")).to_contain_text("Printed at", timeout=60_000)
+        page.get_by_role("button", name="Print for Tom Baker, line 4", exact=True).press("Enter")
+        expect(page.locator("#row-4 .given")).to_contain_text("Printed at", timeout=60_000)
+        for line in (3, 5):
+            expect(page.locator(f"#row-{line} .state")).to_have_text("Not given")
+        expect(page.get_by_text("4 patients on the list, 2 not given yet.")).to_be_visible()
+
+        page.get_by_label("Show").select_option("not-given")
+        for line in (3, 5):
+            expect(page.locator(f"#row-{line}")).to_be_visible()
+        for line in (2, 4):
+            expect(page.locator(f"#row-{line}")).to_be_hidden()
+        expect(page.locator("#shown")).to_have_text("Showing 2 of 4.")
+        page.get_by_label("Show").select_option("all")
+        page.get_by_label("Find a patient").fill("mrn-2")
+        expect(page.locator("#row-3")).to_be_visible()
+        expect(page.locator("#row-2")).to_be_hidden()
+        page.get_by_label("Find a patient").fill("")
+
+        page.get_by_role("button", name="Print all not yet given (2)").press("Enter")
+        expect(page.locator("#job-status")).to_contain_text("Printed 2 handouts as job FrontDesk-", timeout=180_000)
+        job = page.locator("#job-status").inner_text().split(" as job ")[1].rstrip(".")
+        page.reload()
+        for line in (2, 3, 4, 5):
+            expect(page.locator(f"#row-{line} .given")).to_contain_text("Printed at")
+        expect(page.get_by_role("button", name="Print all not yet given (0)")).to_be_disabled()
+        assert pdfcheck.pages(cups.printed(job)) >= 2  # her handout and his, in one print job
+        context.close()
+
+    ledger = Ledger.open(f"sqlite:///{practice / 'ledger.sqlite'}")
+    found = ledger.history()
+    ledger.close()
+    assert sorted(r.patient_id for r in found if r.patient_id) == ["MRN-1", "MRN-2"]  # each id exactly once
+    assert [r.how for r in found] == ["web-print"] * 4
+    keys = [r.request.get("row_key") for r in found if r.patient_id is None]
+    assert len(keys) == 2 and len(set(keys)) == 2 and None not in keys  # the two Tom Bakers, one record each
+
+
+def test_the_desk_sees_one_line_when_the_record_waits(browser: Browser, tmp_path: Path, monkeypatch):
+    """The ledger's database is down (nothing listens at its address): the handout is shown as
+    always, with one plain line that its record is saved, and the record waits in the spool."""
+    from handouts.record.recorder import SAVED
+    from handouts.record.spool import SPOOL_FILE, Spool
+
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    monkeypatch.setenv("HANDOUTS_LEDGER", "postgresql://handouts@127.0.0.1:1/handouts")
+    with running(practice) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/")
+        page.locator('input[name="visit"][value="injection"]').check()
+        page.get_by_label("Patient's name").fill(NAME)
+        page.get_by_label("Visit date", exact=True).fill("2026-03-14")
+        page.get_by_label("Patient's name").press("Enter")
+        expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+        expect(page.locator("#result-note")).to_have_text(SAVED)
+        expect(page.locator("#result-note")).to_be_visible()
+        page.get_by_role("button", name="Next patient").click()
+        assert Spool(practice / SPOOL_FILE).count() == 1
         context.close()
 
 

@@ -15,7 +15,13 @@ def ledger_url(setting: str, practice: Path | None, env: dict[str, str] = os.env
     if chosen.lower() == OFF:
         return None
     if not chosen:
-        return f"sqlite:///{(practice / SQLITE_FILE).resolve()}" if practice is not None else None
+        return f"sqlite:///{_absolute(practice / SQLITE_FILE)}" if practice is not None else None
     if "://" not in chosen:  # a plain path to an SQLite file
-        return f"sqlite:///{Path(chosen).expanduser().resolve()}"
+        return f"sqlite:///{_absolute(Path(chosen).expanduser())}"
     return chosen
+
+
+def _absolute(path: Path) -> Path:
+    """`path` with its folder resolved but not the file itself: a ledger.sqlite that is a link
+    must be seen as one (and refused), not followed to wherever it points."""
+    return path.parent.resolve() / path.name

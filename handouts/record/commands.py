@@ -12,14 +12,24 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..options import NO_RECORD_OPTION, PRACTICE_OPTION
 from ..output import check_writable, write_atomic
-from ..request import parse_date
+from ..render import Renderer
+from ..request import clean_id, parse_date
 from .fhir import bundle
-from .ledger import Record
-from .recorder import open_ledger
+from .ledger import Ledger, Record
+from .recorder import Recorder, open_ledger
 from .reprint import reprint
 
 SHOW_NAMES = click.option("--show-names", is_flag=True, help="Show patients' names and ids (hidden by default).")
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def _open(catalog: Catalog) -> Ledger:
+    """The ledger, with what waited in the spool added first (said on standard error)."""
+    ledger, note = open_ledger(catalog)
+    click.get_current_context().call_on_close(ledger.close)
+    if note:
+        click.echo(note, err=True)
+    return ledger
 
 
 def _date(value: str | None, what: str) -> date | None:
@@ -68,8 +78,8 @@ def history(
       handouts history --patient "lopez" --show-names
       handouts history --id A-1001 --json
     """
-    ledger = open_ledger(Catalog.load(practice))
-    _show(ledger.history(patient, patient_id, _date(since, "--since")), show_names, as_json)
+    ledger = _open(Catalog.load(practice))
+    _show(ledger.history(patient, clean_id(patient_id), _date(since, "--since")), show_names, as_json)
 
 
 @click.command("reprint")
@@ -89,7 +99,7 @@ def reprint_command(record: int, output: Path | None, no_record: bool, practice:
       handouts reprint 17 -o again.pdf
     """
     catalog = Catalog.load(practice)
-    ledger = open_ledger(catalog)
+    ledger = _open(catalog)
     target = output or Path(f"record-{record}.pdf")
     check_writable(target)
     made = reprint(catalog, ledger, record)
@@ -108,16 +118,12 @@ def reprint_command(record: int, output: Path | None, no_record: bool, practice:
         )
     if not no_record:
         given = made.record
-        number = ledger.add(
-            how="reprint",
-            request=given.request,
-            patient_id=given.patient_id,
-            sha256=made.sha256,
-            content=given.content,
-            units=given.units,
-            fileset=given.fileset,
+        recorder = Recorder(catalog, Renderer(catalog), "reprint")
+        number = recorder.keep(
+            recorder.record(given.request, given.patient_id, made.sha256, given.content, given.units, given.fileset)
         )
-        click.echo(f"Recorded as record {number}.")
+        recorder.close()
+        click.echo(f"Recorded as record {number}." if number else recorder.notice(f"wrote {target}"))
     if not made.identical:
         sys.exit(1)
 
@@ -139,7 +145,7 @@ def recall(text: str, version: str, show_names: bool, as_json: bool, practice: P
       handouts recall surgeon:lee --version e815618f --json
     """
     unit = text if ":" in text else f"module:{text}"
-    ledger = open_ledger(Catalog.load(practice))
+    ledger = _open(Catalog.load(practice))
     _show(ledger.recall(unit, version.strip().lower()), show_names, as_json)
 
 
@@ -155,7 +161,7 @@ def purge(before: str, yes: bool, practice: Path | None) -> None:
       handouts purge --before 2019-01-01 --practice ./my-practice
     """
     cutoff = parse_date(before, "--before")
-    ledger = open_ledger(Catalog.load(practice))
+    ledger = _open(Catalog.load(practice))
     if not yes and not click.confirm(f"Delete every record made before {cutoff.isoformat()}?", err=True):
         raise UserError("nothing deleted")
     click.echo(f"Deleted {ledger.purge(cutoff)} record(s) made before {cutoff.isoformat()}.")
@@ -179,7 +185,7 @@ def export(records: tuple[int, ...], target: Path, practice: Path | None) -> Non
       handouts export 17 18 --fhir out/lopez.json --practice ./my-practice
     """
     catalog = Catalog.load(practice)
-    ledger = open_ledger(catalog)
+    ledger = _open(catalog)
     check_writable(target)
     documents = []
     for number in records:

@@ -23,6 +23,10 @@ records = Table(
     Column("software", String(32), nullable=False),
     Column("content", String(16), nullable=False),  # the handout's content version, as in its footer
     Column("fileset", String(64), ForeignKey("filesets.id"), nullable=False),
+    # made when the handout was given: the ledger takes each record once (spool.py)
+    Column("key", String(64)),
+    Index("ix_records_key", "key", unique=True),
+    Index("ix_records_sha256", "sha256"),
 )
 
 # Which version of each text a handout carried: what `recall` searches.

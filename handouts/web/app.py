@@ -25,6 +25,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -41,6 +42,7 @@ from ..catalog import Catalog
 from ..errors import UserError
 from ..fetcher import mime_type
 from ..i18n import long_date
+from ..identity import NO_ONE, Identity
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
 from ..request import Request, typed_language_warnings
@@ -48,7 +50,7 @@ from ..rows import NEEDS_ORDER, folded
 from ..schedule import parse_schedule
 from .desk import DATES, DOWNLOADED, Day, GivenLog
 from .desk import safe_suffix as schedule_suffix
-from .drafts import ApproveForm, approve, sheet_drafts
+from .drafts import ApproveForm, approve, approving_off, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
 from .jobs import KEEP_SECONDS, Job, Jobs
 from .pool import render_pool
@@ -92,6 +94,7 @@ class Settings:
 
     practice: Path | None
     password: str | None
+    on_network: bool = True  # served on an address other than loopback: approving on the page is off (drafts.py)
     write_lock: threading.Lock = field(default_factory=threading.Lock)  # one writer of the practice's files
     ledgers: Ledgers = field(default_factory=Ledgers)
     jobs: Jobs = field(default_factory=Jobs)
@@ -176,27 +179,46 @@ def load_catalog() -> Catalog:
     return Catalog.load(settings().practice)
 
 
-def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, patient_id: str | None = None) -> bytes:
-    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` (None: a preview)."""
+def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, who: Identity = NO_ONE) -> bytes:
+    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` to `who` (None: a
+    preview)."""
+    recorder = _recorder(catalog, how) if how is not None else None  # a bad ledger address stops here
     data = render_pool().pdf(catalog.search.practice, handout)
     if how is not None:
-        record(catalog, handout, data, how, patient_id)
+        record(catalog, handout, data, how, who, recorder)
     return data
 
 
-def record(catalog: Catalog, handout: Request, data: bytes, how: str, patient_id: str | None) -> None:
-    """A handout given: into the practice's ledger, or this server's own log when it keeps none."""
-    recorder = Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
-    if recorder.on:
-        recorder.add(handout, hashlib.sha256(data).hexdigest(), patient_id)
-    else:
-        settings().given.add(handout, how, patient_id)
+def _recorder(catalog: Catalog, how: str) -> Recorder:
+    return Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
+
+
+def record(
+    catalog: Catalog, handout: Request, data: bytes, how: str, who: Identity, recorder: Recorder | None = None
+) -> str | None:
+    """A handout given: into the practice's ledger (else the spool, and then the line that says so,
+    also in `g.record_notice` for `pdf_response`), or this server's own log when it keeps none."""
+    recorder = recorder or _recorder(catalog, how)
+    if not recorder.on:
+        settings().given.add(handout, how, who)
+        return None
+    recorder.add(handout, hashlib.sha256(data).hexdigest(), who)
+    if not recorder.spooled:
+        return None
+    settings().ledgers.keep_flushing(recorder.url or "", recorder.spool)
+    try:
+        g.record_notice = recorder.notice("the handout is made")
+    except UserError as exc:  # the ledger needs someone: said to the desk, the handout still given
+        g.record_notice = sentence(str(exc))
+    return g.record_notice
 
 
 def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
     """The PDF shown in the browser (inline), or saved (attachment); the file name has no patient name."""
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
+    if g.get("record_notice"):  # the page shows it beside the handout (plain ASCII, no patient data)
+        response.headers["X-Record-Notice"] = g.record_notice.encode("ascii", "replace").decode()
     return response
 
 
@@ -206,9 +228,11 @@ def create_app(
     password: str | None = None,
     trusted_hosts: list[str] | None = None,
     schedule: Path | None = None,
+    on_network: bool = True,
 ) -> Flask:
     """The app for one practice folder (None: the built-in sample practice); `schedule`: the day's
-    list every browser sees on the Today page until one uploads its own.
+    list every browser sees on the Today page until one uploads its own; `on_network`: served on an
+    address other than loopback, where approving on the page is off (`serve` says which).
 
     `trusted_hosts` are the names the Host header may carry besides this computer's addresses (None:
     no check, for tests); `serve` always passes them (see `command.allowed_names`), so a web page
@@ -225,7 +249,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the front-desk page stays open all day; the token lives as long as the server
     )
-    app.extensions["handouts"] = Settings(practice, password or None, day=Day.from_file(schedule) if schedule else None)
+    day = Day.from_file(schedule) if schedule else None
+    app.extensions["handouts"] = Settings(practice, password or None, on_network, day=day)
     app.jinja_env.filters["sentence"] = sentence
     app.jinja_env.filters["long_date"] = long_date
     _check_host(app, trusted_hosts)
@@ -329,6 +354,7 @@ def _surgeon_page(
             can_save=catalog.search.practice is not None,
             no_practice=NO_PRACTICE,
             drafts=sheet_drafts(catalog, Renderer(catalog), form.surgeon),
+            approve_off=approving_off(catalog, settings().on_network),
             approval=approval or ApproveForm.from_profile(catalog, form.surgeon),
             new=new or NewProfileForm(),
             form=form,
@@ -484,10 +510,10 @@ def _routes(app: Flask) -> None:
         catalog = load_catalog()
         form = ApproveForm.parse(request.form)
         with settings().write_lock:  # one writer of approvals.toml at a time
-            units, errors = approve(catalog, form)
+            units, errors, status = approve(catalog, form, settings().on_network)
         if errors:
             page = PostOpForm.from_profile(catalog, form.surgeon)
-            return _surgeon_page(catalog, page, errors, 400, failed="approve", approval=form)
+            return _surgeon_page(catalog, page, errors, status, failed="approve", approval=form)
         return redirect(url_for("surgeon", id=form.surgeon, approved=len(units)), 303)
 
     @app.post("/surgeon/new")

@@ -165,7 +165,8 @@ def serve(
         names = allowed_names(host, list(allow_hosts))
         if schedule is not None:
             read_schedule(schedule)  # a schedule that cannot be read stops here, with its reason
-        app = create_app(practice, password=password, trusted_hosts=names, schedule=schedule)
+        on_network = not is_loopback(host)  # approving on the page is off there (web/drafts.py)
+        app = create_app(practice, password=password, trusted_hosts=names, schedule=schedule, on_network=on_network)
         server = make_server(app, host, port)
         render_pool().warm()
     except UserError as exc:

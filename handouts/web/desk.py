@@ -8,6 +8,8 @@ exactly as in a batch, and a worker process running "Print all" reads the same r
 
 Who has their handout comes from the record of handouts given (the ledger); without a ledger,
 from this server's own log of what it printed or gave for download (`GivenLog`), kept in memory.
+A row is matched to what was given by its patient's identity (identity.py: the row's id, else the
+row itself), never by name.
 """
 
 import re
@@ -15,13 +17,16 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..catalog import Catalog
 from ..errors import UserError
 from ..i18n import LANGUAGES, parse_lang
-from ..request import Request, build_request, clean_id
+from ..identity import NO_ONE, Identity, fold_name, of_row
+from ..record.recorder import identity
+from ..request import Request, build_request
 from ..rows import NEEDS_ORDER, request_kwargs, unused_columns
 from ..schedule import Row, parse_schedule
 from .forms import sentence
@@ -39,8 +44,7 @@ class Given:
     how: str
     visit: str
     date: str
-    patient: str
-    patient_id: str | None
+    who: Identity
 
     @property
     def label(self) -> str:
@@ -50,10 +54,6 @@ class Given:
         return f"{verb} {at}"
 
 
-def _person(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 class GivenLog:
     """What this server gave, in memory: the status when the practice keeps no ledger (thread-safe)."""
 
@@ -61,9 +61,8 @@ class GivenLog:
         self._items: list[Given] = []
         self._lock = threading.Lock()
 
-    def add(self, request: Request, how: str, patient_id: str | None) -> None:
-        given = Given(datetime.now(UTC), how, request.visit.id, request.visit_date.isoformat(), request.patient,
-                      patient_id)
+    def add(self, request: Request, how: str, who: Identity) -> None:
+        given = Given(datetime.now(UTC), how, request.visit.id, request.visit_date.isoformat(), who)
         with self._lock:
             self._items.append(given)
 
@@ -73,7 +72,7 @@ class GivenLog:
 
 
 def from_ledger(rows: list[tuple[datetime, str, dict[str, Any], str | None]]) -> list[Given]:
-    return [Given(when, how, req["visit"], req["date"], req["patient"], pid) for when, how, req, pid in rows]
+    return [Given(when, how, req["visit"], req["date"], identity(req, pid)) for when, how, req, pid in rows]
 
 
 @dataclass
@@ -85,6 +84,7 @@ class DeskRow:
     request: Request | None
     error: str = ""
     given: Given | None = None
+    namesakes: list[int] = field(default_factory=list)  # the lines of other patients with this name
 
     @property
     def patient(self) -> str:
@@ -117,12 +117,17 @@ class DeskRow:
         written = self.values.get("date", "").strip()
         return written if re.fullmatch(r"\d{4}-\d{2}-\d{2}", written) else ""
 
+    @cached_property
+    def identity(self) -> Identity:
+        """Who this row's patient is (identity.py); no one for a row that cannot be made."""
+        return of_row(self.line, self.values, self.request.patient) if self.request else NO_ONE
+
     @property
-    def patient_id(self) -> str | None:
-        try:
-            return clean_id(self.values.get("id"))
-        except UserError:
-            return None
+    def label(self) -> str:
+        """The row for a screen reader's list of buttons: its name, and its id or its line, so two
+        patients with one name are told apart."""
+        who = f"ID {self.identity.patient_id}" if self.identity.patient_id else f"line {self.line}"
+        return f"{self.patient}, {who}"
 
 
 @dataclass
@@ -176,6 +181,13 @@ class Day:
                 desk = DeskRow(row.line, row.values, None, sentence(str(exc)))
             desk.given = match(desk, given)
             found.append(desk)
+        for desk in found:  # another patient with this name: told apart on the page
+            name = fold_name(desk.patient)
+            desk.namesakes = [
+                row.line
+                for row in found
+                if name and row is not desk and fold_name(row.patient) == name and not row.identity.same(desk.identity)
+            ]
         return found
 
     def warnings(self, catalog: Catalog) -> list[str]:
@@ -188,16 +200,11 @@ def needs_order(rows: list[DeskRow]) -> bool:
 
 
 def match(row: DeskRow, given: list[Given]) -> Given | None:
-    """The latest handout given for this row's patient, visit type and date (by record number when both have one)."""
+    """The latest handout given for this row's patient (by identity, see identity.py), visit type and date."""
     if row.request is None:
         return None
-    visit, day, person, pid = row.request.visit.id, row.request.visit_date.isoformat(), _person(row.patient), None
-    pid = row.patient_id
-    found = [
-        g
-        for g in given
-        if g.visit == visit and g.date == day and ((pid and g.patient_id == pid) or _person(g.patient) == person)
-    ]
+    visit, day = row.request.visit.id, row.request.visit_date.isoformat()
+    found = [g for g in given if g.visit == visit and g.date == day and row.identity.same(g.who)]
     return found[-1] if found else None
 
 
@@ -208,12 +215,14 @@ def earliest(rows: list[DeskRow]) -> datetime:
 
 
 def search(rows: list[DeskRow], text: str, status: str) -> list[DeskRow]:
-    """The rows whose name contains `text` (any case, any spacing) and whose status is `status` (or all)."""
-    words = _person(text)
+    """The rows whose name or patient id contains `text` (any case, any spacing) and whose status is
+    `status` (or all)."""
+    words = fold_name(text)
     return [
         row
         for row in rows
-        if (not words or words in _person(row.patient)) and (status in ("", "all") or row.status == status)
+        if (not words or words in fold_name(row.patient) or words in fold_name(row.values.get("id", "")))
+        and (status in ("", "all") or row.status == status)
     ]
 
 

@@ -4,18 +4,22 @@ The list is `handouts check`'s (`unapproved`, with its reasons), narrowed to the
 surgeon's patients get; an approval is the record `handouts approve` writes (`approvals.record`),
 so the page and the command keep one file the same way. Each ticked text carries the version the
 page showed: a text that changed since (someone saved it) is not approved unread.
+
+Who approves is proven, not typed: the name must be an approver's of approvers.toml, with their own
+secret, and the record carries the name and role from that file (approvers.py). And only where the
+page is served on this computer (loopback): on a network address the secret would cross the
+network in the clear, so approving on the page is off there until the page has accounts.
 """
 
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from .. import approvals
+from .. import approvals, approvers
 from ..catalog import Catalog
 from ..check import unapproved
-from ..errors import UserError
 from ..render import Renderer
-from ..request import MAX_NAME, build_request, clean_text
+from ..request import build_request
 from ..versions import Unit, handout_units
 from .forms import sentence
 from .profiles import NO_PRACTICE, POST_OP, PREVIEW_PATIENT
@@ -35,29 +39,51 @@ class Draft:
 
 @dataclass
 class ApproveForm:
-    """The approval form as typed: who approves, in what role, the ticked texts and the confirmation."""
+    """The approval form as typed: who approves, their secret, the ticked texts and the confirmation."""
 
     surgeon: str = ""
     by: str = ""
-    role: str = ""
+    secret: str = field(default="", repr=False)  # never shown again on the page
     chosen: list[str] = field(default_factory=list)
     confirmed: bool = False
 
     @classmethod
     def from_profile(cls, catalog: Catalog, surgeon: str) -> "ApproveForm":
-        """Prefilled with the surgeon's name and credentials (blank for the practice's defaults)."""
+        """Prefilled with the surgeon's name (blank for the practice's defaults)."""
         profile = catalog.surgeons.get(surgeon)
-        return cls(surgeon, profile.name, profile.credentials or "") if profile else cls()
+        return cls(surgeon, profile.name) if profile else cls()
 
     @classmethod
     def parse(cls, form: MultiDict) -> "ApproveForm":
         return cls(
             surgeon=form.get("surgeon", "").strip(),
             by=form.get("by", ""),
-            role=form.get("role", ""),
+            secret=form.get("secret", ""),
             chosen=list(dict.fromkeys(form.getlist("unit"))),
             confirmed=form.get("confirm") == "yes",
         )
+
+
+NETWORK_OFF = (
+    "Approving on this page is off while the page is served on the network: open it on the computer that runs "
+    "it (http://127.0.0.1), or approve there with handouts approve"
+)
+NO_APPROVERS = (
+    "Approving on this page needs an approver's own secret, and this practice has no approvers yet: on the "
+    'computer that runs the page, add one with handouts approver --by "NAME, ROLE" --practice FOLDER'
+)
+NOT_AN_APPROVER = "The name and approval secret do not match an approver of this practice (approvers.toml)."
+
+
+def approving_off(catalog: Catalog, on_network: bool) -> str | None:
+    """Why the page cannot take approvals at all, or None."""
+    if catalog.search.practice is None:
+        return None  # said as for saving (NO_PRACTICE)
+    if on_network:
+        return NETWORK_OFF
+    if not approvers.load(catalog.search.practice):
+        return NO_APPROVERS
+    return None
 
 
 def sheet_drafts(catalog: Catalog, renderer: Renderer, surgeon: str) -> list[Draft]:
@@ -71,11 +97,18 @@ def sheet_drafts(catalog: Catalog, renderer: Renderer, surgeon: str) -> list[Dra
     return [Draft(unit, reason) for unit, reason in unapproved(catalog, renderer) if unit.id in ids]
 
 
-def approve(catalog: Catalog, form: ApproveForm) -> tuple[list[Unit], dict[str, str]]:
-    """Record the ticked texts as approved, or a message per field and nothing written."""
+def approve(catalog: Catalog, form: ApproveForm, on_network: bool) -> tuple[list[Unit], dict[str, str], int]:
+    """Record the ticked texts as approved under the approver's name and role, or a message per field,
+    the HTTP status (403: not an approver here), and nothing written."""
     practice = catalog.search.practice
     if practice is None:
-        return [], {"form": f"Nothing approved. {sentence(NO_PRACTICE)}"}
+        return [], {"form": f"Nothing approved. {sentence(NO_PRACTICE)}"}, 400
+    off = approving_off(catalog, on_network)
+    if off:
+        return [], {"form": f"Nothing approved. {sentence(off)}"}, 403
+    approver = approvers.verify(approvers.load(practice), form.by, form.secret)
+    if approver is None:
+        return [], {"secret": NOT_AN_APPROVER}, 403
     drafts = {draft.value: draft.unit for draft in sheet_drafts(catalog, Renderer(catalog), form.surgeon)}
     errors: dict[str, str] = {}
     stale = [value.partition("=")[0] for value in form.chosen if value not in drafts]
@@ -87,14 +120,8 @@ def approve(catalog: Catalog, form: ApproveForm) -> tuple[list[Unit], dict[str, 
         )
     if not form.confirmed:
         errors["confirm"] = "Confirm that you have read the text: tick the box."
-    cleaned: dict[str, str] = {}
-    for key, what in (("by", "your name"), ("role", "your role")):
-        try:
-            cleaned[key] = clean_text(getattr(form, key), what, MAX_NAME)
-        except UserError as exc:
-            errors[key] = sentence(str(exc))
     if errors:
-        return [], errors
+        return [], errors, 400
     units = [drafts[value] for value in form.chosen]
-    approvals.record(practice, units, cleaned["by"], cleaned["role"])
-    return units, {}
+    approvals.record(practice, units, approver.by, approver.role)
+    return units, {}, 200

@@ -34,7 +34,7 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..build import KeptBuilder
+from ..build import KeptBuilder, TooLong
 from ..catalog import Catalog
 from ..errors import UserError
 from ..pdf import font_config
@@ -112,6 +112,9 @@ class _Worker:
         except BrokenProcessPool:
             self.stop()
             raise UserError(CRASHED) from None
+        except TooLong:  # stopped half way through: a new worker for the next handout
+            self.stop()
+            raise
         self.made += 1
         return result
 

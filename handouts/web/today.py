@@ -9,13 +9,15 @@ such a form does nothing but show the new list.
 
 from pathlib import Path
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from ..build import file_name
 from ..catalog import Catalog
 from ..errors import UserError
+from ..identity import of_row
 from ..printing import PrintError, queue_for, send
 from ..record.address import ledger_url
+from ..record.recorder import given_since
 from ..request import parse_date
 from ..rows import NEEDS_ORDER
 from ..schedule import parse_schedule
@@ -60,9 +62,7 @@ def add_today_routes(app: Flask) -> None:
         url = ledger_url(catalog.practice.ledger, catalog.search.practice)
         if url is None:
             return settings().given.since(since)
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-            return []  # nothing recorded yet; looking does not make the file
-        return from_ledger(settings().ledgers.get(url).given_since(since))
+        return from_ledger(given_since(catalog, settings().ledgers, since))
 
     def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
         rows = day.rows(catalog, [])
@@ -186,8 +186,8 @@ def add_today_routes(app: Flask) -> None:
                 f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
             )
             return back(row.line)
-        record(catalog, row.request, data, PRINTED, row.patient_id)
-        day.messages[row.line] = ("done", str(printed))
+        notice = record(catalog, row.request, data, PRINTED, row.identity)
+        day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
         return back(row.line)
 
     @app.post("/today/download")
@@ -198,7 +198,9 @@ def add_today_routes(app: Flask) -> None:
         if row.request is None:
             day.messages[row.line] = ("error", row.error)
             return back(row.line)
-        data = make(catalog, row.request, DOWNLOADED, row.patient_id)
+        data = make(catalog, row.request, DOWNLOADED, row.identity)
+        if g.get("record_notice"):
+            day.messages[row.line] = ("done", g.record_notice)
         return pdf_response(data, file_name(row.request, "pdf"), download=True)
 
     @app.get("/today/<day_id>/<int:line>/preview.pdf")
@@ -250,7 +252,8 @@ def add_today_routes(app: Flask) -> None:
             for row in day.schedule_rows():
                 if row.line in wanted:
                     try:
-                        log.add(day.request(catalog, row), PRINTED, DeskRow(row.line, row.values, None).patient_id)
+                        request = day.request(catalog, row)
+                        log.add(request, PRINTED, of_row(row.line, row.values, request.patient))
                     except UserError:
                         continue
 

@@ -25,6 +25,7 @@ from typing import Any
 from ..batch import _die_with_parent, run_batch
 from ..catalog import Catalog
 from ..errors import UserError
+from ..identity import of_row
 from ..manifest import read_manifest
 from ..output import write_atomic
 from ..printing import send
@@ -84,10 +85,11 @@ def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]
     try:
         for entry in read_manifest(out / "manifest.csv").values():
             row = by_line[int(entry["row"])]
-            recorder.add(day.request(catalog, row), entry["sha256"], entry["id"] or None)
+            request = day.request(catalog, row)
+            recorder.add(request, entry["sha256"], of_row(row.line, row.values, request.patient))
             lines.append(row.line)
     finally:
-        recorder.close()
+        recorder.finish()
     return sorted(lines)
 
 

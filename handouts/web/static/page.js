@@ -46,10 +46,13 @@ document.documentElement.classList.add("js");
     box.hidden = warnings.length === 0;
   }
 
-  function showPdf(form, blob, name) {
+  function showPdf(form, blob, name, note) {
     if (pdfUrl) URL.revokeObjectURL(pdfUrl);
     pdfUrl = URL.createObjectURL(blob);
     const result = document.getElementById("result");
+    const noteLine = document.getElementById("result-note");
+    noteLine.textContent = note || "";  // e.g. the record kept until the database is back
+    noteLine.hidden = !note;
     document.getElementById("pdf").src = pdfUrl;
     const download = document.getElementById("download");
     download.href = pdfUrl;
@@ -71,7 +74,7 @@ document.documentElement.classList.add("js");
       if (response.ok && type.startsWith("application/pdf")) {
         status.textContent = "";
         showWarnings(response);
-        showPdf(form, await response.blob(), fileName(response));
+        showPdf(form, await response.blob(), fileName(response), response.headers.get("X-Record-Notice"));
       } else if (type.startsWith("text/html")) {
         // The form again, with a message beside each field to fix.
         const page = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -184,7 +187,9 @@ document.documentElement.classList.add("js");
     let shown = 0;
     rows.forEach((row) => {
       const name = (row.dataset.name || "").replace(/\s+/g, " ").toLowerCase();
-      const show = (!words || name.includes(words)) && (chosen.value === "all" || row.dataset.status === chosen.value);
+      const id = (row.dataset.id || "").toLowerCase();
+      const found = !words || name.includes(words) || id.includes(words);
+      const show = found && (chosen.value === "all" || row.dataset.status === chosen.value);
       row.hidden = !show;
       if (show) shown += 1;
     });
