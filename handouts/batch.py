@@ -46,7 +46,7 @@ from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import build_request
+from .request import build_request, typed_language_warnings
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
 
@@ -301,7 +301,8 @@ def run_batch(
     for row in rows:
         try:
             kwargs = request_kwargs(catalog, row.values, archival, dates)
-            build_request(catalog, **kwargs)
+            request = build_request(catalog, **kwargs)
+            result.warnings += [f"line {row.line}: {w}" for w in typed_language_warnings(catalog, request)]
             valid.append((row, kwargs))
         except UserError as exc:
             result.failed.append(RowError(row.line, str(exc)))

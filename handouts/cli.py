@@ -26,7 +26,7 @@ from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
 from .record.recorder import Recorder
 from .render import Renderer
-from .request import MAX_NAME, build_request, clean_text
+from .request import MAX_NAME, build_request, clean_text, typed_language_warnings
 from .rows import DEFAULT_NAMES, folded
 from .versions import find_units
 
@@ -198,6 +198,8 @@ def make(
         archival,
         lang,
     )
+    for warning in typed_language_warnings(catalog, request):
+        click.echo(f"Warning: {warning}", err=True)
     renderer = Renderer(catalog)
     who = of_id(patient_id, request.patient)  # checked before anything is written
     recorder = Recorder(catalog, renderer, "make", enabled=fmt == "pdf" and not no_record)

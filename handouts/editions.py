@@ -32,7 +32,11 @@ SHAPES: dict[type, dict[str, Any]] = {
     },
     PostOpInstructions: _TOPICS,
     Practice: {"footer": True, "post_op": _TOPICS},
-    Surgeon: {"post_op": _TOPICS, "visits": {"*": {"sections": [{"title": True, "text": True}]}}},
+    Surgeon: {
+        "post_op": _TOPICS,
+        "visits": {"*": {"sections": [{"title": True, "text": True}]}},
+        "procedures": True,
+    },
 }
 
 

@@ -157,6 +157,8 @@ class Practice(Strict):
     languages: list[Lang] = Field(default=["en", "es"], min_length=1)
     language: Lang = "en"
     spanish_help_phone: Text | None = None
+    # The temperature (°F) the warning signs call a fever; printed with its °C: "101 °F (38.3 °C)".
+    fever_f: float = Field(default=101.0, ge=99.0, le=104.0)
     # Refuse to print a handout with any text not yet approved (see `handouts approve`).
     require_approval: bool = False
     # Seconds of processor time a handout may take to make before it is stopped (a template that
@@ -303,6 +305,10 @@ class Surgeon(Strict):
     email: Text | None = None
     post_op: PostOpInstructions = PostOpInstructions()
     visits: dict[Ident, VisitPreferences] = {}
+    # The operations this surgeon does, as the desk types them (`--set procedure=...`); the profile's
+    # translation (surgeons/es/ID.toml) names each in its language, in the same order, and a handout
+    # in that language prints that name for the one typed.
+    procedures: list[Text] = Field(default=[], max_length=30)
 
     @property
     def display_name(self) -> str:

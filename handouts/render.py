@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 BASE_TEMPLATE = "handout.html"
-WARNING_MODULES = (RED_FLAGS, "post-op-warnings")  # the boxed warning signs
+WARNING_MODULES = (RED_FLAGS, "post-op-warnings", "injection-warnings")  # the boxed warning signs
 FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
@@ -64,6 +64,16 @@ def follow_up_date(request: Request, weeks: int | None) -> date | None:
     if weeks and isinstance(surgery, date):
         return surgery + timedelta(weeks=weeks)
     return None
+
+
+def fever_text(fahrenheit: float) -> str:
+    """A fever threshold as the warning signs print it, °F with its °C ("101 °F (38.3 °C)"), each number
+    kept with its unit on one line."""
+
+    def number(value: float) -> str:
+        return f"{value:.1f}".removesuffix(".0")
+
+    return f"{number(fahrenheit)}\u00a0°F ({number((fahrenheit - 32) * 5 / 9)}\u00a0°C)"
 
 
 def post_op_instructions(defaults: PostOpInstructions, surgeon: Surgeon | None) -> PostOpInstructions:
@@ -396,6 +406,7 @@ class Renderer:
             "version": __version__,
             "reviewed": max(m.reviewed for m in modules),
             "instructions": steps.model_dump(),
+            "fever": fever_text(practice.fever_f),
             "post_op_topics": {key: _(title) for key, title in POST_OP_TOPICS.items()},
             "follow_up": follow_up_date(request, steps.follow_up_weeks),
             # the visit date, for a "today" mark on the detail pages: shared by a clinic day's handouts
@@ -406,6 +417,8 @@ class Renderer:
             "surgeon": request.surgeon,
             # in large print, "When to call" follows the warning-sign boxes that lead the details
             "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
+            # the boxes of warning signs this handout prints, in print order ("When to call" names their pages)
+            "warning_boxes": [m.id for m in modules if m.id in WARNING_MODULES],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
             "first_own_module": next((m.id for m in modules if m.id != RED_FLAGS), None),
             "sections": [(section.title, Markup(markdown().render(section.text))) for section in request.sections],

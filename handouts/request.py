@@ -12,9 +12,10 @@ from datetime import date
 from .catalog import Catalog
 from .chars import problem
 from .errors import UserError
-from .i18n import DEFAULT
+from .i18n import DEFAULT, LANGUAGES
 from .models import RED_FLAGS, Section, Surgeon, VisitType
 from .pdf import ACCESSIBLE, ARCHIVAL
+from .typed_language import english_words
 
 MAX_NAME = 150
 MAX_NOTE = 1500
@@ -148,6 +149,8 @@ def build_request(
             raise UserError(edition.broken_surgeons[surgeon])
         profile = edition.surgeons[surgeon]
     prefs = profile.visits.get(visit.id) if profile else None
+    if profile is not None and lang != DEFAULT and isinstance(fields.get("procedure"), str):
+        fields["procedure"] = procedure_name(fields["procedure"], catalog.surgeons[profile.id], profile)
     return Request(
         visit=edition.visit(visit_id),
         patient=name,
@@ -162,3 +165,47 @@ def build_request(
         archival=archival,
         lang=lang,
     )
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def procedure_name(typed: str, english: Surgeon, translated: Surgeon) -> str:
+    """The procedure as it prints on a handout in another language: the surgeon's own name for it in
+    that language when the desk typed one of the English names in the profile (`procedures`, any
+    case), else exactly as typed."""
+    for known, name in zip(english.procedures, translated.procedures, strict=True):
+        if _same(typed, known):
+            return name
+    return typed
+
+
+def typed_language_warnings(catalog: Catalog, request: Request) -> list[str]:
+    """A line for the desk for each text typed for this handout (a field, the note) that has English
+    in it while the handout is in another language: it prints as typed. Quotes only a word of our own
+    list, never the typed text (it may carry a name)."""
+    if request.lang == DEFAULT:
+        return []
+    language = LANGUAGES[request.lang][0]
+    specs = catalog.visit(request.visit.id).fields  # the English labels: the desk reads these messages
+    typed = [(f"the {specs[key].label.lower()}", value) for key, value in request.fields.items()
+             if isinstance(value, str)]
+    typed += [("the note", request.note)] if request.note else []
+    warnings = []
+    for what, value in typed:
+        found = english_words(value)
+        if not found:
+            continue
+        word = next((w for w in found if w), "")
+        quoted = f" ('{word}')" if word else ""
+        fix = (
+            f"or add it to the surgeon's profile in both languages (procedures in surgeons/ID.toml and "
+            f"surgeons/{request.lang}/ID.toml)"
+            if what == "the procedure" else "or leave it out"
+        )
+        warnings.append(
+            f"{what} looks like English{quoted}, but this handout is in {language}: it prints as typed. "
+            f"Type it in {language}, {fix}"
+        )
+    return warnings

@@ -106,6 +106,8 @@ def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_p
         extra += [path.read_text(encoding="utf-8") for path in FIGURE_CODE]
     if "instructions" in used:
         extra.append(catalog.post_op.model_dump())
+    if "fever" in used:  # the practice's own fever threshold is part of what the module says
+        extra.append(catalog.practice.fever_f)
     data = module.model_dump(exclude={"reviewed"})
     basis: Basis = "practice" if from_practice or own else module.basis
     return Unit(f"module:{module.id}", module.title, digest(data, sources, extra), basis, module.basis_note)

@@ -427,3 +427,29 @@ def test_the_desk_sees_one_line_when_the_record_waits(browser: Browser, tmp_path
         page.get_by_role("button", name="Next patient").click()
         assert Spool(practice / SPOOL_FILE).count() == 1
         context.close()
+
+
+def test_an_english_procedure_on_a_spanish_sheet_is_pointed_out_before_printing(browser: Browser):
+    """The built-in sample practice offers Spanish: a procedure typed in English prints as typed, and the
+    page says so above the handout; the next handout, in Spanish words, shows no warning."""
+    with running(None) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/")
+        page.get_by_role("radio", name="After your decompression surgery").check()
+        page.get_by_label("Patient's name").fill(NAME)
+        page.get_by_label("Procedure").fill("L4-L5 decompression")
+        page.get_by_label("Español").check()
+        page.get_by_role("button", name="Make handout").click()
+        expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+        warning = page.locator("#result-warnings")
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("The procedure looks like English ('decompression'), but this handout is in "
+                                        "Spanish")
+        page.get_by_role("button", name="Change something").click()
+        page.get_by_label("Procedure").fill("descompresión L4-L5")
+        page.get_by_role("button", name="Make handout").click()
+        expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
+        expect(warning).to_be_hidden()
+        context.close()

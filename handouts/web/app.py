@@ -46,7 +46,7 @@ from ..identity import NO_ONE, Identity, of_row
 from ..record.faults import SpoolError
 from ..record.recorder import Ledgers, Recorder
 from ..render import Renderer
-from ..request import Request
+from ..request import Request, typed_language_warnings
 from ..rows import NEEDS_ORDER, folded
 from ..schedule import parse_schedule
 from .desk import DATES, DOWNLOADED, Day, GivenLog
@@ -485,7 +485,11 @@ def _routes(app: Flask) -> None:
         except UserError as exc:
             return _handout_page(catalog, form, {"form": f"The handout could not be made: {exc}"}, 500)
         download = request.form.get("download", "").lower() in TRUE
-        return pdf_response(data, file_name(handout_request, "pdf"), download)
+        response = pdf_response(data, file_name(handout_request, "pdf"), download)
+        warnings = [sentence(w) for w in typed_language_warnings(catalog, handout_request)]
+        if warnings:  # shown above the handout on the page (page.js); one ASCII header line
+            response.headers["X-Handout-Warnings"] = json.dumps(warnings)
+        return response
 
     @app.get("/surgeon")
     def surgeon():

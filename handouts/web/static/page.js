@@ -37,6 +37,15 @@ document.documentElement.classList.add("js");
     return title + " · for " + name + " · " + date;
   }
 
+  // What the desk should know before printing (a procedure typed in English on a Spanish handout).
+  function showWarnings(response) {
+    const box = document.getElementById("result-warnings");
+    let warnings = [];
+    try { warnings = JSON.parse(response.headers.get("X-Handout-Warnings") || "[]"); } catch (error) { warnings = []; }
+    box.replaceChildren(...warnings.map((text) => { const line = document.createElement("p"); line.textContent = text; return line; }));
+    box.hidden = warnings.length === 0;
+  }
+
   function showPdf(form, blob, name, note) {
     if (pdfUrl) URL.revokeObjectURL(pdfUrl);
     pdfUrl = URL.createObjectURL(blob);
@@ -64,6 +73,7 @@ document.documentElement.classList.add("js");
       const type = response.headers.get("Content-Type") || "";
       if (response.ok && type.startsWith("application/pdf")) {
         status.textContent = "";
+        showWarnings(response);
         showPdf(form, await response.blob(), fileName(response), response.headers.get("X-Record-Notice"));
       } else if (type.startsWith("text/html")) {
         // The form again, with a message beside each field to fix.
