@@ -347,3 +347,57 @@ def test_a_template_that_never_ends_answers_the_desk_and_the_next_handout_is_mad
     assert stopped.mimetype != "application/pdf" and "took more than 3 seconds" in stopped.text
     made = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
     assert made.mimetype == "application/pdf"
+
+
+def _stored_files_edited(tmp_path: Path, edit) -> tuple[Path, Path]:
+    """A practice with one recorded handout whose stored file list `edit(files, connection)` changed,
+    and a practice file changed since (so a reprint lays the stored files out)."""
+    import json
+    import sqlite3
+
+    folder = practice_with(tmp_path, {})
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "given.pdf", "--practice", folder)
+    assert made.exit_code == 0, made.output
+    stored = sqlite3.connect(folder / "ledger.sqlite")
+    with stored:
+        (ident, files), = stored.execute("SELECT id, files FROM filesets")
+        edited = json.dumps(edit(json.loads(files), stored))
+        stored.execute("UPDATE filesets SET files = ? WHERE id = ?", (edited, ident))
+    stored.close()
+    with (folder / "styles" / "practice.css").open("a") as css:
+        css.write("\n/* edited */\n")
+    return folder, tmp_path / "outside"
+
+
+def _planted_blob(connection, data: bytes) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    connection.execute("INSERT INTO blobs (id, data) VALUES (?, ?)", (digest, data))
+    return digest
+
+
+STORED_FILE_EDITS = {
+    "absolute-root": lambda files, db: files + [["/tmp", "x-planted.pth", _planted_blob(db, b"1")]],
+    "climbing-root": lambda files, db: files + [["../../../../../../tmp", "x-planted.pth", _planted_blob(db, b"2")]],
+    "climbing-path": lambda files, db: files + [["practice", "templates/../../x-planted.pth", _planted_blob(db, b"3")]],
+    "unknown-top": lambda files, db: files + [["practice", "x-planted.pth", _planted_blob(db, b"4")]],
+    "listed-twice": lambda files, db: files + [files[0]],
+    "empty-path": lambda files, db: files + [["practice", "", files[0][2]]],
+    "not-a-list": lambda files, db: {"a": 1},
+    "other-bytes": lambda files, db: db.execute("UPDATE blobs SET data = ? WHERE id = ?", (b"x", files[0][2]))
+    and files,
+}
+
+
+@pytest.mark.parametrize("edit", STORED_FILE_EDITS.values(), ids=STORED_FILE_EDITS)
+def test_an_edited_stored_file_list_is_refused_in_one_line_and_writes_nothing_outside(tmp_path, monkeypatch, edit):
+    """The ledger's file list names where a reprint writes each file: a root or path that leaves the
+    private folder, an entry twice, or bytes that are not the ones listed are a damaged record."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    folder, _ = _stored_files_edited(tmp_path, edit)
+    for command in (["reprint", "1", "-o", tmp_path / "again.pdf"], ["export", "1", "--fhir", tmp_path / "x.json"]):
+        result = invoke(*command, "--practice", folder)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "the files stored with this record are damaged" in result.output
+    assert not Path("/tmp/x-planted.pth").exists() and not (tmp_path / "again.pdf").exists()

@@ -338,8 +338,9 @@ class Ledger:
             row = connection.execute(select(filesets.c.files).where(filesets.c.id == fileset)).first()
             if row is None:
                 raise UserError(f"the files of fileset {fileset[:12]} are no longer in the ledger")
-            files = [tuple(f) for f in row.files]
-            wanted = sorted({f[2] for f in files})
+            files = row.files  # checked where it is laid out (snapshot.lay_out): the database is not trusted
+            listed = files if isinstance(files, list) else []
+            wanted = sorted({f[2] for f in listed if isinstance(f, list) and len(f) == 3 and isinstance(f[2], str)})
             data = {}
             for start in range(0, len(wanted), 200):
                 chunk = wanted[start : start + 200]
