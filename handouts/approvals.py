@@ -38,7 +38,9 @@ HEADER = (
     "# Written by `handouts approve`; keep it with the practice folder (in git, if you use it).\n"
 )
 VERSION_LENGTH = 10  # hex digits of a text's version (versions.py makes them)
-UnitId = Annotated[str, StringConstraints(pattern=r"^(module|visit|surgeon):[a-z0-9][a-z0-9-]{0,40}(@[a-z]{2})?$")]
+UnitId = Annotated[
+    str, StringConstraints(pattern=r"^((module|visit|surgeon):[a-z0-9][a-z0-9-]{0,40}(@[a-z]{2})?|style:practice)$")
+]
 Version = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")]
 CLOCK_SLACK = timedelta(minutes=15)  # two computers sharing the practice folder may disagree on the time
 _KEYS = "unit, version, by, role and date"

@@ -30,7 +30,9 @@ PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
 UNREADABLE = Parsed("", None, frozenset(), ())  # a template that cannot be loaded or parsed
 
-Basis = Literal["source", "general", "practice", "translation"]
+Basis = Literal["source", "general", "practice", "translation", "tool"]
+LOOK = "style:practice"  # the practice's styles and images: what the page looks like, and what it may add or hide
+LOOK_FOLDERS = ("styles", "assets")
 TRANSLATION_NOTE = (
     "approve it after a qualified medical translator or bilingual clinician has checked it "
     "against the English (docs/translation-review.md)"
@@ -45,12 +47,13 @@ class Unit:
     title: str
     version: str
     basis: Basis  # source: the clinical source; general: common practice; practice: the practice's own;
-    # translation: another language's version of a text, approved apart from the English
+    # translation: another language's version of a text, approved apart from the English; tool: the
+    # tool's own look, with no styles or images of the practice
     note: str  # for general text: which statements the source does not state
 
     @property
     def needs_approval(self) -> bool:
-        return self.basis != "source"
+        return self.basis not in ("source", "tool")
 
 
 def digest(*parts: object) -> str:
@@ -119,6 +122,21 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) ->
     return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
 
 
+def _look_unit(practice: Path | None) -> Unit:
+    """The practice's styles and images, one text to approve: a stylesheet can add words (`content:`),
+    hide a warning sign (`display: none`) or move the page, and a font or image can draw anything, so
+    a change to any of them brings the draft mark back on every handout, as a change of words does."""
+    digests = []
+    for folder in LOOK_FOLDERS:
+        top = practice / folder if practice else None
+        if top is not None and top.is_dir():
+            found = (p for p in sorted(top.rglob("*")) if p.is_file())
+            digests += [(p.relative_to(practice).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()) for p in found]
+    files = digests
+    note = "styles/ and assets/: they can add, hide or move what prints"
+    return Unit(LOOK, "The practice's styles and images", digest(digests), "practice" if files else "tool", note)
+
+
 def _surgeon_unit(surgeon: Surgeon) -> Unit:
     return Unit(f"surgeon:{surgeon.id}", surgeon.display_name, digest(surgeon.model_dump()), "practice", "")
 
@@ -149,6 +167,8 @@ class Units(Mapping[str, Unit]):
                 f"{uid}@{catalog.lang}": partial(_translation, make, uid, catalog.lang, english or {}, messages)
                 for uid, make in self._makers.items()
             }
+        else:  # one look for every language: the English catalog holds it, a translation's finds it there
+            self._makers[LOOK] = partial(_look_unit, search.practice)
         self._made: dict[str, Unit] = {}
 
     def __getitem__(self, uid: str) -> Unit:
@@ -184,7 +204,7 @@ def handout_units(request: Request) -> list[str]:
     """The units one handout prints, page 1 first; a translated handout's English units, then its translations."""
     ids = [f"visit:{request.visit.id}", *(f"module:{m}" for m in request.modules)]
     ids += [f"surgeon:{request.surgeon.id}"] if request.surgeon else []
-    return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else [])
+    return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else []) + [LOOK]
 
 
 def handout_version(units: Mapping[str, Unit], ids: list[str]) -> str:

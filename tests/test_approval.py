@@ -223,3 +223,29 @@ def test_approvals_that_could_have_been_written_still_count(practice):
     assert len(catalog.approvals.items) == 3
     assert catalog.approvals.of("module:red-flags", "0123456789") is not None
     assert Renderer(catalog).units["module:red-flags"].version != "0123456789"  # history: still a draft
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [
+        ("styles/practice.css", ".red-now li:nth-child(2) { display: none; }"),
+        ("styles/practice.css", '.red-now h3::after { content: " (after a week of rest)"; }'),
+        ("assets/riverbend.png", None),  # another image (or font) under the same name
+    ],
+)
+def test_a_change_to_the_practices_styles_or_images_brings_the_mark_back(practice, tmp_path, path, change):
+    """A stylesheet can hide a warning sign or add words, an image or font can draw anything: the
+    practice's look is approved as its words are, and any change to it is a draft again."""
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    out = tmp_path / "x.pdf"
+    assert invoke("make", "new-patient", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert DRAFT not in pages(out.read_bytes())[0]
+    target = practice / path
+    if change is None:
+        target.write_bytes(target.read_bytes() + b"\0")  # a PNG with a byte more still draws
+    else:
+        target.write_text(target.read_text() + "\n" + change + "\n")
+    assert invoke("make", "new-patient", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert all(DRAFT in text for text in pages(out.read_bytes()))
+    checked = invoke("check", "--practice", practice)
+    assert "style:practice" in checked.output.split("Not yet approved")[1]
