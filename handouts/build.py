@@ -32,6 +32,22 @@ MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a 
 KEEP_LAYOUTS = 24  # detail layouts kept per process: a visit type's handful of variants, not one per patient
 
 
+PAPER_IN = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
+
+
+def check_paper(pages: list, paper: str) -> None:
+    """Every page is the paper it prints on: a practice style that sets another page size (`@page { size:
+    17in 11in }`) would be shrunk to fit by the printer, the warning signs and the draft mark with it."""
+    want = [round(side * 96) for side in PAPER_IN[paper]]
+    for number, page in enumerate(pages, 1):
+        if [round(page.width), round(page.height)] != want:
+            size = f"{page.width / 96:.2f} x {page.height / 96:.2f} in"
+            raise UserError(
+                f"page {number} is {size}, not {paper} paper: the practice's styles set another page size "
+                "(@page size); remove it (the paper is practice.toml's `paper`)"
+            )
+
+
 class TooLong(UserError):
     """A handout that took longer than the practice's time limit: stopped, so a template that loops
     without end costs one handout, not a batch or a render worker. What was half made is thrown
@@ -124,6 +140,7 @@ class Builder:
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
             if len(summary.pages) == blank:
                 pages = summary.pages + details.document.pages[blank:]
+                check_paper(pages, request.paper or self.renderer.catalog.practice.paper)
                 if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
                     pages = stamped(pages, mark, request.lang, request.large_print)
                 return write(summary.copy(pages), request.pdf_variant)
