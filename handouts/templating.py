@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from jinja2 import Undefined, UndefinedError, meta, nodes
+from jinja2.environment import TemplateModule
 from jinja2.filters import do_default
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Cycler, Joiner, Namespace
 
 # Jinja's own runtime objects: the only things whose callable attributes a template may use
-# (`loop.cycle`, `cycler.next`, `self.modules`, `super()`, an imported macro).
-JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, Cycler, Joiner, Namespace)
+# (`loop.cycle`, `cycler.next`, `self.modules`, `super()`, a macro of an imported template).
+JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, TemplateModule, Cycler, Joiner, Namespace)
 MAX_INT_BITS = 4096  # an integer a template computes: far beyond any count or measure on a page
 MAX_REPEAT = 100_000  # characters or items a template may make with `*`
 
@@ -39,6 +40,7 @@ class Parsed:
     filename: str | None
     names: frozenset[str]
     includes: tuple[str, ...]
+    computed: bool = False  # it includes, imports or extends a template by a name worked out when rendered
 
 
 class Withheld:
@@ -143,4 +145,5 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
 def _facts(source: str, filename: str | None, tree: nodes.Template) -> Parsed:
     names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
     names |= {node.name for node in tree.find_all(nodes.Filter)}
-    return Parsed(source, filename, frozenset(names), tuple(t for t in meta.find_referenced_templates(tree) if t))
+    referenced = list(meta.find_referenced_templates(tree))
+    return Parsed(source, filename, frozenset(names), tuple(t for t in referenced if t), None in referenced)

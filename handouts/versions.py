@@ -88,7 +88,7 @@ class _Templates:
         """(name -> source for `name` and all it includes, the variables they use, from the practice?)"""
         sources: dict[str, str] = {}
         used: set[str] = set()
-        own = False
+        own = computed = False
         todo = [name]
         while todo:
             current = todo.pop()
@@ -97,9 +97,20 @@ class _Templates:
             parsed, from_practice = self._parse(current)
             sources[current] = parsed.source
             own |= from_practice
+            computed |= parsed.computed and from_practice
             used |= parsed.names
             todo += parsed.includes
+        if computed:  # `{% include name %}` may reach any template of the practice: the version covers them all
+            sources |= self.practice_templates()
         return sources, used, own
+
+    def practice_templates(self) -> dict[str, str]:
+        """Every file of the practice's templates folder (its language folders too), by path."""
+        folder = self.practice / "templates" if self.practice else None
+        if folder is None or not folder.is_dir():
+            return {}
+        found = (p for p in sorted(folder.rglob("*")) if p.is_file())
+        return {f"practice:{p.relative_to(folder).as_posix()}": p.read_text("utf-8", "replace") for p in found}
 
 
 def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_practice: bool) -> Unit:

@@ -249,3 +249,26 @@ def test_a_change_to_the_practices_styles_or_images_brings_the_mark_back(practic
     assert all(DRAFT in text for text in pages(out.read_bytes()))
     checked = invoke("check", "--practice", practice)
     assert "style:practice" in checked.output.split("Not yet approved")[1]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ['{% set n = "partials/mine.html" %}{% include n %}', "{% include 'partials/' ~ 'mine.html' %}",
+     "{% import 'partials/' ~ 'mine.html' as m %}{{ m.text() }}"],
+)
+def test_a_template_reached_by_a_computed_name_is_covered_by_the_approval(practice, tmp_path, reference):
+    """A name worked out when the page is made cannot be followed by reading the template: the version
+    of a practice template that uses one covers every template of the practice, so an edit of the one
+    it reaches brings the mark back."""
+    walking = (Path(__file__).parents[1] / "templates" / "modules" / "walking.html").read_text()
+    (practice / "templates" / "modules" / "walking.html").write_text(walking + reference)
+    (practice / "templates" / "partials").mkdir(exist_ok=True)
+    mine = practice / "templates" / "partials" / "mine.html"
+    mine.write_text("{% macro text() %}<p>Walk every day.</p>{% endmacro %}<p>Walk every day.</p>")
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    out = tmp_path / "x.pdf"
+    assert invoke("make", "conservative-care", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert DRAFT not in pages(out.read_bytes())[0]
+    mine.write_text(mine.read_text().replace("Walk every day.", "Stay in bed for two weeks."))
+    assert invoke("make", "conservative-care", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert "Stay in bed" in "".join(pages(out.read_bytes())) and DRAFT in pages(out.read_bytes())[0]
