@@ -27,6 +27,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateRuntimeError,
     meta,
+    nodes,
     pass_context,
 )
 from jinja2.runtime import Context
@@ -247,7 +248,9 @@ def check_detail_templates(env: Environment, search: SearchPath) -> None:
             continue  # reported where it is included, when rendered
         except TemplateError as exc:
             raise UserError(f"{_where(exc)}template error: {exc.message}") from None
-        used = sorted(meta.find_undeclared_variables(tree) & set(PERSONAL))
+        # the names it reads, from the tree as parsed (Jinja's find_undeclared_variables runs its optimizer,
+        # which would work out `'x'|center(3000000000)` here, before any limit holds)
+        used = sorted({node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"} & set(PERSONAL))
         if used:
             raise UserError(f"templates/{name}: {_ON_PAGE_ONE.format(name=used[0])}; move it to page 1 or remove it")
         todo += [t for t in meta.find_referenced_templates(tree) if t]
@@ -467,7 +470,7 @@ class Renderer:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:
             raise UserError(f"{_where(exc)}template error: {exc.message}") from None
-        except UserError:
+        except (UserError, MemoryError):  # MemoryError: the limit on a handout's memory (limits.py) says it
             raise
         except Exception as exc:  # a template that divides by zero, or feeds a filter what it cannot take
             where = _where(exc)

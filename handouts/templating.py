@@ -101,7 +101,9 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+        # No folding of constant expressions when a template is compiled: `'x'|center(3000000000)` would be
+        # worked out then, before any limit on a handout's time and memory holds (limits.py).
+        super().__init__(**options, optimized=False)
         self._parsed: dict[str, Parsed] = {}  # by file: a practice's handout.html and default:handout.html apart
         self.filters["default"] = self.filters["d"] = _default
         self.tests["defined"] = _defined

@@ -401,3 +401,22 @@ def test_an_edited_stored_file_list_is_refused_in_one_line_and_writes_nothing_ou
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert "the files stored with this record are damaged" in result.output
     assert not Path("/tmp/x-planted.pth").exists() and not (tmp_path / "again.pdf").exists()
+
+
+HUGE = {
+    "center": "{% set a = 'x'|center(3000000000) %}",
+    "format": "{% set a = '%3000000000s'|format(1) %}",
+    "doubling": "{% set ns = namespace(x='x' * 100000) %}{% for i in range(20) %}{% set ns.x = ns.x ~ ns.x %}"
+    "{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("payload", HUGE.values(), ids=HUGE)
+def test_a_template_that_builds_huge_text_is_stopped_and_the_next_handout_is_made(tmp_path, payload):
+    """Each one allocation, or a few, of gigabytes: a handout may hold 2 GB at most (limits.py), so a
+    practice template cannot take the computer's memory from the page, the database or other workers."""
+    folder = practice_with(tmp_path, {"templates/modules/injections.html": payload})
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and "needed more than 2 GB of memory" in made.output, made.output
+    other = invoke("make", "new-patient", "-p", NAME, "-o", tmp_path / "y.pdf", "--practice", folder)
+    assert other.exit_code == 0, other.output
