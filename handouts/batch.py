@@ -42,7 +42,7 @@ from .errors import UserError
 from .identity import of_row
 from .limits import Stopped
 from .manifest import Journal, csv_line, read_manifest
-from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
+from .output import WriteError, check_writable, one_writer, outside_practice, remove_leftovers, write_atomic
 from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
@@ -294,6 +294,8 @@ def run_batch(
     `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
     rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
+    for target in (out_dir, *([merge] if merge is not None else [])):
+        outside_practice(target, catalog.search.practice)
     make_private_folder(out_dir)
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
     result.warnings = unused_columns(catalog, rows)
