@@ -168,11 +168,11 @@ class LanguageLoader(BaseLoader):
         for root, own in self.roots:
             if self.lang != DEFAULT:
                 try:
-                    return FileSystemLoader(root / self.lang).get_source(environment, template)
+                    return _utf8(FileSystemLoader(root / self.lang).get_source, environment, template, root / self.lang)
                 except TemplateNotFound:
                     pass
             try:
-                found = FileSystemLoader(root).get_source(environment, template)
+                found = _utf8(FileSystemLoader(root).get_source, environment, template, root)
             except TemplateNotFound:
                 continue
             if self.lang != DEFAULT and (own or template.startswith(DETAIL_TEMPLATES)):
@@ -183,6 +183,14 @@ class LanguageLoader(BaseLoader):
                 )
             return found
         raise TemplateNotFound(template)
+
+
+def _utf8(get_source: Any, environment: Environment, template: str, root: Path) -> tuple[str, str | None, Any]:
+    """A template's source; one saved in another encoding than UTF-8 is said in one line, not a traceback."""
+    try:
+        return get_source(environment, template)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{root / template} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
 
 
 def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironment:
@@ -260,6 +268,8 @@ def _where(exc: TemplateError) -> str:
     """'templates/x.html:3: ' for the template line an error comes from, when it can be told."""
     if getattr(exc, "filename", None):
         return f"{exc.filename}:{exc.lineno}: "
+    if getattr(exc, "name", None):  # parsed from its source alone (check_detail_templates)
+        return f"templates/{exc.name}:{exc.lineno}: "
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
         if frame.filename.endswith(".html"):
@@ -379,7 +389,10 @@ class Renderer:
                 path = self.catalog.search.find("styles", name)
                 if path is None:
                     raise UserError(f"style {name!r} not found in {self.catalog.search.dirs('styles')}")
-                parts.append(path.read_text(encoding="utf-8"))
+                try:
+                    parts.append(path.read_text(encoding="utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise UserError(f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
             # Style files come from the project and the practice, never from a patient.
             self._css[large_print] = Markup("\n".join(parts))
         return self._css[large_print]

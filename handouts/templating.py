@@ -18,7 +18,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from jinja2 import Undefined, UndefinedError, meta, nodes
+from jinja2 import TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
 from jinja2.environment import TemplateModule
 from jinja2.filters import do_default
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
@@ -30,6 +30,7 @@ from jinja2.utils import Cycler, Joiner, Namespace
 JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, TemplateModule, Cycler, Joiner, Namespace)
 MAX_INT_BITS = 4096  # an integer a template computes: far beyond any count or measure on a page
 MAX_REPEAT = 100_000  # characters or items a template may make with `*`
+NESTED = "brackets, filters or blocks are nested too deeply to read: write it in steps"
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,17 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         return _bounded(operator, left, right)
 
+    def compile(self, source: Any, name: str | None = None, filename: str | None = None, *args: Any, **kw: Any) -> Any:
+        try:
+            return super().compile(source, name, filename, *args, **kw)
+        except RecursionError:  # brackets or blocks nested thousands deep: one line, not a traceback
+            raise TemplateSyntaxError(NESTED, 1, name, filename) from None
+
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        try:
+            tree = super()._parse(source, name, filename)
+        except RecursionError:
+            raise TemplateSyntaxError(NESTED, 1, name, filename) from None
         if filename is not None:  # recorded before code generation, which may fold parts of the tree
             self._parsed[filename] = _facts(source, filename, tree)
         return tree

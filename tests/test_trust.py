@@ -420,3 +420,28 @@ def test_a_template_that_builds_huge_text_is_stopped_and_the_next_handout_is_mad
     assert made.exit_code == 2 and "needed more than 2 GB of memory" in made.output, made.output
     other = invoke("make", "new-patient", "-p", NAME, "-o", tmp_path / "y.pdf", "--practice", folder)
     assert other.exit_code == 0, other.output
+
+
+DEEP = "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"
+CARELESS_FILES = {
+    "nested module": ({"templates/modules/walking.html": DEEP}, "templates/modules/walking.html:1: template error: "
+                      "brackets, filters or blocks are nested too deeply"),
+    "nested page": ({"templates/handout.html": '{% extends "default:handout.html" %}{% block title %}' + DEEP
+                     + "{% endblock %}"}, "handout.html:1: template error: brackets, filters or blocks are nested"),
+    "cp1252 template": ({"templates/modules/walking.html": b"<p>caf\xe9</p>"}, "walking.html is not UTF-8 text"),
+    "cp1252 style": ({"styles/practice.css": b"/* caf\xe9 */ h1 { color: #000 }"}, "practice.css is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize(("files", "message"), CARELESS_FILES.values(), ids=CARELESS_FILES)
+def test_a_template_or_style_that_cannot_be_read_is_one_line_in_make_and_on_the_page(tmp_path, files, message):
+    folder = practice_with(tmp_path, {})
+    for name, content in files.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    made = invoke("make", "new-patient", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and message in made.output and "Traceback" not in made.output, made.output
+    web = create_app(folder).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
+    answer = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
+    assert answer.mimetype != "application/pdf" and "The handout could not be made" in answer.text
+    assert message.split(":")[-1].strip() in answer.text.replace("&#39;", "'")
