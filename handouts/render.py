@@ -277,6 +277,19 @@ def _where(exc: TemplateError) -> str:
     return ""
 
 
+def _scrubbed(message: str, context: dict) -> str:
+    """A template's error message without the patient's values in it: Jinja quotes a key it was given
+    (`practice[patient]`: "has no attribute 'Ana Silva'"), and the message goes to the screen, the
+    batch's errors.csv and the page."""
+    personal = [context.get("patient"), *(context.get("note") or ())]
+    fields = context.get("fields")
+    personal += [fields[name] for name in fields] if isinstance(fields, Record) else []
+    values = {form for v in personal if isinstance(v, str) and v.strip() for form in (v, repr(v)[1:-1])}
+    for value in sorted(values, key=len, reverse=True):  # as typed, and as Python quotes it in a message
+        message = message.replace(value, "(a value of this patient's)")
+    return message
+
+
 MAX_HTML = 20_000_000  # characters of one part's HTML: a handout's is under 1,000,000, drawings and styles included
 
 
@@ -482,11 +495,12 @@ class Renderer:
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:
-            raise UserError(f"{_where(exc)}template error: {exc.message}") from None
+            raise UserError(_scrubbed(f"{_where(exc)}template error: {exc.message}", context)) from None
         except (UserError, MemoryError):  # MemoryError: the limit on a handout's memory (limits.py) says it
             raise
         except Exception as exc:  # a template that divides by zero, or feeds a filter what it cannot take
             where = _where(exc)
             if not where:
                 raise  # not from a template: ours
-            raise UserError(f"{where}template error: {type(exc).__name__}: {str(exc)[:200]}") from None
+            message = f"{where}template error: {type(exc).__name__}: {str(exc)[:200]}"
+            raise UserError(_scrubbed(message, context)) from None

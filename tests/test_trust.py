@@ -445,3 +445,24 @@ def test_a_template_or_style_that_cannot_be_read_is_one_line_in_make_and_on_the_
     answer = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
     assert answer.mimetype != "application/pdf" and "The handout could not be made" in answer.text
     assert message.split(":")[-1].strip() in answer.text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["{{ practice[patient] }}", "{{ practice[note[0]] }}", "{{ 1 + patient }}", "{{ practice[fields.procedure] }}"],
+)
+def test_a_template_error_never_carries_the_patients_values(tmp_path, payload):
+    """Jinja quotes a key or value it could not use; the message goes to the screen, errors.csv and the page."""
+    template = '{% extends "default:handout.html" %}{% block title %}' + payload + "{{ super() }}{% endblock %}"
+    folder = practice_with(tmp_path, {"templates/handout.html": template})
+    secret, note, procedure = "Zelda O'Secretname", "Bring the brace Tuesday", "L4-L5 fusion"
+    made = invoke("make", "post-op", "-p", secret, "--note", note, "--set", f"procedure={procedure}",
+                  "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and "template error" in made.output, made.output
+    assert not any(value in made.output for value in (secret, "Secretname", note, procedure))
+    schedule = tmp_path / "day.csv"
+    schedule.write_text(f'visit,patient,date,procedure\npost-op,"{secret}",2026-03-14,{procedure}\n')
+    batched = invoke("batch", schedule, "-o", tmp_path / "out", "-j", "1", "--practice", folder)
+    errors = (tmp_path / "out" / "errors.csv").read_text()
+    assert batched.exit_code == 1 and "template error" in errors
+    assert not any(value in batched.output + errors for value in (secret, "Secretname", procedure))
