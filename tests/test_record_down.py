@@ -418,3 +418,18 @@ def test_the_page_gives_the_handout_when_neither_the_ledger_nor_the_spool_can_ta
     assert answer.mimetype == "application/pdf"
     assert answer.headers["X-Record-Notice"].startswith("Not recorded:")
     assert not any(secret in logs.getvalue() + answer.headers["X-Record-Notice"] for secret in SECRETS)
+
+
+def test_a_ledger_locked_by_another_program_gives_the_handout_and_spools_its_record(sqlite_practice, tmp_path):
+    """Another program holds a write lock on ledger.sqlite (a backup, an open sqlite3 shell): the handout
+    is given after the ledger's busy wait (ledger.BUSY_SECONDS, 5) and its record waits in the spool."""
+    assert make(sqlite_practice, tmp_path / "first.pdf").exit_code == 0
+    holder = sqlite3.connect(sqlite_practice / "ledger.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = make(sqlite_practice, tmp_path / "x.pdf")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 0 and (tmp_path / "x.pdf").is_file(), result.output
+    assert waiting(sqlite_practice) == 1

@@ -36,7 +36,7 @@ from .schema import blobs, filesets, record_units, records
 from .snapshot import FileSet
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-BUSY_SECONDS = 30
+BUSY_SECONDS = 5  # a write held up longer (a lock kept by another program): the record goes to the spool
 CONNECT_SECONDS = 5  # a PostgreSQL that does not answer: the record waits in the spool, the desk does not
 MAX_RECORD = 2**63 - 1  # the largest record number a database can hold
 # SQLite's reasons that pass by themselves (a full disk, a lock held too long, an I/O error)
