@@ -433,3 +433,17 @@ def test_a_ledger_locked_by_another_program_gives_the_handout_and_spools_its_rec
         holder.close()
     assert result.exit_code == 0 and (tmp_path / "x.pdf").is_file(), result.output
     assert waiting(sqlite_practice) == 1
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:p@h:abc/db", "postgresql://u:p@[::1/db", "mysql://u:p@h/db"])
+def test_a_ledger_address_that_is_no_address_gives_the_handout(sqlite_practice, tmp_path, monkeypatch, url):
+    monkeypatch.setenv("HANDOUTS_LEDGER", url)
+    line = one_line(make(sqlite_practice, tmp_path / "x.pdf"))
+    assert "saved for the record, but the ledger" in line and (tmp_path / "x.pdf").is_file()
+    assert waiting(sqlite_practice) == 1
+
+
+def test_a_password_in_the_ledger_address_query_is_never_shown(sqlite_practice, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_LEDGER", "postgresql://127.0.0.1:1/db?password=s3cret-pw&sslpassword=s3cret-ssl")
+    output = invoke("history", "--practice", sqlite_practice).output
+    assert "127.0.0.1" in output and "s3cret" not in output

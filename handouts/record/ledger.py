@@ -88,8 +88,9 @@ def _describe(url: str) -> str:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             return parsed.database or url
-        return parsed.render_as_string(hide_password=True)
-    except ArgumentError:
+        # without its query too: `?password=...` is a password as much as USER:PASSWORD@ is
+        return parsed.set(query={}).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
         return "the ledger address"
 
 
@@ -103,8 +104,8 @@ class Ledger:
     def open(cls, url: str) -> "Ledger":
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise UserError(
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise LedgerBroken(
                 f"the ledger address {url.split('://')[0]}://... is not valid: use a path to an SQLite file or "
                 "postgresql://USER:PASSWORD@HOST/DATABASE"
             ) from None
@@ -118,7 +119,7 @@ class Ledger:
                 connect_args={"connect_timeout": CONNECT_SECONDS},
             )
         else:
-            raise UserError(f"the ledger must be SQLite or PostgreSQL, not {parsed.get_backend_name()!r}")
+            raise LedgerBroken(f"the ledger must be SQLite or PostgreSQL, not {parsed.get_backend_name()[:40]!r}")
         ledger = cls(engine)
         ledger._upgrade(parsed.database or "")
         return ledger
