@@ -168,6 +168,7 @@ def approval_entry(**values: str) -> str:
     [
         ({"date": "2999-03-14T09:30:00Z"}, "the date 2999-03-14T09:30:00+00:00 is in the future: an approval is dated"),
         ({"date": "2026-01-05T10:00:00"}, "key 'date' should be the date and time with its time zone"),
+        ({"date": "0001-01-01T00:00:00-23:59"}, "is before this tool wrote any approval"),
         ({"date": "2026-01-05"}, "key 'date' should be the date and time with its time zone"),
         ({"unit": '"module:red-flags@xx"'}, "@xx is not a translation the handouts have (they have @es)"),
         ({"unit": '"module:red-flags@en"'}, "@en is not a translation the handouts have"),
