@@ -38,9 +38,12 @@ HEADER = (
     "# Written by `handouts approve`; keep it with the practice folder (in git, if you use it).\n"
 )
 VERSION_LENGTH = 10  # hex digits of a text's version (versions.py makes them)
-UnitId = Annotated[str, StringConstraints(pattern=r"^(module|visit|surgeon):[a-z0-9][a-z0-9-]{0,40}(@[a-z]{2})?$")]
+UnitId = Annotated[
+    str, StringConstraints(pattern=r"^((module|visit|surgeon):[a-z0-9][a-z0-9-]{0,40}(@[a-z]{2})?|style:practice)$")
+]
 Version = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")]
 CLOCK_SLACK = timedelta(minutes=15)  # two computers sharing the practice folder may disagree on the time
+EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)  # no approval of a handout text can be older than the tool
 _KEYS = "unit, version, by, role and date"
 _FIX = {
     "unit": 'should name a text as `handouts approve` writes it, e.g. "module:red-flags", "visit:post-op", '
@@ -136,6 +139,11 @@ def _checked(entry: object, latest: datetime) -> tuple[Approval | None, str]:
         return None, (
             f"the date {approval.date.isoformat()} is in the future: an approval is dated when it is given; "
             "correct the date, or remove this entry"
+        )
+    if approval.date < EARLIEST:
+        return None, (
+            f"the date {approval.date.isoformat()} is before this tool wrote any approval ({EARLIEST.date()}): "
+            "an approval is dated when it is given; correct the date, or remove this entry"
         )
     return approval, ""
 

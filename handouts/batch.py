@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .build import Builder, TooLong
+from .build import Builder
 from .catalog import Catalog
 from .errors import UserError
 from .identity import of_row
+from .limits import Stopped
 from .manifest import Journal, csv_line, read_manifest
-from .output import WriteError, check_writable, one_writer, remove_leftovers, write_atomic
+from .output import WriteError, check_writable, one_writer, outside_practice, remove_leftovers, write_atomic
 from .pdf import font_config
 from .printfile import merge_for_printing
 from .record.recorder import Recorder
@@ -132,7 +133,7 @@ def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
         return job.line, hashlib.sha256(data).hexdigest(), None
     except WriteError as exc:
         return job.line, None, f"could not write this row's handout: {exc.reason}"
-    except TooLong as exc:  # stopped half way: this process goes on with a builder made afresh
+    except Stopped as exc:  # stopped half way: this process goes on with a builder made afresh
         _builder = Builder(Renderer(_builder.renderer.catalog))
         return job.line, None, str(exc)
     except UserError as exc:
@@ -293,6 +294,8 @@ def run_batch(
     `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
     rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
+    for target in (out_dir, *([merge] if merge is not None else [])):
+        outside_practice(target, catalog.search.practice)
     make_private_folder(out_dir)
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
     result.warnings = unused_columns(catalog, rows)

@@ -10,11 +10,8 @@ bytes from every interface.
 
 import hashlib
 import os
-import signal
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from weasyprint import Document
 from .catalog import Catalog
 from .draftmark import stamped
 from .errors import UserError
+from .limits import limits
 from .pdf import layout, replayed, write
 from .render import PageNumbers, Renderer
 from .request import Request
@@ -32,40 +30,20 @@ MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a 
 KEEP_LAYOUTS = 24  # detail layouts kept per process: a visit type's handful of variants, not one per patient
 
 
-class TooLong(UserError):
-    """A handout that took longer than the practice's time limit: stopped, so a template that loops
-    without end costs one handout, not a batch or a render worker. What was half made is thrown
-    away with the builder (`Builder.pdf` callers replace it)."""
+PAPER_IN = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
 
 
-_timing = threading.local()
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    """Stop the work inside after `seconds` of processor time with TooLong. Processor time, not the clock's:
-    a handout waiting for a busy computer is not at fault, a template that loops is. A process's main thread
-    only (a signal timer), which is where every handout is made (make, batch workers, the page's render
-    workers); a limit inside another keeps the outer one."""
-    if getattr(_timing, "active", False) or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expired(_signal: int, _frame: object) -> None:
-        raise TooLong(
-            f"the handout took more than {seconds} seconds of computer time to make and was stopped: a template "
-            "of the practice may loop without end (run 'handouts check'; practice.toml's time_limit sets the seconds)"
-        )
-
-    previous = signal.signal(signal.SIGPROF, expired)
-    _timing.active = True
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
-        _timing.active = False
+def check_paper(pages: list, paper: str) -> None:
+    """Every page is the paper it prints on: a practice style that sets another page size (`@page { size:
+    17in 11in }`) would be shrunk to fit by the printer, the warning signs and the draft mark with it."""
+    want = [round(side * 96) for side in PAPER_IN[paper]]
+    for number, page in enumerate(pages, 1):
+        if [round(page.width), round(page.height)] != want:
+            size = f"{page.width / 96:.2f} x {page.height / 96:.2f} in"
+            raise UserError(
+                f"page {number} is {size}, not {paper} paper: the practice's styles set another page size "
+                "(@page size); remove it (the paper is practice.toml's `paper`)"
+            )
 
 
 @dataclass(frozen=True)
@@ -112,7 +90,7 @@ class Builder:
         The details are laid out after as many blank pages as the summary takes; that count is
         found by trying 1, 2, ... so the result never depends on what was laid out before.
         gate=False skips the approval gate: for a preview of a draft, which is not given to anyone."""
-        with time_limit(self.renderer.catalog.practice.time_limit):
+        with limits(self.renderer.catalog.practice.time_limit):
             return self._pdf(request, gate)
 
     def _pdf(self, request: Request, gate: bool) -> bytes:
@@ -124,6 +102,7 @@ class Builder:
             summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
             if len(summary.pages) == blank:
                 pages = summary.pages + details.document.pages[blank:]
+                check_paper(pages, request.paper or self.renderer.catalog.practice.paper)
                 if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
                     pages = stamped(pages, mark, request.lang, request.large_print)
                 return write(summary.copy(pages), request.pdf_variant)
@@ -147,7 +126,7 @@ class Builder:
         """The handout as PDF (for patients) or HTML (to preview a template in a browser)."""
         if fmt == "html":
             self.check_approved(request)  # the whole handout, as the PDF: not without the approval it needs
-            with time_limit(self.renderer.catalog.practice.time_limit):
+            with limits(self.renderer.catalog.practice.time_limit):
                 return self.renderer.preview_html(request).encode("utf-8")
         return self.pdf(request)
 

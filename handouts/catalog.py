@@ -191,7 +191,7 @@ class Catalog:
         approvals = Approvals()
         if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
             path = practice_dir / APPROVALS_FILE
-            texts = {f"module:{m}" for m in modules} | {f"visit:{v}" for v in visits}
+            texts = {f"module:{m}" for m in modules} | {f"visit:{v}" for v in visits} | {"style:practice"}
             texts |= {f"surgeon:{s}" for s in [*surgeons, *broken]}  # a profile with a typo is still the practice's
             approvals = approvals_file.load(path, read_toml(path), texts)
         return cls(search, practice, visits, modules, surgeons, broken, approvals, starter)

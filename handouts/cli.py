@@ -21,7 +21,7 @@ from .check import unapproved
 from .errors import UserError
 from .identity import of_id
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
-from .output import check_writable, is_folder, remove_leftovers, write_atomic, write_stdout
+from .output import check_writable, is_folder, outside_practice, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
 from .printing import print_kept
 from .record.recorder import Recorder
@@ -219,6 +219,7 @@ def make(
     else:
         target = Path(output)
     check_format(target, fmt)
+    outside_practice(target, catalog.search.practice)
     check_writable(target)
     remove_leftovers(target.parent, target.name)
     data = build(renderer, request, fmt)

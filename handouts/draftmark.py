@@ -44,6 +44,9 @@ MARK_PT = {False: 12, True: 18}
 DEFAULT_WIDTH_IN = {False: 2.2, True: 3.3}
 MIN_WIDTH_IN = {False: 1.5, True: 2.2}  # narrower, and the mark is more lines than it is words
 CORNER_IN = (1.0, 0.33)  # from the page's right and top edges
+# Printers leave a strip at each edge unprinted (0.17 to 0.25 in): the mark is drawn inside this margin
+# whatever place the practice's styles give it.
+SAFE_IN = 0.3
 # The bundled faces the mark is set in: the handout's own family names, so a PDF embeds each font once.
 _FONT_FACES = (
     ("Atkinson Hyperlegible", "AtkinsonHyperlegible_700Bold.ttf"),
@@ -155,14 +158,13 @@ def _stamp_at(
         x, y, width = place
         if width >= MIN_WIDTH_IN[large_print] * PX_PER_IN:
             stamp = _stamp(text, lang, round(width, 2), large_print)
-            if x >= 0 and y >= 0 and x + stamp.width <= page.width and y + stamp.height <= page.height:
+            safe = SAFE_IN * PX_PER_IN
+            inside = x >= safe and y >= safe and x + stamp.width <= page.width - safe
+            if inside and y + stamp.height <= page.height - safe:
                 return StampedPage(page, stamp, x, y)
     stamp = _stamp(text, lang, DEFAULT_WIDTH_IN[large_print] * PX_PER_IN, large_print)
-    right, top = (inches * PX_PER_IN for inches in CORNER_IN)
-    if stamp.width > page.width or top + stamp.height > page.height:
-        size = f"{page.width / PX_PER_IN:.1f} x {page.height / PX_PER_IN:.1f} in"
-        raise UserError(f"a page of {size} is too small for the draft mark: keep the paper size (@page size) as it is")
-    return StampedPage(page, stamp, max(page.width - right - stamp.width, 0), top)
+    right, top = (inches * PX_PER_IN for inches in CORNER_IN)  # fits: every page is letter or A4 (build.check_paper)
+    return StampedPage(page, stamp, page.width - right - stamp.width, top)
 
 
 def _take_place(page: Page) -> tuple[float, float, float] | None:
@@ -265,6 +267,8 @@ def _page_problem(page, text: str) -> str | None:
         return f"the draft mark {text!r} is not in the page's text"
     mark = [c for c, start in zip(chars, starts, strict=True) if begin <= start < begin + len(wanted)]
     left, bottom, right, top = page.get_trimbox()
+    safe = SAFE_IN * 72  # points
+    left, bottom, right, top = left + safe, bottom + safe, right - safe, top - safe
     for char in mark:
         if char.size < MIN_PT:
             return f"the draft mark is {char.size:.1f} pt: it must be {MIN_PT} pt or larger"
@@ -274,7 +278,7 @@ def _page_problem(page, text: str) -> str | None:
             return f"the draft mark's colour (RGB {char.rgb}) is too light: it must be dark"
         x0, y0, x1, y1 = char.box
         if x0 < left or x1 > right or y0 < bottom or y1 > top:
-            return "the draft mark is not inside the page"
+            return f"the draft mark is not inside the page's printed area ({SAFE_IN} in from each edge)"
     box = (min(c.box[0] for c in mark), min(c.box[1] for c in mark), max(c.box[2] for c in mark),
            max(c.box[3] for c in mark))
     ours = {id(c) for c in mark}

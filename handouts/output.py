@@ -46,6 +46,23 @@ def check_writable(target: Path) -> None:
         raise WriteError(f"output {target} cannot be written: {reason}: choose another -o path", reason) from None
 
 
+def outside_practice(target: Path, practice: Path | None) -> None:
+    """A handout, print file or batch folder is never written into the practice folder: a name there
+    could replace the practice's own files (its ledger, approvals, settings, templates)."""
+    if practice is None:
+        return
+    try:
+        inside = target.resolve().is_relative_to(practice.resolve())
+    except (OSError, RuntimeError):  # a loop of links: check_writable says what is wrong with the path
+        return
+    if inside:
+        raise WriteError(
+            f"output {target} is inside the practice folder {practice}: write handouts to a folder of their own "
+            "(-o), never among the practice's files",
+            "it is inside the practice folder",
+        )
+
+
 def is_folder(path: Path) -> bool:
     """`path.is_dir()`, and False for a path that cannot even be looked up (a name too long, say):
     `check_writable` then says what is wrong with it."""

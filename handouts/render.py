@@ -27,6 +27,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateRuntimeError,
     meta,
+    nodes,
     pass_context,
 )
 from jinja2.runtime import Context
@@ -167,11 +168,11 @@ class LanguageLoader(BaseLoader):
         for root, own in self.roots:
             if self.lang != DEFAULT:
                 try:
-                    return FileSystemLoader(root / self.lang).get_source(environment, template)
+                    return _utf8(FileSystemLoader(root / self.lang).get_source, environment, template, root / self.lang)
                 except TemplateNotFound:
                     pass
             try:
-                found = FileSystemLoader(root).get_source(environment, template)
+                found = _utf8(FileSystemLoader(root).get_source, environment, template, root)
             except TemplateNotFound:
                 continue
             if self.lang != DEFAULT and (own or template.startswith(DETAIL_TEMPLATES)):
@@ -182,6 +183,14 @@ class LanguageLoader(BaseLoader):
                 )
             return found
         raise TemplateNotFound(template)
+
+
+def _utf8(get_source: Any, environment: Environment, template: str, root: Path) -> tuple[str, str | None, Any]:
+    """A template's source; one saved in another encoding than UTF-8 is said in one line, not a traceback."""
+    try:
+        return get_source(environment, template)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{root / template} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
 
 
 def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironment:
@@ -247,7 +256,9 @@ def check_detail_templates(env: Environment, search: SearchPath) -> None:
             continue  # reported where it is included, when rendered
         except TemplateError as exc:
             raise UserError(f"{_where(exc)}template error: {exc.message}") from None
-        used = sorted(meta.find_undeclared_variables(tree) & set(PERSONAL))
+        # the names it reads, from the tree as parsed (Jinja's find_undeclared_variables runs its optimizer,
+        # which would work out `'x'|center(3000000000)` here, before any limit holds)
+        used = sorted({node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"} & set(PERSONAL))
         if used:
             raise UserError(f"templates/{name}: {_ON_PAGE_ONE.format(name=used[0])}; move it to page 1 or remove it")
         todo += [t for t in meta.find_referenced_templates(tree) if t]
@@ -257,11 +268,26 @@ def _where(exc: TemplateError) -> str:
     """'templates/x.html:3: ' for the template line an error comes from, when it can be told."""
     if getattr(exc, "filename", None):
         return f"{exc.filename}:{exc.lineno}: "
+    if getattr(exc, "name", None):  # parsed from its source alone (check_detail_templates)
+        return f"templates/{exc.name}:{exc.lineno}: "
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
         if frame.filename.endswith(".html"):
             return f"{frame.filename}:{frame.lineno}: "
     return ""
+
+
+def _scrubbed(message: str, context: dict) -> str:
+    """A template's error message without the patient's values in it: Jinja quotes a key it was given
+    (`practice[patient]`: "has no attribute 'Ana Silva'"), and the message goes to the screen, the
+    batch's errors.csv and the page."""
+    personal = [context.get("patient"), *(context.get("note") or ())]
+    fields = context.get("fields")
+    personal += [fields[name] for name in fields] if isinstance(fields, Record) else []
+    values = {form for v in personal if isinstance(v, str) and v.strip() for form in (v, repr(v)[1:-1])}
+    for value in sorted(values, key=len, reverse=True):  # as typed, and as Python quotes it in a message
+        message = message.replace(value, "(a value of this patient's)")
+    return message
 
 
 MAX_HTML = 20_000_000  # characters of one part's HTML: a handout's is under 1,000,000, drawings and styles included
@@ -376,7 +402,10 @@ class Renderer:
                 path = self.catalog.search.find("styles", name)
                 if path is None:
                     raise UserError(f"style {name!r} not found in {self.catalog.search.dirs('styles')}")
-                parts.append(path.read_text(encoding="utf-8"))
+                try:
+                    parts.append(path.read_text(encoding="utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise UserError(f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
             # Style files come from the project and the practice, never from a patient.
             self._css[large_print] = Markup("\n".join(parts))
         return self._css[large_print]
@@ -466,11 +495,12 @@ class Renderer:
         except TemplateNotFound as exc:
             raise UserError(f"template {exc.name!r} not found in {self.catalog.search.dirs('templates')}") from None
         except TemplateError as exc:
-            raise UserError(f"{_where(exc)}template error: {exc.message}") from None
-        except UserError:
+            raise UserError(_scrubbed(f"{_where(exc)}template error: {exc.message}", context)) from None
+        except (UserError, MemoryError):  # MemoryError: the limit on a handout's memory (limits.py) says it
             raise
         except Exception as exc:  # a template that divides by zero, or feeds a filter what it cannot take
             where = _where(exc)
             if not where:
                 raise  # not from a template: ours
-            raise UserError(f"{where}template error: {type(exc).__name__}: {str(exc)[:200]}") from None
+            message = f"{where}template error: {type(exc).__name__}: {str(exc)[:200]}"
+            raise UserError(_scrubbed(message, context)) from None

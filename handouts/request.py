@@ -6,6 +6,7 @@ the handout's modules are composed (visit type, then surgeon's preferences, then
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -75,9 +76,17 @@ def clean_text(text: str, what: str, limit: int, keep_lines: bool = False) -> st
     return text
 
 
+# Dashes that read as the hyphen of a record number ("MRN‑1" with a non-breaking hyphen, "MRN−1").
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
+
+
 def clean_id(text: str | None) -> str | None:
-    """A patient's record number as given (trimmed, bounded), or None when there is none."""
-    return clean_text(text, "the patient id", MAX_ID) if text and text.strip() else None
+    """A patient's record number (trimmed, bounded), or None when there is none. One id is written one
+    way: full-width or other compatibility forms as their plain letters and digits ("ＭＲＮ-１" is MRN-1),
+    every dash as a hyphen, so a record is found by its id however the schedule typed it."""
+    if not text or not text.strip():
+        return None
+    return clean_text(unicodedata.normalize("NFKC", text).translate(_DASHES), "the patient id", MAX_ID)
 
 
 def compose_modules(catalog: Catalog, visit: VisitType, surgeon: Surgeon | None, skip: list[str]) -> list[str]:

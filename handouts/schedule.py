@@ -332,6 +332,23 @@ def _refused(line: int, why: str) -> Row:
     return Row(line, {"_error": why})
 
 
+class _KeyTwice(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _keys_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each given once: with two "patient" keys, JSON keeps the last without a
+    word, and the handout would carry one name and the record another's id."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _KeyTwice(key)
+        found[key] = value
+    return found
+
+
 def _json_lines(lines: Lines) -> list[Row]:
     rows = []
     for number, line in enumerate(lines.text, 1):
@@ -341,7 +358,10 @@ def _json_lines(lines: Lines) -> list[Row]:
             rows.append(_refused(number, lines.bad[number]))
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_keys_once)
+        except _KeyTwice as exc:
+            rows.append(_refused(number, f"the key {exc.key[:40]!r} is in this line twice: keep one of them"))
+            continue
         except json.JSONDecodeError as exc:
             rows.append(_refused(number, f"not valid JSON ({exc.msg})"))
             continue

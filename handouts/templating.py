@@ -18,17 +18,19 @@ import operator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from jinja2 import Undefined, UndefinedError, meta, nodes
+from jinja2 import TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
+from jinja2.environment import TemplateModule
 from jinja2.filters import do_default
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Cycler, Joiner, Namespace
 
 # Jinja's own runtime objects: the only things whose callable attributes a template may use
-# (`loop.cycle`, `cycler.next`, `self.modules`, `super()`, an imported macro).
-JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, Cycler, Joiner, Namespace)
+# (`loop.cycle`, `cycler.next`, `self.modules`, `super()`, a macro of an imported template).
+JINJA_OWN = (LoopContext, Macro, BlockReference, TemplateReference, TemplateModule, Cycler, Joiner, Namespace)
 MAX_INT_BITS = 4096  # an integer a template computes: far beyond any count or measure on a page
 MAX_REPEAT = 100_000  # characters or items a template may make with `*`
+NESTED = "brackets, filters or blocks are nested too deeply to read: write it in steps"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Parsed:
     filename: str | None
     names: frozenset[str]
     includes: tuple[str, ...]
+    computed: bool = False  # it includes, imports or extends a template by a name worked out when rendered
 
 
 class Withheld:
@@ -99,7 +102,9 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+        # No folding of constant expressions when a template is compiled: `'x'|center(3000000000)` would be
+        # worked out then, before any limit on a handout's time and memory holds (limits.py).
+        super().__init__(**options, optimized=False)
         self._parsed: dict[str, Parsed] = {}  # by file: a practice's handout.html and default:handout.html apart
         self.filters["default"] = self.filters["d"] = _default
         self.tests["defined"] = _defined
@@ -124,8 +129,17 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         return _bounded(operator, left, right)
 
+    def compile(self, source: Any, name: str | None = None, filename: str | None = None, *args: Any, **kw: Any) -> Any:
+        try:
+            return super().compile(source, name, filename, *args, **kw)
+        except RecursionError:  # brackets or blocks nested thousands deep: one line, not a traceback
+            raise TemplateSyntaxError(NESTED, 1, name, filename) from None
+
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        try:
+            tree = super()._parse(source, name, filename)
+        except RecursionError:
+            raise TemplateSyntaxError(NESTED, 1, name, filename) from None
         if filename is not None:  # recorded before code generation, which may fold parts of the tree
             self._parsed[filename] = _facts(source, filename, tree)
         return tree
@@ -143,4 +157,5 @@ class HandoutEnvironment(ImmutableSandboxedEnvironment):
 def _facts(source: str, filename: str | None, tree: nodes.Template) -> Parsed:
     names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
     names |= {node.name for node in tree.find_all(nodes.Filter)}
-    return Parsed(source, filename, frozenset(names), tuple(t for t in meta.find_referenced_templates(tree) if t))
+    referenced = list(meta.find_referenced_templates(tree))
+    return Parsed(source, filename, frozenset(names), tuple(t for t in referenced if t), None in referenced)

@@ -30,7 +30,9 @@ PAGE_TEMPLATE = "handout.html"
 FIGURE_CODE = [Path(__file__).with_name(name) for name in ("figures.py", "shapes.py")]  # what draws them
 UNREADABLE = Parsed("", None, frozenset(), ())  # a template that cannot be loaded or parsed
 
-Basis = Literal["source", "general", "practice", "translation"]
+Basis = Literal["source", "general", "practice", "translation", "tool"]
+LOOK = "style:practice"  # the practice's styles and images: what the page looks like, and what it may add or hide
+LOOK_FOLDERS = ("styles", "assets")
 TRANSLATION_NOTE = (
     "approve it after a qualified medical translator or bilingual clinician has checked it "
     "against the English (docs/translation-review.md)"
@@ -45,12 +47,13 @@ class Unit:
     title: str
     version: str
     basis: Basis  # source: the clinical source; general: common practice; practice: the practice's own;
-    # translation: another language's version of a text, approved apart from the English
+    # translation: another language's version of a text, approved apart from the English; tool: the
+    # tool's own look, with no styles or images of the practice
     note: str  # for general text: which statements the source does not state
 
     @property
     def needs_approval(self) -> bool:
-        return self.basis != "source"
+        return self.basis not in ("source", "tool")
 
 
 def digest(*parts: object) -> str:
@@ -85,7 +88,7 @@ class _Templates:
         """(name -> source for `name` and all it includes, the variables they use, from the practice?)"""
         sources: dict[str, str] = {}
         used: set[str] = set()
-        own = False
+        own = computed = False
         todo = [name]
         while todo:
             current = todo.pop()
@@ -94,9 +97,20 @@ class _Templates:
             parsed, from_practice = self._parse(current)
             sources[current] = parsed.source
             own |= from_practice
+            computed |= parsed.computed and from_practice
             used |= parsed.names
             todo += parsed.includes
+        if computed:  # `{% include name %}` may reach any template of the practice: the version covers them all
+            sources |= self.practice_templates()
         return sources, used, own
+
+    def practice_templates(self) -> dict[str, str]:
+        """Every file of the practice's templates folder (its language folders too), by path."""
+        folder = self.practice / "templates" if self.practice else None
+        if folder is None or not folder.is_dir():
+            return {}
+        found = (p for p in sorted(folder.rglob("*")) if p.is_file())
+        return {f"practice:{p.relative_to(folder).as_posix()}": p.read_text("utf-8", "replace") for p in found}
 
 
 def _module_unit(module: Module, catalog: Catalog, templates: _Templates, from_practice: bool) -> Unit:
@@ -117,6 +131,21 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool) ->
     sources, _, own = templates.tree(PAGE_TEMPLATE)
     basis: Basis = "practice" if from_practice or own else visit.basis
     return Unit(f"visit:{visit.id}", visit.title, digest(visit.model_dump(), sources), basis, visit.basis_note)
+
+
+def _look_unit(practice: Path | None) -> Unit:
+    """The practice's styles and images, one text to approve: a stylesheet can add words (`content:`),
+    hide a warning sign (`display: none`) or move the page, and a font or image can draw anything, so
+    a change to any of them brings the draft mark back on every handout, as a change of words does."""
+    digests = []
+    for folder in LOOK_FOLDERS:
+        top = practice / folder if practice else None
+        if top is not None and top.is_dir():
+            found = (p for p in sorted(top.rglob("*")) if p.is_file())
+            digests += [(p.relative_to(practice).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()) for p in found]
+    files = digests
+    note = "styles/ and assets/: they can add, hide or move what prints"
+    return Unit(LOOK, "The practice's styles and images", digest(digests), "practice" if files else "tool", note)
 
 
 def _surgeon_unit(surgeon: Surgeon) -> Unit:
@@ -149,6 +178,8 @@ class Units(Mapping[str, Unit]):
                 f"{uid}@{catalog.lang}": partial(_translation, make, uid, catalog.lang, english or {}, messages)
                 for uid, make in self._makers.items()
             }
+        else:  # one look for every language: the English catalog holds it, a translation's finds it there
+            self._makers[LOOK] = partial(_look_unit, search.practice)
         self._made: dict[str, Unit] = {}
 
     def __getitem__(self, uid: str) -> Unit:
@@ -184,7 +215,7 @@ def handout_units(request: Request) -> list[str]:
     """The units one handout prints, page 1 first; a translated handout's English units, then its translations."""
     ids = [f"visit:{request.visit.id}", *(f"module:{m}" for m in request.modules)]
     ids += [f"surgeon:{request.surgeon.id}"] if request.surgeon else []
-    return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else [])
+    return ids + ([f"{i}@{request.lang}" for i in ids] if request.lang != DEFAULT else []) + [LOOK]
 
 
 def handout_version(units: Mapping[str, Unit], ids: list[str]) -> str:

@@ -168,6 +168,7 @@ def approval_entry(**values: str) -> str:
     [
         ({"date": "2999-03-14T09:30:00Z"}, "the date 2999-03-14T09:30:00+00:00 is in the future: an approval is dated"),
         ({"date": "2026-01-05T10:00:00"}, "key 'date' should be the date and time with its time zone"),
+        ({"date": "0001-01-01T00:00:00-23:59"}, "is before this tool wrote any approval"),
         ({"date": "2026-01-05"}, "key 'date' should be the date and time with its time zone"),
         ({"unit": '"module:red-flags@xx"'}, "@xx is not a translation the handouts have (they have @es)"),
         ({"unit": '"module:red-flags@en"'}, "@en is not a translation the handouts have"),
@@ -223,3 +224,52 @@ def test_approvals_that_could_have_been_written_still_count(practice):
     assert len(catalog.approvals.items) == 3
     assert catalog.approvals.of("module:red-flags", "0123456789") is not None
     assert Renderer(catalog).units["module:red-flags"].version != "0123456789"  # history: still a draft
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [
+        ("styles/practice.css", ".red-now li:nth-child(2) { display: none; }"),
+        ("styles/practice.css", '.red-now h3::after { content: " (after a week of rest)"; }'),
+        ("assets/riverbend.png", None),  # another image (or font) under the same name
+    ],
+)
+def test_a_change_to_the_practices_styles_or_images_brings_the_mark_back(practice, tmp_path, path, change):
+    """A stylesheet can hide a warning sign or add words, an image or font can draw anything: the
+    practice's look is approved as its words are, and any change to it is a draft again."""
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    out = tmp_path / "x.pdf"
+    assert invoke("make", "new-patient", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert DRAFT not in pages(out.read_bytes())[0]
+    target = practice / path
+    if change is None:
+        target.write_bytes(target.read_bytes() + b"\0")  # a PNG with a byte more still draws
+    else:
+        target.write_text(target.read_text() + "\n" + change + "\n")
+    assert invoke("make", "new-patient", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert all(DRAFT in text for text in pages(out.read_bytes()))
+    checked = invoke("check", "--practice", practice)
+    assert "style:practice" in checked.output.split("Not yet approved")[1]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ['{% set n = "partials/mine.html" %}{% include n %}', "{% include 'partials/' ~ 'mine.html' %}",
+     "{% import 'partials/' ~ 'mine.html' as m %}{{ m.text() }}"],
+)
+def test_a_template_reached_by_a_computed_name_is_covered_by_the_approval(practice, tmp_path, reference):
+    """A name worked out when the page is made cannot be followed by reading the template: the version
+    of a practice template that uses one covers every template of the practice, so an edit of the one
+    it reaches brings the mark back."""
+    walking = (Path(__file__).parents[1] / "templates" / "modules" / "walking.html").read_text()
+    (practice / "templates" / "modules" / "walking.html").write_text(walking + reference)
+    (practice / "templates" / "partials").mkdir(exist_ok=True)
+    mine = practice / "templates" / "partials" / "mine.html"
+    mine.write_text("{% macro text() %}<p>Walk every day.</p>{% endmacro %}<p>Walk every day.</p>")
+    assert invoke("approve", "--all", "--by", "Dr. Lee, MD", "--practice", practice).exit_code == 0
+    out = tmp_path / "x.pdf"
+    assert invoke("make", "conservative-care", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert DRAFT not in pages(out.read_bytes())[0]
+    mine.write_text(mine.read_text().replace("Walk every day.", "Stay in bed for two weeks."))
+    assert invoke("make", "conservative-care", "-p", NAME, "-o", out, "--practice", practice).exit_code == 0
+    assert "Stay in bed" in "".join(pages(out.read_bytes())) and DRAFT in pages(out.read_bytes())[0]

@@ -89,6 +89,9 @@ def test_an_id_is_the_patient_and_a_row_without_one_is_only_itself():
     assert not tom.same(of_row(4, {**values, "surgeon": "lee"}, "Tom Baker"))  # changed: not given, not another
     assert not NO_ONE.same(NO_ONE) and not NO_ONE.same(tom) and not tom.same(NO_ONE)
     assert of_id(None, "Tom Baker") == NO_ONE and of_id("  A-7 ", "Tom Baker") == Identity("A-7", name="Tom Baker")
+    # one id however it was typed: full-width forms, a non-breaking hyphen or a minus sign
+    for typed in ("ＭＲＮ-１", "MRN\u20111", "MRN\u22121", "MRN\u20131"):
+        assert first.same(of_row(7, {"id": typed}, "Maria Garcia")), typed
 
 
 def test_one_given_is_not_her_namesake_on_the_list_and_in_the_record(recorded):

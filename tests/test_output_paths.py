@@ -1,9 +1,11 @@
 """`make -o`: a file, a folder, standard output, and paths that are none of these."""
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -117,3 +119,25 @@ def test_a_path_through_a_file_or_too_long_is_one_line_for_every_output(tmp_path
         assert len(lines) == 1 and lines[0].startswith("Error: output ") and "choose another -o path" in lines[0]
         if command != "folder":  # a folder given with a slash: the default name inside it, named in the line
             assert reason in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("name", ["ledger.sqlite", "approvals.toml", "practice.toml", "styles/practice.css", "x.pdf"])
+def test_no_output_is_written_into_the_practice_folder(tmp_path, monkeypatch, name):
+    """-o among the practice's files would replace its record, approvals, settings or templates."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    practice = Path(shutil.copytree(Path(__file__).parent / "fixtures" / "practice", tmp_path / "practice"))
+    made = make("-o", str(tmp_path / "given.pdf"), "--practice", str(practice))
+    assert made.exit_code == 0, made.output
+    before = {p: p.read_bytes() for p in practice.rglob("*") if p.is_file()}
+    target = practice / name
+    refused = [
+        make("-o", str(target), "--practice", str(practice)),
+        CliRunner().invoke(main, ["reprint", "1", "-o", str(target), "--practice", str(practice)]),
+    ]
+    schedule = tmp_path / "day.csv"
+    schedule.write_text("visit,patient,date\ninjection,Test Person,2026-03-14\n")
+    for args in (["-o", str(practice / "out")], ["-o", str(tmp_path / "out"), "--merge", str(target)]):
+        refused.append(CliRunner().invoke(main, ["batch", str(schedule), *args, "--practice", str(practice)]))
+    for result in refused:
+        assert result.exit_code == 2 and "is inside the practice folder" in result.output, result.output
+    assert {p: p.read_bytes() for p in practice.rglob("*") if p.is_file()} == before

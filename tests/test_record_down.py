@@ -418,3 +418,32 @@ def test_the_page_gives_the_handout_when_neither_the_ledger_nor_the_spool_can_ta
     assert answer.mimetype == "application/pdf"
     assert answer.headers["X-Record-Notice"].startswith("Not recorded:")
     assert not any(secret in logs.getvalue() + answer.headers["X-Record-Notice"] for secret in SECRETS)
+
+
+def test_a_ledger_locked_by_another_program_gives_the_handout_and_spools_its_record(sqlite_practice, tmp_path):
+    """Another program holds a write lock on ledger.sqlite (a backup, an open sqlite3 shell): the handout
+    is given after the ledger's busy wait (ledger.BUSY_SECONDS, 5) and its record waits in the spool."""
+    assert make(sqlite_practice, tmp_path / "first.pdf").exit_code == 0
+    holder = sqlite3.connect(sqlite_practice / "ledger.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = make(sqlite_practice, tmp_path / "x.pdf")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 0 and (tmp_path / "x.pdf").is_file(), result.output
+    assert waiting(sqlite_practice) == 1
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:p@h:abc/db", "postgresql://u:p@[::1/db", "mysql://u:p@h/db"])
+def test_a_ledger_address_that_is_no_address_gives_the_handout(sqlite_practice, tmp_path, monkeypatch, url):
+    monkeypatch.setenv("HANDOUTS_LEDGER", url)
+    line = one_line(make(sqlite_practice, tmp_path / "x.pdf"))
+    assert "saved for the record, but the ledger" in line and (tmp_path / "x.pdf").is_file()
+    assert waiting(sqlite_practice) == 1
+
+
+def test_a_password_in_the_ledger_address_query_is_never_shown(sqlite_practice, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_LEDGER", "postgresql://127.0.0.1:1/db?password=s3cret-pw&sslpassword=s3cret-ssl")
+    output = invoke("history", "--practice", sqlite_practice).output
+    assert "127.0.0.1" in output and "s3cret" not in output

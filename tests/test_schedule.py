@@ -114,6 +114,18 @@ def test_json_values_that_are_not_text_are_refused_naming_line_and_column(tmp_pa
     assert statistics.median(pdfcheck.font_sizes(pdf)) >= 17  # large_print: true is large print (18 pt)
 
 
+def test_a_json_line_that_gives_a_key_twice_is_refused(tmp_path):
+    """JSON keeps the last of two "patient" keys without a word: the handout would carry one name and
+    the record the other's id."""
+    data = (
+        '{"visit": "injection", "patient": "Ana Silva", "patient": "Bob Other", "id": "MRN-1"}\n'
+        '{"visit": "injection", "patient": "Li Wei", "id": "MRN-2"}\n'
+    )
+    result = batch(tmp_path, data, name="day.jsonl")
+    assert result.exit_code == 1 and "Line 1: the key 'patient' is in this line twice" in result.output, result.output
+    assert made(tmp_path) == ["Li Wei"]
+
+
 def test_a_json_line_nested_too_deep_or_with_an_endless_number_is_one_rows_error(tmp_path, monkeypatch):
     deep = '{"visit": "injection", "patient": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
     endless = '{"visit": "injection", "patient": "Tom Baker", "id": ' + "9" * 5000 + "}\n"

@@ -347,3 +347,122 @@ def test_a_template_that_never_ends_answers_the_desk_and_the_next_handout_is_mad
     assert stopped.mimetype != "application/pdf" and "took more than 3 seconds" in stopped.text
     made = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
     assert made.mimetype == "application/pdf"
+
+
+def _stored_files_edited(tmp_path: Path, edit) -> tuple[Path, Path]:
+    """A practice with one recorded handout whose stored file list `edit(files, connection)` changed,
+    and a practice file changed since (so a reprint lays the stored files out)."""
+    import json
+    import sqlite3
+
+    folder = practice_with(tmp_path, {})
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "given.pdf", "--practice", folder)
+    assert made.exit_code == 0, made.output
+    stored = sqlite3.connect(folder / "ledger.sqlite")
+    with stored:
+        (ident, files), = stored.execute("SELECT id, files FROM filesets")
+        edited = json.dumps(edit(json.loads(files), stored))
+        stored.execute("UPDATE filesets SET files = ? WHERE id = ?", (edited, ident))
+    stored.close()
+    with (folder / "styles" / "practice.css").open("a") as css:
+        css.write("\n/* edited */\n")
+    return folder, tmp_path / "outside"
+
+
+def _planted_blob(connection, data: bytes) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    connection.execute("INSERT INTO blobs (id, data) VALUES (?, ?)", (digest, data))
+    return digest
+
+
+STORED_FILE_EDITS = {
+    "absolute-root": lambda files, db: files + [["/tmp", "x-planted.pth", _planted_blob(db, b"1")]],
+    "climbing-root": lambda files, db: files + [["../../../../../../tmp", "x-planted.pth", _planted_blob(db, b"2")]],
+    "climbing-path": lambda files, db: files + [["practice", "templates/../../x-planted.pth", _planted_blob(db, b"3")]],
+    "unknown-top": lambda files, db: files + [["practice", "x-planted.pth", _planted_blob(db, b"4")]],
+    "listed-twice": lambda files, db: files + [files[0]],
+    "empty-path": lambda files, db: files + [["practice", "", files[0][2]]],
+    "not-a-list": lambda files, db: {"a": 1},
+    "other-bytes": lambda files, db: db.execute("UPDATE blobs SET data = ? WHERE id = ?", (b"x", files[0][2]))
+    and files,
+}
+
+
+@pytest.mark.parametrize("edit", STORED_FILE_EDITS.values(), ids=STORED_FILE_EDITS)
+def test_an_edited_stored_file_list_is_refused_in_one_line_and_writes_nothing_outside(tmp_path, monkeypatch, edit):
+    """The ledger's file list names where a reprint writes each file: a root or path that leaves the
+    private folder, an entry twice, or bytes that are not the ones listed are a damaged record."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    folder, _ = _stored_files_edited(tmp_path, edit)
+    for command in (["reprint", "1", "-o", tmp_path / "again.pdf"], ["export", "1", "--fhir", tmp_path / "x.json"]):
+        result = invoke(*command, "--practice", folder)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "the files stored with this record are damaged" in result.output
+    assert not Path("/tmp/x-planted.pth").exists() and not (tmp_path / "again.pdf").exists()
+
+
+HUGE = {
+    "center": "{% set a = 'x'|center(3000000000) %}",
+    "format": "{% set a = '%3000000000s'|format(1) %}",
+    "doubling": "{% set ns = namespace(x='x' * 100000) %}{% for i in range(20) %}{% set ns.x = ns.x ~ ns.x %}"
+    "{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("payload", HUGE.values(), ids=HUGE)
+def test_a_template_that_builds_huge_text_is_stopped_and_the_next_handout_is_made(tmp_path, payload):
+    """Each one allocation, or a few, of gigabytes: a handout may hold 2 GB at most (limits.py), so a
+    practice template cannot take the computer's memory from the page, the database or other workers."""
+    folder = practice_with(tmp_path, {"templates/modules/injections.html": payload})
+    made = invoke("make", "injection", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and "needed more than 2 GB of memory" in made.output, made.output
+    other = invoke("make", "new-patient", "-p", NAME, "-o", tmp_path / "y.pdf", "--practice", folder)
+    assert other.exit_code == 0, other.output
+
+
+DEEP = "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"
+CARELESS_FILES = {
+    "nested module": ({"templates/modules/walking.html": DEEP}, "templates/modules/walking.html:1: template error: "
+                      "brackets, filters or blocks are nested too deeply"),
+    "nested page": ({"templates/handout.html": '{% extends "default:handout.html" %}{% block title %}' + DEEP
+                     + "{% endblock %}"}, "handout.html:1: template error: brackets, filters or blocks are nested"),
+    "cp1252 template": ({"templates/modules/walking.html": b"<p>caf\xe9</p>"}, "walking.html is not UTF-8 text"),
+    "cp1252 style": ({"styles/practice.css": b"/* caf\xe9 */ h1 { color: #000 }"}, "practice.css is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize(("files", "message"), CARELESS_FILES.values(), ids=CARELESS_FILES)
+def test_a_template_or_style_that_cannot_be_read_is_one_line_in_make_and_on_the_page(tmp_path, files, message):
+    folder = practice_with(tmp_path, {})
+    for name, content in files.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    made = invoke("make", "new-patient", "-p", NAME, "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and message in made.output and "Traceback" not in made.output, made.output
+    web = create_app(folder).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/").text).group(1)
+    answer = web.post("/handout", data={"csrf_token": token, "visit": "new-patient", "patient": NAME})
+    assert answer.mimetype != "application/pdf" and "The handout could not be made" in answer.text
+    assert message.split(":")[-1].strip() in answer.text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["{{ practice[patient] }}", "{{ practice[note[0]] }}", "{{ 1 + patient }}", "{{ practice[fields.procedure] }}"],
+)
+def test_a_template_error_never_carries_the_patients_values(tmp_path, payload):
+    """Jinja quotes a key or value it could not use; the message goes to the screen, errors.csv and the page."""
+    template = '{% extends "default:handout.html" %}{% block title %}' + payload + "{{ super() }}{% endblock %}"
+    folder = practice_with(tmp_path, {"templates/handout.html": template})
+    secret, note, procedure = "Zelda O'Secretname", "Bring the brace Tuesday", "L4-L5 fusion"
+    made = invoke("make", "post-op", "-p", secret, "--note", note, "--set", f"procedure={procedure}",
+                  "-o", tmp_path / "x.pdf", "--practice", folder)
+    assert made.exit_code == 2 and "template error" in made.output, made.output
+    assert not any(value in made.output for value in (secret, "Secretname", note, procedure))
+    schedule = tmp_path / "day.csv"
+    schedule.write_text(f'visit,patient,date,procedure\npost-op,"{secret}",2026-03-14,{procedure}\n')
+    batched = invoke("batch", schedule, "-o", tmp_path / "out", "-j", "1", "--practice", folder)
+    errors = (tmp_path / "out" / "errors.csv").read_text()
+    assert batched.exit_code == 1 and "template error" in errors
+    assert not any(value in batched.output + errors for value in (secret, "Secretname", procedure))

@@ -11,7 +11,7 @@ import click
 from ..catalog import Catalog
 from ..errors import UserError
 from ..options import NO_RECORD_OPTION, PRACTICE_OPTION
-from ..output import check_writable, write_atomic
+from ..output import check_writable, outside_practice, write_atomic
 from ..render import Renderer
 from ..request import clean_id, parse_date
 from .fhir import bundle
@@ -101,6 +101,7 @@ def reprint_command(record: int, output: Path | None, no_record: bool, practice:
     catalog = Catalog.load(practice)
     ledger = _open(catalog)
     target = output or Path(f"record-{record}.pdf")
+    outside_practice(target, catalog.search.practice)
     check_writable(target)
     made = reprint(catalog, ledger, record)
     write_atomic(target, made.pdf, catalog.practice.file_mode)
@@ -186,6 +187,7 @@ def export(records: tuple[int, ...], target: Path, practice: Path | None) -> Non
     """
     catalog = Catalog.load(practice)
     ledger = _open(catalog)
+    outside_practice(target, catalog.search.practice)
     check_writable(target)
     documents = []
     for number in records:

@@ -36,7 +36,7 @@ from .schema import blobs, filesets, record_units, records
 from .snapshot import FileSet
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-BUSY_SECONDS = 30
+BUSY_SECONDS = 5  # a write held up longer (a lock kept by another program): the record goes to the spool
 CONNECT_SECONDS = 5  # a PostgreSQL that does not answer: the record waits in the spool, the desk does not
 MAX_RECORD = 2**63 - 1  # the largest record number a database can hold
 # SQLite's reasons that pass by themselves (a full disk, a lock held too long, an I/O error)
@@ -88,8 +88,9 @@ def _describe(url: str) -> str:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             return parsed.database or url
-        return parsed.render_as_string(hide_password=True)
-    except ArgumentError:
+        # without its query too: `?password=...` is a password as much as USER:PASSWORD@ is
+        return parsed.set(query={}).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
         return "the ledger address"
 
 
@@ -103,8 +104,8 @@ class Ledger:
     def open(cls, url: str) -> "Ledger":
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise UserError(
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise LedgerBroken(
                 f"the ledger address {url.split('://')[0]}://... is not valid: use a path to an SQLite file or "
                 "postgresql://USER:PASSWORD@HOST/DATABASE"
             ) from None
@@ -118,7 +119,7 @@ class Ledger:
                 connect_args={"connect_timeout": CONNECT_SECONDS},
             )
         else:
-            raise UserError(f"the ledger must be SQLite or PostgreSQL, not {parsed.get_backend_name()!r}")
+            raise LedgerBroken(f"the ledger must be SQLite or PostgreSQL, not {parsed.get_backend_name()[:40]!r}")
         ledger = cls(engine)
         ledger._upgrade(parsed.database or "")
         return ledger
@@ -338,8 +339,9 @@ class Ledger:
             row = connection.execute(select(filesets.c.files).where(filesets.c.id == fileset)).first()
             if row is None:
                 raise UserError(f"the files of fileset {fileset[:12]} are no longer in the ledger")
-            files = [tuple(f) for f in row.files]
-            wanted = sorted({f[2] for f in files})
+            files = row.files  # checked where it is laid out (snapshot.lay_out): the database is not trusted
+            listed = files if isinstance(files, list) else []
+            wanted = sorted({f[2] for f in listed if isinstance(f, list) and len(f) == 3 and isinstance(f[2], str)})
             data = {}
             for start in range(0, len(wanted), 200):
                 chunk = wanted[start : start + 200]

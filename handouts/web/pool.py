@@ -34,9 +34,10 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..build import KeptBuilder, TooLong
+from ..build import KeptBuilder
 from ..catalog import Catalog
 from ..errors import UserError
+from ..limits import Stopped
 from ..pdf import font_config
 from ..request import Request
 from ..scratch import remove_private
@@ -112,7 +113,7 @@ class _Worker:
         except BrokenProcessPool:
             self.stop()
             raise UserError(CRASHED) from None
-        except TooLong:  # stopped half way through: a new worker for the next handout
+        except Stopped:  # stopped half way through: a new worker for the next handout
             self.stop()
             raise
         self.made += 1
