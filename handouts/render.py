@@ -281,7 +281,8 @@ def _scrubbed(message: str, context: dict) -> str:
     """A template's error message without the patient's values in it: Jinja quotes a key it was given
     (`practice[patient]`: "has no attribute 'Ana Silva'"), and the message goes to the screen, the
     batch's errors.csv and the page."""
-    personal = [context.get("patient"), *(context.get("note") or ())]
+    note = context.get("note")  # a tuple of lines on page 1; on the detail pages a Withheld, which holds nothing
+    personal = [context.get("patient"), *(note if isinstance(note, tuple) else ())]
     fields = context.get("fields")
     personal += [fields[name] for name in fields] if isinstance(fields, Record) else []
     values = {form for v in personal if isinstance(v, str) and v.strip() for form in (v, repr(v)[1:-1])}

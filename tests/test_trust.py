@@ -230,8 +230,9 @@ def test_a_method_call_is_refused_by_make_check_web_and_batch(tmp_path):
 
 
 def test_a_template_planted_in_the_record_is_refused_on_reprint_as_on_make(tmp_path, monkeypatch):
-    """One edited ledger row (a stored file's bytes) must not run code when the record is made again:
-    the reprint refuses it as make would refuse the same template today."""
+    """Edited ledger rows (a stored file and the list that names it, consistent with each other) must not
+    run code when the record is made again: the reprint refuses it as make would refuse it today."""
+    import json
     import sqlite3
 
     monkeypatch.delenv("HANDOUTS_LEDGER")  # this practice keeps its record in its folder
@@ -242,8 +243,10 @@ def test_a_template_planted_in_the_record_is_refused_on_reprint_as_on_make(tmp_p
     planted = _payload_practice(tmp_path / "planted", CALLABLE_PAYLOADS["attribute"])[0] / "templates/handout.html"
     stored = sqlite3.connect(folder / "ledger.sqlite")
     with stored:
-        digest = next(blob for (root, path, blob) in json_files(stored) if (root, path) == ("practice", PAGE))
-        stored.execute("UPDATE blobs SET data = ? WHERE id = ?", (planted.read_bytes(), digest))
+        digest = _planted_blob(stored, planted.read_bytes())
+        (ident, files), = stored.execute("SELECT id, files FROM filesets")
+        edited = [[r, p, digest if (r, p) == ("practice", PAGE) else d] for r, p, d in json.loads(files)]
+        stored.execute("UPDATE filesets SET files = ? WHERE id = ?", (json.dumps(edited), ident))
     stored.close()
     (folder / "templates/handout.html").write_text('{% extends "default:handout.html" %}{# edited #}')
     for command in (["reprint", "1", "-o", tmp_path / "again.pdf"], ["export", "1", "--fhir", tmp_path / "x.json"]):
@@ -253,12 +256,6 @@ def test_a_template_planted_in_the_record_is_refused_on_reprint_as_on_make(tmp_p
 
 
 PAGE = "templates/handout.html"
-
-
-def json_files(connection) -> list:
-    import json
-
-    return [tuple(f) for (files,) in connection.execute("SELECT files FROM filesets") for f in json.loads(files)]
 
 
 def _callables(value, where: str):
