@@ -98,6 +98,7 @@ def test_require_approval_refuses_drafts_with_what_to_approve(practice, tmp_path
             "red-flags",
             "recovery",
             "surgeon:lee",
+            "style:practice",
             "--by",
             "Dr. Lee, MD",
             "--practice",

@@ -184,7 +184,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.get_by_label("Your approval secret").fill("tulip mortar 42")
         expect(page.get_by_label("Your name")).to_have_value("Dr. Avery Lee")
         texts = page.locator("#approve-form ul.drafts input[type=checkbox]")
-        expect(texts).to_have_count(4)
+        expect(texts).to_have_count(5)
         for box in texts.all():
             box.check()
         page.get_by_role("button", name="Approve under my name").click()
@@ -194,7 +194,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
         page.get_by_label("I have read this text").check()
         page.get_by_label("Your approval secret").fill("tulip mortar 42")  # a password field is not filled in again
         page.get_by_role("button", name="Approve under my name").click()
-        expect(page.get_by_role("status")).to_contain_text("Approved 4 texts")
+        expect(page.get_by_role("status")).to_contain_text("Approved 5 texts")
         expect(sheet.locator("body")).to_contain_text("After your decompression surgery")
         expect(sheet.locator("body")).not_to_contain_text("not yet approved")
         assert 'by = "Dr. Avery Lee"' in (practice / "approvals.toml").read_text()
