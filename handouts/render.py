@@ -31,7 +31,7 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .approvals import Approvals
@@ -40,7 +40,7 @@ from .draftmark import mark_text
 from .errors import UserError
 from .figures import figure
 from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
-from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
+from .models import PAGE_REF, POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
 from .plain import Record, plain
 from .qr import online_link
 from .request import Request
@@ -215,6 +215,7 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironm
     env.filters["long_date"] = partial(long_date, lang=lang)
     env.globals["figure"] = _figure
     env.globals["page_of"] = _page_of
+    env.filters["page_refs"] = _page_refs
     return env
 
 
@@ -234,6 +235,12 @@ def _page_of(context: Context, anchor: str) -> Markup | str:
     if anchor not in numbers:
         raise UserError(f"page_of({anchor!r}): no section with id {anchor!r} on the detail pages")
     return str(numbers[anchor])
+
+
+@pass_context
+def _page_refs(context: Context, text: str) -> Markup:
+    """`point|page_refs`: a text of a visit type's file with each `{page:ID}` as page_of(ID) prints it."""
+    return Markup(PAGE_REF.sub(lambda ref: str(escape(_page_of(context, ref[1]))), str(escape(text))))
 
 
 def check_detail_templates(env: Environment, search: SearchPath) -> None:
