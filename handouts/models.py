@@ -23,6 +23,9 @@ from .chars import problem
 from .i18n import LANGUAGES, N_
 
 RED_FLAGS = "red-flags"
+# `{page:red-flags}` in a key point or next step prints as the page that section starts on: page 1
+# may say where the warning signs are, as a template does with page_of("red-flags").
+PAGE_REF = re.compile(r"\{page:([^{}]*)\}")
 
 
 def _prints_as_written(text: str) -> str:
@@ -258,6 +261,16 @@ class VisitType(Strict):
     after_surgery: Literal["decompression", "fusion"] | None = None
     basis: SourceBasis = "general"
     basis_note: BasisNote = ""
+
+    @model_validator(mode="after")
+    def _page_refs_name_its_modules(self) -> "VisitType":
+        for name in ("key_points", "next_steps"):
+            for text in getattr(self, name):
+                for ref in PAGE_REF.findall(text):
+                    if ref not in self.modules:
+                        known = ", ".join(self.modules)
+                        raise ValueError(f"{name}: {{page:{ref}}} must name one of this visit type's modules ({known})")
+        return self
 
     @model_validator(mode="after")
     def _not_before_names_a_date_field(self) -> "VisitType":

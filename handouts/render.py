@@ -41,7 +41,7 @@ from .draftmark import mark_text
 from .errors import UserError
 from .figures import figure
 from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
-from .models import POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
+from .models import PAGE_REF, POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
 from .plain import Record, plain
 from .qr import online_link
 from .request import Request
@@ -220,6 +220,7 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironm
     env.globals["log_height"] = _log_height
     env.filters["keep_end"] = keep_end
     env.filters["keep_parts"] = keep_parts
+    env.filters["page_refs"] = _page_refs
     return env
 
 
@@ -266,6 +267,9 @@ def keep_parts(text: str, separator: str = " · ") -> Markup:
     """`text` (HTML) with the words of each part between separators joined, so a line breaks only
     at a separator: a footer never leaves '2026' alone on its second line."""
     return Markup(separator).join(Markup(part).replace(" ", NBSP) for part in Markup(text).split(separator))
+def _page_refs(context: Context, text: str) -> Markup:
+    """`point|page_refs`: a text of a visit type's file with each `{page:ID}` as page_of(ID) prints it."""
+    return Markup(PAGE_REF.sub(lambda ref: str(escape(_page_of(context, ref[1]))), str(escape(text))))
 
 
 def check_detail_templates(env: Environment, search: SearchPath) -> None:

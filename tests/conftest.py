@@ -3,6 +3,7 @@
 import gc
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from handouts.build import Builder, build
 from handouts.catalog import Catalog
+from handouts.models import PAGE_REF
 from handouts.pdf import weasyprint_warnings
 from handouts.render import Renderer
 from handouts.request import build_request
@@ -23,6 +25,11 @@ NAME = "Zoë O'Brien-Nuñez"
 VISITS = ("new-patient", "conservative-care", "injection", "surgical-consult", "post-op", "post-op-fusion")
 MAX_PAGES = 6  # standard print; large print at most twice that (shared/docs/health-literacy.md, `handouts lint`)
 SURGERY = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
+
+
+def as_printed(line: str) -> re.Pattern:
+    """A key point or next step of a visit type's file as it prints: each `{page:ID}` a page number."""
+    return re.compile(r"\d+".join(re.escape(part) for part in PAGE_REF.split(line)[::2]))
 
 
 def finished(client, location: str, timeout: float = 120):

@@ -68,9 +68,11 @@ FEVER = fever_text(101).replace("\u00a0", " ")  # the built-in sample practice's
 
 POST_OP_BOX = {
     "en": ("Warning signs after surgery", "Call 911 or go to the emergency room now if:", "You cannot pass urine.",
-           "Call our office now, today, at", f"You have a fever of {FEVER} or higher."),
+           "Call our office now, today, at", f"You have a fever of {FEVER} or higher. If you also feel very ill, or "
+           "have new numbness or weakness, go to the emergency room now."),
     "es": ("Señales de alarma después de la cirugía", "Llame al 911 o vaya a la sala de emergencias ahora si:",
-           "No puede orinar.", "Llámenos ahora, hoy mismo, al", f"Tiene fiebre de {FEVER} o más."),
+           "No puede orinar.", "Llámenos ahora, hoy mismo, al", f"Tiene fiebre de {FEVER} o más. Si además se siente "
+           "muy mal, o tiene adormecimiento o debilidad nueva, vaya ahora a la sala de emergencias."),
 }
 
 
@@ -78,7 +80,9 @@ POST_OP_BOX = {
 @pytest.mark.parametrize("visit", ["post-op", "post-op-fusion"])
 def test_after_surgery_not_passing_urine_is_in_the_emergency_tier_and_a_fever_has_a_temperature(made, lang, visit):
     """New retention after lumbar surgery can be the first sign of a hematoma or cauda equina
-    compression: it sat under "call our office today". And "You have a fever." gave no number."""
+    compression: it sat under "call our office today". And "You have a fever." gave no number; then
+    the fever line of the box read after surgery had no "go to the emergency room" when you also
+    feel very ill, as page 2's has (second clinical read, 2b)."""
     title, emergency, urine, office, fever = POST_OP_BOX[lang]
     for large in SIZES:
         text = flat(made[lang, visit, large])
@@ -116,15 +120,19 @@ SHOT = {
     "en": ("The numbing medicine may make your legs feel numb or weak for a few hours. It should wear off within 8 "
            "hours.", "Warning signs after your shot", "Go to the emergency room now if:",
            "Your legs are still numb or weak 8 hours after the shot, or they get worse.",
-           "You lose control of your bladder or bowels, or you cannot pass urine.", "Call our office now, today, at",
-           "You have a bad headache when you sit or stand up that eases when you lie down.",
+           "You lose control of your bladder or bowels, or you cannot pass urine.",
+           "You have a fever with a stiff neck or a bad headache, or feel very ill.",
+           "You have a very bad headache that does not ease lying down.", "Call our office now, today, at",
+           "You have a bad headache when you sit or stand up that eases lying down.",
            f"You have a fever of {FEVER} or higher.",
-           "The place where the shot went in gets red, warm or swollen, or leaks fluid."),
+           "The place where the shot went in is red, warm or swollen, or leaks fluid."),
     "es": ("La medicina para adormecer puede dejarle las piernas adormecidas o débiles unas horas. Se le debe quitar "
            "en menos de 8 horas.", "Señales de alarma después de la inyección",
            "Vaya a la sala de emergencias ahora si:",
            "Sus piernas siguen adormecidas o débiles 8 horas después de la inyección, o empeoran.",
            "No puede controlar la orina o la popó (la vejiga o el intestino), o no puede orinar.",
+           "Tiene fiebre con el cuello rígido o un dolor de cabeza fuerte, o se siente muy mal.",
+           "Tiene un dolor de cabeza muy fuerte que no se calma al acostarse.",
            "Llámenos ahora, hoy mismo, al",
            "Tiene un dolor de cabeza fuerte al sentarse o ponerse de pie, y se calma al acostarse.",
            f"Tiene fiebre de {FEVER} o más.",
@@ -141,7 +149,9 @@ def test_the_injection_says_how_long_numb_legs_are_expected_and_what_to_do_past_
     """"Your legs may feel numb or weak for a few hours" had no limit while page 2 sends new leg
     weakness to the emergency room; and there were no warning signs after the shot. The limit is
     said on the day, the signs after the shot are a box of their own (whole on one page, the day
-    of the shot before it), and "When to call" points to both boxes."""
+    of the shot before it), and "When to call" points to both boxes. A fever with a stiff neck, a
+    bad headache or feeling very ill, and a very bad headache that lying down does not ease, need
+    care within hours: they come before "Call our office", in the emergency tier (second read, 2a)."""
     general = catalog.edition(lang).modules["red-flags"].title
     for large in SIZES:
         pdf = made[lang, "injection", large]
@@ -163,7 +173,7 @@ RED_FLAGS = {
     "es": ("Vaya a la sala de emergencias ahora si:", "No puede controlar la orina o la popó (la vejiga o el "
            "intestino), o de pronto le cuesta empezar a orinar.", "Puede notarlo al limpiarse.",
            "Llámenos ahora, hoy mismo, al", "Tiene fiebre y también dolor de espalda. Si además se siente muy mal, o "
-           "tiene adormecimiento o debilidad nueva, vaya a la sala de emergencias."),
+           "tiene adormecimiento o debilidad nueva, vaya ahora a la sala de emergencias."),
 }
 
 
@@ -177,14 +187,82 @@ def test_the_early_cauda_equina_signs_are_emergencies_and_fever_says_when_to_go(
         in_order(flat(made[lang, visit, large]), *RED_FLAGS[lang])
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("visit", VISITS)
+def test_every_line_that_sends_to_the_emergency_room_says_now(made, lang, visit):
+    """The Spanish fever line on page 2 ended "vaya a la sala de emergencias." where every other
+    emergency line, and the English, says now (second clinical read, 2c)."""
+    for large in SIZES:
+        text = flat(made[lang, visit, large])
+        if lang == "en":
+            said = re.findall(r"emergency room(?: now)?", text)
+            assert said and all(s.endswith(" now") for s in said), (large, said)
+        else:
+            said = re.findall(r"(?:ahora )?a la sala de emergencias(?: ahora)?", text)
+            assert said and all("ahora" in s for s in said), (large, said)
+
+
+# Saying surgery is a choice, and that care without surgery is still an option, is not true with a
+# warning sign: each such sentence names the exception and the page of the warning signs.
+CHOICE = {
+    "en": (("Care without surgery is still an option", "You can choose to keep on with it"),
+           ", except with the warning signs on page {}."),
+    "es": (("El tratamiento sin cirugía sigue siendo una opción", "Usted puede decidir seguir con ese tratamiento"),
+           ", a menos que tenga una señal de alarma de la página {}."),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("visit", VISITS)
+def test_surgery_is_a_choice_except_with_the_warning_signs(made, catalog, lang, visit):
+    """"Surgery is a choice. Care without surgery is still an option." (page 1 and the lead of "Do
+    I need surgery?") did not hold with a red flag such as cauda equina (second clinical read, 1c)."""
+    sayings, exception = CHOICE[lang]
+    title = catalog.edition(lang).modules["red-flags"].title
+    for large in SIZES:
+        texts = pages(made[lang, visit, large])
+        box = next(n for n, text in enumerate(texts, 1) if title in text)
+        text = " ".join(texts)
+        found = [m.end() for saying in sayings for m in re.finditer(re.escape(saying), text)]
+        assert all(text.startswith(exception.format(box), at) for at in found), (large, box)
+        if visit == "surgical-consult":
+            assert len(found) == 2 and sayings[0] in texts[0], large
+
+
+def test_a_page_named_on_page_one_is_the_page_it_prints_on(tmp_path, renderer):
+    """A key point's `{page:red-flags}` is the page the box starts on, wherever that is: a long note
+    on page 1 moves the detail pages on, and the page named with them."""
+    note = ("Walk twice a day and write each walk in your log. " * 40)[:1500]
+    for lang in ("en", "es"):
+        for large in SIZES:
+            texts = pages(render(renderer, "surgical-consult", note=note, large_print=large, lang=lang))
+            title = CHOICE[lang][0][0]
+            box = next(n for n, text in enumerate(texts, 1) if ("Warning signs that need" if lang == "en" else
+                                                                  "Señales de alarma: atención") in text)
+            assert texts[0].count(title) == 1 and CHOICE[lang][1].format(box) in texts[0], (lang, large)
+            assert "{page:" not in " ".join(texts)
+
+
+def test_a_page_named_on_page_one_must_be_a_section_of_the_handout(tmp_path):
+    practice = _practice(tmp_path)
+    (practice / "visits").mkdir()
+    visit = (ROOT / "content/visits/surgical-consult.toml").read_text(encoding="utf-8")
+    (practice / "visits/surgical-consult.toml").write_text(visit.replace("{page:red-flags}", "{page:red-flag}"),
+                                                           encoding="utf-8")
+    with pytest.raises(UserError, match=r"key_points: \{page:red-flag\} must name one of this visit type's modules"):
+        Catalog.load(practice)
+
+
 # --- 4 to 6. Statements that said more than the source -----------------------------------------
 
 SAID_TOO_MUCH = {
     "en": ("only when", "Most people try 1 or 2 shots", "If the shots helped but the relief did not last",
+           "If the shots do not help, talk about decompression surgery",
            "If it gives no relief at all", "This surgery is mainly for your legs",
            "Biking and swimming are two of them",
            "The bones grow together."),
     "es": ("es una opción solo si", "La mayoría prueba 1 o 2 inyecciones", "Si las inyecciones le ayudaron pero",
+           "Si las inyecciones no ayudan, hable sobre la cirugía",
            "Si no le alivia nada, volvemos", "la cirugía es más que nada para las piernas", "son dos de ellas",
            "Los huesos se unen."),
 }
@@ -200,7 +278,10 @@ SAID_NOW = {
         "injection": ["Surgery is usually considered when this care has not helped after 2 to 3 months",
                       "If a shot helped for several weeks or more and then wore off, talk with your doctor about "
                       "surgery. If it gave no relief, or relief for only a few days, your doctor will first check for "
-                      "other causes."],
+                      "other causes.",
+                      "What may come next: If a shot helped for several weeks or more and then wore off, talk about "
+                      "decompression surgery. Do this if your symptoms really limit what you can do. If a shot gave no "
+                      "relief, or relief for only a few days, your doctor will first check for other causes."],
         "post-op": ["Decompression is mainly for your legs."],
         "post-op-fusion": ["Decompression is mainly for your legs.", "The bones begin to grow together. Full healing "
                            "can take up to a year."],
@@ -215,6 +296,10 @@ SAID_NOW = {
         "injection": ["se piensa en la cirugía cuando este tratamiento no le ha ayudado después de 2 a 3 meses",
                       "Si una inyección le ayudó por varias semanas o más y luego el alivio se acabó, hable con su "
                       "médico sobre la cirugía. Si no le dio alivio, o el alivio duró solo unos días, su médico "
+                      "primero buscará otras causas.",
+                      "Lo que puede venir después: si una inyección le ayudó por varias semanas o más y luego el "
+                      "alivio se acabó, hable sobre la cirugía de descompresión. Hágalo si sus síntomas de verdad "
+                      "limitan lo que puede hacer. Si no le dio alivio, o el alivio duró solo unos días, su médico "
                       "primero buscará otras causas."],
         "post-op": ["la descompresión es más que nada para las piernas."],
         "post-op-fusion": ["la descompresión es más que nada para las piernas.", "Los huesos empiezan a unirse. Sanar "
@@ -238,7 +323,9 @@ def test_no_statement_says_more_than_the_source(made, lang, visit):
     """"Surgery becomes a choice only when" made time the only gate; "Most people try 1 or 2 shots"
     is a claim the source does not make; a few days of relief read as success; the fusion sheet
     called the whole operation "mainly for your legs"; swimming was a bend-forward activity; "the
-    bones grow together" in 3 to 6 months was optimistic."""
+    bones grow together" in 3 to 6 months was optimistic. And on the injection sheet, "What may come
+    next" sent a shot that did not help straight to surgery, against its own callout: no relief, or
+    a few days, means looking for other causes first (second clinical read, 1a)."""
     for large in SIZES:
         text = flat(made[lang, visit, large])
         assert [said for said in SAID_TOO_MUCH[lang] if said in text] == [], (visit, large)
@@ -301,21 +388,34 @@ def test_what_mainstream_sheets_have_is_printed_where_it_belongs(made, lang, vis
 SLIPS = {
     "conservative-care": [("La terapia física le ayuda", "La terapia física le puede ayudar a hacer más cosas."),
                           ("2. Descanse 3.", "2. Descanse: siéntese o inclínese"),
-                          ("lo volveremos a revisar", "volveremos a revisar su caso")],
+                          ("lo volveremos a revisar", "volveremos a revisar su caso"),
+                          # second clinical read, section 4
+                          ("unos bastones para caminar", "bastones para caminar (uno en cada mano)"),
+                          ("Camine hasta que empiecen los síntomas. ", "Camine hasta tener síntomas en las piernas.")],
     "injection": [("puede darle tiempo", "No arregla el estrechamiento, pero le puede aliviar por un tiempo."),
                   ("antes de dejarla", "Pregúntenos antes de dejar de tomarla"),
-                  ("¿Sin alivio?", "¿Las inyecciones no ayudaron?")],
+                  ("¿Sin alivio?", "¿Las inyecciones no ayudaron?"),
+                  ("se deben suspender", "Algunas se deben dejar de tomar unos días antes de la inyección"),
+                  ("Lo que puede venir después: Si", "Lo que puede venir después: si una inyección")],
     "surgical-consult": [("su resultado menos bueno", "hacen menos probable que salga bien"),
                          ("Pregunte qué tipo le harán", "Pregunte a su cirujano qué tipo le harán."),
                          ("no ayudó en 2 a 3 meses",
                           "no le ha ayudado después de 2 a 3 meses, y no puede caminar lejos"),
-                         ("trabajar en eso", "pregúntenos cómo le podemos ayudar")],
+                         ("trabajar en eso", "pregúntenos cómo le podemos ayudar"),
+                         ("así le irá mejor", "Esto le ayuda a tener un mejor resultado."),
+                         ("Cuándo tiene sentido la cirugía", "Cuándo la cirugía es buena opción")],
     "post-op": [("escritorio en 2 a 3 semanas", "trabajo de escritorio después de 2 a 3 semanas"),
                 ("¿Evacuó el intestino?", "¿Hizo popó?"),
-                ("heces duras", "la popó sale dura y cuesta trabajo ir al baño")],
+                ("heces duras", "la popó sale dura y cuesta trabajo ir al baño"),
+                ("también tras la cirugía", "también después de la cirugía."),
+                ("Las de un problema con la cirugía", "Las señales de un problema con la cirugía están en la página")],
+    "post-op-fusion": [("tras una fusión", "Cómo cuidarse en casa después de una fusión")],
     "new-patient": [("Si solo parar le ayuda", "Si con solo detenerse mejora"),
                     ("qué columna se parece más a usted", "qué lado de la tabla se parece más a lo que usted siente"),
-                    ("Fíjese en el patrón", "Fíjese en lo que siente")],
+                    ("Fíjese en el patrón", "Fíjese en lo que siente"),
+                    ("Radiografías de pie.", "Radiografías tomadas de pie (parado)."),
+                    ("un dolor muy fuerte en reposo", "un dolor muy fuerte cuando está quieto o descansando, y no"),
+                    ("dar los mismos síntomas.", "dar los mismos síntomas en las piernas.")],
 }
 
 
@@ -325,6 +425,18 @@ def test_the_spanish_says_what_the_english_says_in_everyday_words(made, visit):
         text = flat(made["es", visit, large])
         for old, new in SLIPS[visit]:
             assert old not in text and new in text, (large, old, new)
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_walking_poles_are_one_in_each_hand_wherever_spanish_names_them(made, visit):
+    """"bastones" alone reads as one cane, which does not make you lean forward: the text says two
+    (the drawing's label "Bastones" sits under two poles)."""
+    for large in SIZES:
+        text = flat(made["es", visit, large])
+        for found in re.finditer(r"(?<!\w)bastones(?!\w)", text):
+            at = found.start()
+            two = text.endswith("dos ", 0, at) or text.startswith("bastones para caminar (uno en cada mano)", at)
+            assert two, (large, text[max(0, at - 20): at + 40])
 
 
 @pytest.mark.parametrize("visit", VISITS)

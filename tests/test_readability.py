@@ -10,7 +10,7 @@ from handouts.cli import main
 from handouts.readability import Report, Section, measure
 
 import pdfcheck
-from conftest import MAX_PAGES, VISITS, render
+from conftest import MAX_PAGES, VISITS, as_printed, render
 
 
 @cache
@@ -117,7 +117,7 @@ def test_no_walking_log_where_it_does_not_belong(handouts):
 def test_page_one_has_key_points_next_steps_and_when_to_call(handouts, catalog, visit):
     first = pdfcheck.page_text(handouts[visit], 1)
     assert "Key points" in first and "What to do next" in first
-    assert catalog.visits[visit].key_points[0] in first
+    assert as_printed(catalog.visits[visit].key_points[0]).search(first)
     assert f"call us at {catalog.practice.phone}" in first
     assert f"After hours: call {catalog.practice.after_hours_phone}" in first
     pages = pdfcheck.pages(handouts[visit])
