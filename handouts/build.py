@@ -28,6 +28,8 @@ from .render import LogFill, PageNumbers, Renderer
 from .request import Request
 
 FORMATS = ("pdf", "html")
+MAX_PAGES = 6  # a handout's pages in standard print; large print may take twice as many (health-literacy.md)
+CLOSER_LEVELS = 3  # the detail pages as designed, then their lines closer (closer-1, closer-2) to keep to MAX_PAGES
 MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a second
 TIGHT_LEVELS = 4  # page 1 as designed, then tighter and tighter (styles: body.tight-1 to body.tight-3)
 SUMMARY_END = "summary-end"  # the element that ends page 1's summary (next-steps.html)
@@ -72,12 +74,26 @@ class Builder:
         return layout(html, self.renderer.catalog.search, request.pdf_variant)
 
     def details(self, request: Request, blank: int = 1) -> Details:
-        """The detail pages for `request`, laid out once per distinct text (and PDF variant)."""
-        html = self.renderer.details_html(request, blank)
+        """The detail pages for `request`: as designed, or, where that runs past the handout's pages (a
+        translation runs about a fifth longer), the first closer-set layout that keeps to them. Lines
+        close up; type never shrinks. When none keeps to them, as designed (`handouts lint` reports it)."""
+        limit = MAX_PAGES * (2 if request.large_print else 1)
+        designed = self._details(request, blank, 0)
+        for closer in range(1, CLOSER_LEVELS):
+            if len(designed.document.pages) <= limit:
+                break
+            found = self._details(request, blank, closer)
+            if len(found.document.pages) <= limit:
+                return found
+        return designed
+
+    def _details(self, request: Request, blank: int, closer: int) -> Details:
+        """The detail pages at one spacing, laid out once per distinct text (and PDF variant)."""
+        html = self.renderer.details_html(request, blank, closer=closer)
         key = hashlib.sha256(f"{request.pdf_variant}\0{html}".encode()).hexdigest()
         found = self._layouts.get(key)
         if found is None:
-            document = replayed(self._filled(self._layout(html, request), request, blank))
+            document = replayed(self._filled(self._layout(html, request), request, blank, closer))
             anchors: dict[str, int] = {}
             for number, page in enumerate(document.pages, 1):
                 for anchor in page.anchors:
@@ -89,7 +105,7 @@ class Builder:
         self._layouts.move_to_end(key)
         return found
 
-    def _filled(self, document: Document, request: Request, blank: int) -> Document:
+    def _filled(self, document: Document, request: Request, blank: int, closer: int) -> Document:
         """`document` laid out again with its closing logs fitted to their page (render.LogFill): a log
         grows into the room under it (more lines, or taller ones) or, run onto one more page, gives
         back the lines that ran on. Measured and laid out again until nothing is left to gain, never
@@ -100,7 +116,7 @@ class Builder:
             if not room:
                 break
             total |= {log: (total.get(log, (0.0,))[0] + free, line, first) for log, (free, line, first) in room.items()}
-            filled = self._layout(self.renderer.details_html(request, blank, logs=LogFill(total)), request)
+            filled = self._layout(self.renderer.details_html(request, blank, logs=LogFill(total), closer=closer), request)
             if len(filled.pages) > len(document.pages):
                 break  # a line too many ran onto a page more: the last layout is the one
             document = filled

@@ -267,6 +267,9 @@ def keep_parts(text: str, separator: str = " · ") -> Markup:
     """`text` (HTML) with the words of each part between separators joined, so a line breaks only
     at a separator: a footer never leaves '2026' alone on its second line."""
     return Markup(separator).join(Markup(part).replace(" ", NBSP) for part in Markup(text).split(separator))
+
+
+@pass_context
 def _page_refs(context: Context, text: str) -> Markup:
     """`point|page_refs`: a text of a visit type's file with each `{page:ID}` as page_of(ID) prints it."""
     return Markup(PAGE_REF.sub(lambda ref: str(escape(_page_of(context, ref[1]))), str(escape(text))))
@@ -517,6 +520,7 @@ class Renderer:
             "total_pages": Markup("counter(pages)"),
             "page_numbers": None,
             "tight": 0,  # page 1 laid out tighter (1 to 3), when it must be (build.py)
+            "closer": 0,  # the detail pages' lines set closer (1 or 2), when the handout must keep to its pages
             "log_room": {},  # room under the logs that close the handout (LogFill)
             "draft": bool(self.drafts(request)),
             "content_version": handout_version(edition.units, handout_units(request)),
@@ -535,13 +539,19 @@ class Renderer:
         return {name for visit in self.catalog.visits.values() for name in visit.fields}
 
     def details_html(
-        self, request: Request, blank_pages: int = 0, part: str = "details", logs: LogFill | None = None
+        self,
+        request: Request,
+        blank_pages: int = 0,
+        part: str = "details",
+        logs: LogFill | None = None,
+        closer: int = 0,
     ) -> str:
         """The detail pages, after `blank_pages` empty pages that stand for the summary, so page
         numbers, "of N" and the pages sections start on come out as in the joined handout; `logs`
-        fills the page under the logs. With part="fragment", the modules alone, for `preview_html`."""
+        fills the page under the logs; `closer` (1 or 2) sets their lines closer, for a handout that runs
+        past its pages (build.py). With part="fragment", the modules alone, for `preview_html`."""
         room = dict(logs.room) if logs else {}
-        return self._render(self.context(request, part, blank_pages=blank_pages, log_room=room))
+        return self._render(self.context(request, part, blank_pages=blank_pages, log_room=room, closer=closer))
 
     def summary_html(self, request: Request, numbers: PageNumbers, tight: int = 0) -> str:
         """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out;
