@@ -116,7 +116,9 @@ class Builder:
             if not room:
                 break
             total |= {log: (total.get(log, (0.0,))[0] + free, line, first) for log, (free, line, first) in room.items()}
-            filled = self._layout(self.renderer.details_html(request, blank, logs=LogFill(total), closer=closer), request)
+            filled = self._layout(
+                self.renderer.details_html(request, blank, logs=LogFill(total), closer=closer), request
+            )
             if len(filled.pages) > len(document.pages):
                 break  # a line too many ran onto a page more: the last layout is the one
             document = filled
@@ -158,7 +160,7 @@ class Builder:
     def _joined(self, request: Request, summary: Document, details: Details) -> bytes:
         """Page 1 and the detail pages as one PDF, the draft mark drawn on every page while any of its
         text is not approved."""
-        pages = summary.pages + details.document.pages[len(summary.pages):]
+        pages = summary.pages + details.document.pages[len(summary.pages) :]
         check_paper(pages, request.paper or self.renderer.catalog.practice.paper)
         mark = self.renderer.draft_mark(request)
         if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
@@ -173,7 +175,7 @@ class Builder:
         if drafts:
             raise UserError(
                 f"not printed: the practice requires approval, and this handout has text not yet approved "
-                f"({', '.join(drafts)}); approve it with: handouts approve {' '.join(drafts)} --by \"NAME, ROLE\""
+                f'({", ".join(drafts)}); approve it with: handouts approve {" ".join(drafts)} --by "NAME, ROLE"'
             )
 
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
@@ -217,8 +219,10 @@ def _log_room(document: Document) -> dict[str, tuple[float, float, int]]:
     last = len(document.pages) - 1
     box = document.pages[last]._page_box  # WeasyPrint 70's page box (pyproject pins 70.x)
     foot = box.content_box_y() + box.height
-    after = max((top for name, (_x0, top, _x1, _y1) in document.pages[last].anchors.items()
-                 if not name.startswith("log-")), default=0.0)  # where the last section on the page starts
+    after = max(
+        (top for name, (_x0, top, _x1, _y1) in document.pages[last].anchors.items() if not name.startswith("log-")),
+        default=0.0,
+    )  # where the last section on the page starts
     logs: dict[tuple[str, str], list[tuple[int, int, tuple]]] = {}
     for index, page in enumerate(document.pages):
         for name, anchor in page.anchors.items():
