@@ -548,7 +548,7 @@ def surgery(size: float = 13, only: str = "") -> Markup:
         return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
     if only == "fusion":
         # the drawing grows with its labels (in large print as far as the page allows), so they keep their spacing
-        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.65 * size / 13, alt=SURGERY_ALTS[only])
+        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.6 * size / 13, alt=SURGERY_ALTS[only])
     if only:
         raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
     alt = N_(
