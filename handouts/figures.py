@@ -548,7 +548,7 @@ def surgery(size: float = 13, only: str = "") -> Markup:
         return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
     if only == "fusion":
         # the drawing grows with its labels (in large print as far as the page allows), so they keep their spacing
-        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.6 * size / 13, alt=SURGERY_ALTS[only])
+        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.5 * size / 13, alt=SURGERY_ALTS[only])
     if only:
         raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
     alt = N_(
@@ -949,7 +949,7 @@ PATHWAY_STEPS = (
     N_("2 to 8 weeks of care without surgery"),
     N_("Better? Keep going"),
     N_("Not better? 1 or 2 epidural shots"),
-    N_("Shots did not help? Talk about surgery"),
+    N_("Relief wore off? Talk about surgery"),
     N_("Decide about surgery"),
 )
 BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other

@@ -39,9 +39,8 @@ WARNING_SIGNS = {
         'numbness in the "saddle" area. This is your groin, inner thighs and buttocks. You may first notice it when '
         "you wipe.",
         "You have leg pain after a bad fall or injury.",
+        "You have a fever along with back pain.",
         "Call our office now, today, at",
-        "You have a fever along with back pain. If you also feel very ill, or have new numbness or weakness, go to "
-        "the emergency room now.",
         "You have severe pain at rest that does not get better when you change position.",
         "You have had cancer, and now you have new or worse back or leg pain.",
         "If you cannot talk to someone right away, go to the emergency room now.",
@@ -55,9 +54,8 @@ WARNING_SIGNS = {
         'Se le adormece la zona de la "silla de montar": la ingle, la parte de adentro de los muslos y las nalgas. '
         "Puede notarlo al limpiarse.",
         "Le duele la pierna por una caída fuerte o una lesión.",
+        "Tiene fiebre y también dolor de espalda.",
         "Llámenos ahora, hoy mismo, al",
-        "Tiene fiebre y también dolor de espalda. Si además se siente muy mal, o tiene adormecimiento o debilidad "
-        "nueva, vaya ahora a la sala de emergencias.",
         "Tiene un dolor muy fuerte cuando está quieto o descansando, y no mejora al cambiar de posición.",
         "Tuvo cáncer y ahora tiene dolor nuevo o peor en la espalda o la pierna.",
         "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
@@ -73,6 +71,8 @@ POST_OP_SIGNS = {
         "If you cannot talk to someone right away, go to the emergency room now.",
         "You have chest pain, or you are short of breath.",
         "You cannot pass urine.",
+        'Your legs get new or worse weakness or numbness, or you have numbness in the "saddle" area.',
+        "You have a fever with a stiff neck, or a very bad headache that does not ease lying down.",
         "Your wound gets red, warm or swollen, or fluid or pus drains from it.",
         "You have a fever of 101 °F (38.3 °C) or higher. If you also feel very ill, or have new numbness or "
         "weakness, go to the emergency room now.",
@@ -86,6 +86,9 @@ POST_OP_SIGNS = {
         "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
         "Tiene dolor en el pecho, o le falta el aire.",
         "No puede orinar.",
+        'Tiene debilidad o adormecimiento nuevo o peor en las piernas, o se le adormece la zona de la "silla de '
+        'montar".',
+        "Tiene fiebre con el cuello rígido, o un dolor de cabeza muy fuerte que no se calma al acostarse.",
         "Su herida se pone roja, caliente o hinchada, o le sale líquido o pus.",
         "Tiene fiebre de 101 °F (38.3 °C) o más. Si además se siente muy mal, o tiene adormecimiento o debilidad "
         "nueva, vaya ahora a la sala de emergencias.",
@@ -237,7 +240,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "Hernia de disco": 1,
             "La artritis de cadera puede parecerse a este problema": 1,
             "Dígale a su médico qué lado de la tabla se parece más a lo que usted siente.": 1,
-            "Casi siempre llega poco a poco y no es una emergencia.": 1,
+            "Por lo general llega poco a poco y no es una emergencia.": 1,
             "Su nombre:": 1,
             "Compruebe lo que entendió": 1,
             "Preguntas para hacer": 1,
