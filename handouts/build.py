@@ -9,7 +9,9 @@ bytes from every interface.
 """
 
 import hashlib
+import math
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,11 +24,17 @@ from .draftmark import stamped
 from .errors import UserError
 from .limits import limits
 from .pdf import layout, replayed, write
-from .render import PageNumbers, Renderer
+from .render import LogFill, PageNumbers, Renderer
 from .request import Request
 
 FORMATS = ("pdf", "html")
+MAX_PAGES = 6  # a handout's pages in standard print; large print may take twice as many (health-literacy.md)
+CLOSER_LEVELS = 3  # the detail pages as designed, then their lines closer (closer-1, closer-2) to keep to MAX_PAGES
 MAX_SUMMARY_PAGES = 3  # page 1 is meant to be one page; a long note may take a second
+TIGHT_LEVELS = 4  # page 1 as designed, then tighter and tighter (styles: body.tight-1 to body.tight-3)
+SUMMARY_END = "summary-end"  # the element that ends page 1's summary (next-steps.html)
+MIN_LINES = 4  # lines a log to write in keeps on the page it starts on, at the least
+LOG_LINE = re.compile(r"log-(?P<kind>row|day)-(?P<log>.+)-(?P<n>\d+)")  # a line of a log (templates/modules)
 KEEP_LAYOUTS = 24  # detail layouts kept per process: a visit type's handful of variants, not one per patient
 
 
@@ -66,12 +74,26 @@ class Builder:
         return layout(html, self.renderer.catalog.search, request.pdf_variant)
 
     def details(self, request: Request, blank: int = 1) -> Details:
-        """The detail pages for `request`, laid out once per distinct text (and PDF variant)."""
-        html = self.renderer.details_html(request, blank)
+        """The detail pages for `request`: as designed, or, where that runs past the handout's pages (a
+        translation runs about a fifth longer), the first closer-set layout that keeps to them. Lines
+        close up; type never shrinks. When none keeps to them, as designed (`handouts lint` reports it)."""
+        limit = MAX_PAGES * (2 if request.large_print else 1)
+        designed = self._details(request, blank, 0)
+        for closer in range(1, CLOSER_LEVELS):
+            if len(designed.document.pages) <= limit:
+                break
+            found = self._details(request, blank, closer)
+            if len(found.document.pages) <= limit:
+                return found
+        return designed
+
+    def _details(self, request: Request, blank: int, closer: int) -> Details:
+        """The detail pages at one spacing, laid out once per distinct text (and PDF variant)."""
+        html = self.renderer.details_html(request, blank, closer=closer)
         key = hashlib.sha256(f"{request.pdf_variant}\0{html}".encode()).hexdigest()
         found = self._layouts.get(key)
         if found is None:
-            document = replayed(self._layout(html, request))
+            document = replayed(self._filled(self._layout(html, request), request, blank, closer))
             anchors: dict[str, int] = {}
             for number, page in enumerate(document.pages, 1):
                 for anchor in page.anchors:
@@ -83,12 +105,34 @@ class Builder:
         self._layouts.move_to_end(key)
         return found
 
+    def _filled(self, document: Document, request: Request, blank: int, closer: int) -> Document:
+        """`document` laid out again with its closing logs fitted to their page (render.LogFill): a log
+        grows into the room under it (more lines, or taller ones) or, run onto one more page, gives
+        back the lines that ran on. Measured and laid out again until nothing is left to gain, never
+        to more pages."""
+        total: dict[str, tuple[float, float, int]] = {}
+        for _ in range(3):
+            room = {log: found for log, found in _log_room(document).items() if abs(found[0]) >= found[1]}
+            if not room:
+                break
+            total |= {log: (total.get(log, (0.0,))[0] + free, line, first) for log, (free, line, first) in room.items()}
+            filled = self._layout(
+                self.renderer.details_html(request, blank, logs=LogFill(total), closer=closer), request
+            )
+            if len(filled.pages) > len(document.pages):
+                break  # a line too many ran onto a page more: the last layout is the one
+            document = filled
+        return document
+
     def pdf(self, request: Request, gate: bool = True) -> bytes:
         """Summary page(s) laid out with the detail pages' numbers, then joined to them, with the
         draft mark drawn on every page while any of its text is not approved (draftmark.py).
 
         The details are laid out after as many blank pages as the summary takes; that count is
-        found by trying 1, 2, ... so the result never depends on what was laid out before.
+        found by trying 1, 2, ... so the result never depends on what was laid out before. Page 1
+        must hold the whole summary (key points, next steps, when to call): where it runs past page 1
+        (a surgeon's lines, a note, a long translation), it is laid out again tighter, never in
+        smaller type, and the first layout that keeps the summary on page 1 is taken.
         gate=False skips the approval gate: for a preview of a draft, which is not given to anyone."""
         with limits(self.renderer.catalog.practice.time_limit):
             return self._pdf(request, gate)
@@ -96,20 +140,32 @@ class Builder:
     def _pdf(self, request: Request, gate: bool) -> bytes:
         if gate:
             self.check_approved(request)
-        mark = self.renderer.draft_mark(request)
+        fallback = None
         for blank in range(1, MAX_SUMMARY_PAGES + 1):
             details = self.details(request, blank)
-            summary = self._layout(self.renderer.summary_html(request, details.numbers), request)
-            if len(summary.pages) == blank:
-                pages = summary.pages + details.document.pages[blank:]
-                check_paper(pages, request.paper or self.renderer.catalog.practice.paper)
-                if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
-                    pages = stamped(pages, mark, request.lang, request.large_print)
-                return write(summary.copy(pages), request.pdf_variant)
+            for tight in range(TIGHT_LEVELS):
+                summary = self._layout(self.renderer.summary_html(request, details.numbers, tight), request)
+                if len(summary.pages) != blank:
+                    continue
+                if _summary_on_page_one(summary):
+                    return self._joined(request, summary, details)
+                fallback = fallback or (summary, details)
+        if fallback:  # a practice's page 1 too long for one page whatever the spacing: as it comes
+            return self._joined(request, *fallback)
         raise UserError(
             f"page 1 of the {request.visit.id} handout runs past {MAX_SUMMARY_PAGES} pages: shorten the note "
             "or the practice's page-1 template"
         )
+
+    def _joined(self, request: Request, summary: Document, details: Details) -> bytes:
+        """Page 1 and the detail pages as one PDF, the draft mark drawn on every page while any of its
+        text is not approved."""
+        pages = summary.pages + details.document.pages[len(summary.pages) :]
+        check_paper(pages, request.paper or self.renderer.catalog.practice.paper)
+        mark = self.renderer.draft_mark(request)
+        if mark is not None:  # drawn on the laid-out pages, out of the practice's styles' reach
+            pages = stamped(pages, mark, request.lang, request.large_print)
+        return write(summary.copy(pages), request.pdf_variant)
 
     def check_approved(self, request: Request) -> None:
         """With `require_approval = true`, a handout with any text not yet approved is not printed."""
@@ -119,7 +175,7 @@ class Builder:
         if drafts:
             raise UserError(
                 f"not printed: the practice requires approval, and this handout has text not yet approved "
-                f"({', '.join(drafts)}); approve it with: handouts approve {' '.join(drafts)} --by \"NAME, ROLE\""
+                f'({", ".join(drafts)}); approve it with: handouts approve {" ".join(drafts)} --by "NAME, ROLE"'
             )
 
     def build(self, request: Request, fmt: str = "pdf") -> bytes:
@@ -149,6 +205,55 @@ class KeptBuilder:
             if self._kept is None or self._kept[0] != stamp:
                 self._kept = (stamp, Builder(Renderer(catalog)))
             return self._kept[1]
+
+
+def _log_room(document: Document) -> dict[str, tuple[float, float, int]]:
+    """For each log that ends the document, how much to grow it (CSS px), the height of one of its
+    lines, and the first of its lines on the last page. Templates mark each line `log-row-NAME-N` (a
+    log of open lines, which can take more or fewer) or `log-day-NAME-N` (one line a day, which can
+    only grow taller), and may mark the end of what follows its lines `log-end-NAME`. A log grows by
+    the room between its end and the foot of the text area. A log of open lines that ran onto the
+    last page gives up as many lines as what ran on needs, when at least MIN_LINES stay (the room is
+    negative: fewer lines); else it grows to fill that last page. A log with anything after it is
+    left as it is."""
+    last = len(document.pages) - 1
+    box = document.pages[last]._page_box  # WeasyPrint 70's page box (pyproject pins 70.x)
+    foot = box.content_box_y() + box.height
+    after = max(
+        (top for name, (_x0, top, _x1, _y1) in document.pages[last].anchors.items() if not name.startswith("log-")),
+        default=0.0,
+    )  # where the last section on the page starts
+    logs: dict[tuple[str, str], list[tuple[int, int, tuple]]] = {}
+    for index, page in enumerate(document.pages):
+        for name, anchor in page.anchors.items():
+            found = LOG_LINE.fullmatch(name)
+            if found:
+                logs.setdefault((found["kind"], found["log"]), []).append((index, int(found["n"]), anchor))
+    room = {}
+    top = box.content_box_y()
+    for (kind, log), lines in logs.items():
+        here = sorted((n, anchor) for index, n, anchor in lines if index == last)
+        closing = document.pages[last].anchors.get(f"log-end-{log}")  # the end of what is under its lines
+        if not (here or closing):
+            continue  # not on the last page
+        line = lines[-1][2][3] - lines[-1][2][1]
+        end = closing[1] if closing else here[-1][1][3]
+        if end < after:
+            continue  # something follows it
+        began_before = len(here) < len(lines)
+        if kind == "row" and began_before and end - top <= (len(lines) - MIN_LINES) * line:
+            # what ran onto the last page fits in lines it can give up: fewer lines, one page less
+            room[log] = (-math.ceil((end - top) / line) * line, line, 1)
+        elif here:
+            free = foot - end - 1
+            room[log] = (math.floor(free / line) * line if kind == "row" else free, line, here[0][0])  # whole lines
+    return room
+
+
+def _summary_on_page_one(summary: Document) -> bool:
+    """Whether the summary ends on page 1; a practice's page template without the marker is taken as it is."""
+    ends = [n for n, page in enumerate(summary.pages) if SUMMARY_END in page.anchors]
+    return ends in ([], [0])
 
 
 def build(renderer: Renderer, request: Request, fmt: str = "pdf") -> bytes:

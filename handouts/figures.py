@@ -10,10 +10,12 @@ black and white.
 
 import inspect
 import math
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, partial
+from itertools import pairwise
 
 from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
@@ -23,7 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from . import shapes
 from .i18n import N_
 from .paths import BUILTIN_ROOT
-from .shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, String, black, white
+from .shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, Shape, String, black, white
 
 REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
@@ -49,11 +51,16 @@ def _register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "AtkinsonHyperlegible_700Bold.ttf")))
 
 
+# A range of numbers ("1 or 2", "2 to 8", "1 o 2", "2 a 8") is read as one thing: no line ends inside it.
+_RANGE = re.compile(r"\b(\d+) (or|to|o|a|y|and) (\d+)\b")
+
+
 def wrap(text: str, size: float, width: float, font: str = REGULAR) -> list[str]:
     """Greedy word wrap by the font's real widths, of `text` in the figure's language: every word a
-    figure prints passes through here (or through `_` where it is pieced together)."""
+    figure prints passes through here (or through `_` where it is pieced together). A range of
+    numbers stays on one line."""
     lines: list[str] = []
-    for word in _(text).split():
+    for word in (piece.replace("\0", " ") for piece in _RANGE.sub("\\1\0\\2\0\\3", _(text)).split()):
         trial = f"{lines[-1]} {word}" if lines else word
         if lines and pdfmetrics.stringWidth(trial, font, size) <= width:
             lines[-1] = trial
@@ -93,16 +100,26 @@ BONE = "#cccccc"
 LIGAMENT = "#4d4d4d"
 NERVE = "#8c8c8c"
 BODY_H, DISC_H = 44.0, 14.0  # one vertebra and one disc, seen from the side, in drawing units
+DISC_Y = 136.0  # the middle of the disc, seen from above: far enough forward for a gap before each joint
+MID = 59.0  # the middle, seen from above: the joints reach to 1 and 117 across
+
+
+Point = tuple[float, float]
 
 
 @dataclass
 class Art:
-    """A drawing in its own units, and the points (in those units) that its labels name."""
+    """A drawing in its own units, and the points (in those units) that its labels name. `parts`
+    holds, by the name of a point, the shapes of the part a label there names, so a test can check
+    that each leader ends on its own part and runs over no other named part; `vias`, by the name of
+    a point, a point its leader passes through on the way (a gap between parts)."""
 
     group: Group
     width: float
     height: float
-    points: dict[str, tuple[float, float]]
+    points: dict[str, Point]
+    parts: dict[str, list[Shape]] = field(default_factory=dict)
+    vias: dict[str, Point] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,6 +129,19 @@ class Panel:
     title: str
     art: Art
     labels: list[tuple[str, str, str]]
+
+
+@dataclass
+class Leader:
+    """Where one label's leader runs, from the label to its point, in the units of the drawing it points into."""
+
+    art: Art
+    point: str
+    path: list[Point]
+
+
+# The leaders of the figure being drawn, when someone asks for them (`leaders`).
+_LEADERS: ContextVar[list[Leader] | None] = ContextVar("leaders", default=None)
 
 
 def _smooth(points: list[tuple[float, float]], **style) -> Path:
@@ -160,6 +190,13 @@ def _spread(wanted: list[float], heights: list[float], gap: float, low: float, h
     return tops
 
 
+def _place(point: Point, origin: Point, scale: float, back: bool = False) -> Point:
+    """A point of a drawing placed on the figure at `origin` and `scale`; `back`: the other way round."""
+    if back:
+        return (point[0] - origin[0]) / scale, (point[1] - origin[1]) / scale
+    return origin[0] + point[0] * scale, origin[1] + point[1] * scale
+
+
 def _layout(
     panels: list[Panel], size: float, side_by_side: bool, max_scale: float, alt: str, joined: bool = False,
     fit: bool = False,
@@ -170,35 +207,43 @@ def _layout(
     A `fit` drawing is only as wide as its panels, to stand beside the text it shows."""
     pad, between = 8.0, (size * 2.8 if joined else 14.0)
 
-    def column(panel: Panel, side: str) -> float:
-        """As wide as the longest label, but no wider than a fifth of the figure unless one word is."""
+    def column(panel: Panel, side: str, cap: float = WIDTH * 0.18) -> float:
+        """As wide as the longest label, but no wider than `cap` (a fifth of the figure) unless one word is."""
         texts = [_(t) for t, _unused, s in panel.labels if s == side]
         if not texts:
             return 0.0
         longest = max(pdfmetrics.stringWidth(t, REGULAR, size) for t in texts)
         word = max(pdfmetrics.stringWidth(w, REGULAR, size) for t in texts for w in t.split())
-        return min(longest, max(WIDTH * 0.18, word)) + 2
+        return min(longest, max(cap, word)) + 2
 
-    def columns(panel: Panel) -> tuple[float, float]:
-        return tuple(column(panel, side) + pad if column(panel, side) else 0.0 for side in ("left", "right"))
+    def columns(panel: Panel, cap: float) -> tuple[float, float]:
+        widths = (column(panel, side, cap) for side in ("left", "right"))
+        return tuple(width + pad if width else 0.0 for width in widths)
 
-    if side_by_side:
-        room = WIDTH - between * (len(panels) - 1) - sum(sum(columns(p)) for p in panels)
-        scale = min(max_scale, room / sum(p.art.width for p in panels))
-    else:
-        scale = min(max_scale, *((WIDTH - sum(columns(p))) / p.art.width for p in panels))
+    def scale_at(cap: float) -> float:
+        if side_by_side:
+            room = WIDTH - between * (len(panels) - 1) - sum(sum(columns(p, cap)) for p in panels)
+            return min(max_scale, room / sum(p.art.width for p in panels))
+        return min(max_scale, *((WIDTH - sum(columns(p, cap))) / p.art.width for p in panels))
+
+    # labels wrap to their longest word when that leaves the drawings larger
+    cap = max((WIDTH * 0.18, 0.0), key=scale_at)
+    scale = scale_at(cap)
+
     # side by side, the drawings start level under the tallest title
-    title_room = max(len(wrap(p.title, size, p.art.width * scale + columns(p)[1], BOLD)) for p in panels) * size * 1.2
+    title_room = max(len(wrap(p.title, size, p.art.width * scale + columns(p, cap)[1], BOLD)) for p in panels)
+    title_room *= size * 1.2
     title_room += size * 0.3
     g = Group()
     low = 0.0
     x = y = 0.0  # side by side: x moves along, one under another: y moves down
     widest = max(p.art.width for p in panels) * scale
+    lefts = max(columns(p, cap)[0] for p in panels)
     for panel in panels:
-        left, right = columns(panel)
+        left, right = columns(panel, cap)
         art_w, art_h = panel.art.width * scale, panel.art.height * scale
         if not side_by_side:  # one under another: right edges in line, so the parts beside them line up
-            left += widest - art_w
+            left = lefts + widest - art_w
         title, title_bottom = text_block(x + left, y, panel.title, size, art_w + right, BOLD)
         g.add(title)
         art_x, art_top = x + left, (y - title_room if side_by_side else title_bottom) - 4
@@ -206,23 +251,32 @@ def _layout(
         art.transform = (scale, 0, 0, scale, art_x, art_top - art_h)
         g.add(art)
         bottom = art_top - art_h
+        art_low = art_top - art_h
+        place = partial(_place, origin=(art_x, art_low), scale=scale)
         for side in ("left", "right"):
-            labels = [(t, panel.art.points[name]) for t, name, s in panel.labels if s == side]
-            labels.sort(key=lambda item: -item[1][1])
-            blocks = [wrap(t, size, column(panel, side)) for t, _ in labels]
+            labels = [(t, name) for t, name, s in panel.labels if s == side]
+            # a label stands level with where its leader comes in: its point, or the gap it passes through
+            aims = {name: place(panel.art.vias.get(name, panel.art.points[name])) for _, name in labels}
+            labels.sort(key=lambda item: -aims[item[1]][1])
+            blocks = [wrap(t, size, column(panel, side, cap)) for t, _ in labels]
             heights = [len(lines) * size * 1.2 for lines in blocks]
-            targets = [(art_x + px * scale, art_top - art_h + py * scale) for _, (px, py) in labels]
-            tops = _spread([ty + size * 0.35 for _, ty in targets], heights, size * 0.3, art_top - art_h, art_top)
+            # centred so the leader, which starts at the middle of the label's first line, runs level when it can
+            wanted = [aims[name][1] + size * 0.6 - h / 2 for (_, name), h in zip(labels, heights, strict=True)]
+            tops = _spread(wanted, heights, size * 0.3, art_low, art_top)
             edge = art_x - pad if side == "left" else art_x + art_w + pad
-            for lines, top, (tx, ty) in zip(blocks, tops, targets, strict=True):
+            for lines, top, (_text, name) in zip(blocks, tops, labels, strict=True):
                 for n, line in enumerate(lines, 1):
                     g.add(String(edge, top - n * size * 1.2 + size * 0.25, line, fontName=REGULAR, fontSize=size,
                                  textAnchor="end" if side == "left" else "start"))
-                ly = top - size * 0.6
-                start = edge + (2 if side == "left" else -2)
+                via = [place(panel.art.vias[name])] if name in panel.art.vias else []
+                path = [(edge + (2 if side == "left" else -2), top - size * 0.6), *via, place(panel.art.points[name])]
                 for width, colour in ((3.5, white), (1.2, black)):
-                    g.add(Line(start, ly, tx, ty, strokeWidth=width, strokeColor=colour, strokeLineCap=1))
-                g.add(Circle(tx, ty, 2.6, fillColor=black, strokeColor=white, strokeWidth=1))
+                    for (x1, y1), (x2, y2) in pairwise(path):
+                        g.add(Line(x1, y1, x2, y2, strokeWidth=width, strokeColor=colour, strokeLineCap=1))
+                g.add(Circle(*path[-1], 2.6, fillColor=black, strokeColor=white, strokeWidth=1))
+                record = _LEADERS.get()
+                if record is not None:
+                    record.append(Leader(panel.art, name, [place(p, back=True) for p in path]))
                 bottom = min(bottom, top - len(lines) * size * 1.2)
         low = min(low, bottom)
         if side_by_side:
@@ -243,18 +297,24 @@ def _layout(
 def _side(pinch: float = 0.0, levels: int = 3) -> Art:
     """The lower spine seen from the side, front to the left: bones, discs, the canal with the nerves
     and, behind it, the ligament and the joints of the arches. `pinch` (0 to 1) narrows the canal at
-    the lowest disc: the disc bulges back, the ligament thickens, the joint grows and the nerves are squeezed."""
+    the lowest disc: the disc bulges back, the ligament thickens, the joint grows and the nerves are squeezed.
+    A label on a part at the front (bone, disc, the squeezed nerves) comes from the left, one on a
+    part at the back from the right, so no leader runs over another named part."""
     step = BODY_H + DISC_H
     height = levels * step - DISC_H + 16
     tops = [height - 8 - i * step for i in range(levels)]
     joints = [top - BODY_H - DISC_H / 2 for top in tops[:-1]]  # at the middle of each disc
     pinch_y = joints[-1]
     g = Group()
+    parts: dict[str, list[Shape]] = {name: [] for name in ("bone", "disc", "ligament", "joint")}
     edge = [(y, 10 - 6 * pinch * math.exp(-(((y - pinch_y) / 9) ** 2))) for y in range(-2, int(height) + 3, 2)]
     nerves = [(72 + w, y) for y, w in edge] + [(72 - w, y) for y, w in reversed(edge)]
     g.add(Polygon(_flat(nerves), fillColor=NERVE, strokeColor=black, strokeWidth=1.2))
+    parts["nerves"] = parts["nerves above"] = parts["squeezed"] = [g.contents[-1]]
     for i, top in enumerate(tops):
-        g.add(Rect(0, top - BODY_H, 54, BODY_H, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        parts["bone"].append(Rect(0, top - BODY_H, 54, BODY_H, rx=6, ry=6, fillColor=BONE, strokeColor=black,
+                                  strokeWidth=1.5))
+        g.add(parts["bone"][-1])
         upper = joints[i - 1] if i else top + 6
         lower = joints[i] if i < len(joints) else top - BODY_H - 6
         arch = [(92, upper - 2), (116, upper + 2), (116, top - 6), (134, top - 14), (138, top - 22), (134, top - 30),
@@ -265,20 +325,30 @@ def _side(pinch: float = 0.0, levels: int = 3) -> Art:
         grow = pinch if i == len(joints) - 1 else 0.0
         disc = [(54 + 13 * grow * _bump(t), high - t * DISC_H) for t in _sample(8)]
         disc += [(1 - 3 * _bump(t), low + t * DISC_H) for t in _sample(8)]
-        g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
         ligament = [(85 - 11 * grow * _bump(t), y + 16 - 32 * t) for t in _sample(10)] + [(91, y - 16), (91, y + 16)]
-        g.add(Polygon(_flat(ligament), fillColor=LIGAMENT, strokeColor=black, strokeWidth=1))
-        g.add(Ellipse(105, y, 9 + 5 * grow, 8 + 5 * grow, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        shapes = {
+            "disc": Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5),
+            "ligament": Polygon(_flat(ligament), fillColor=LIGAMENT, strokeColor=black, strokeWidth=1),
+            "joint": Ellipse(105, y, 9 + 5 * grow, 8 + 5 * grow, fillColor=BONE, strokeColor=black, strokeWidth=1.5),
+        }
+        for name, shape in shapes.items():
+            parts[name].append(shape)
+            g.add(shape)
         g.add(Line(96 - 5 * grow, y - 2, 114 + 5 * grow, y + 2, strokeWidth=2))
+    # the joint grows with the pinch, so the ligament's leader comes down onto it from above the joint
+    ligament_y = pinch_y + 13 + 2 * pinch
     points = {
         "canal": (72, pinch_y),
         "nerves": (72, pinch_y + 16 + 6 * (1 - pinch)),
-        "bone": (36, tops[1] - BODY_H / 2),
-        "disc": (56 + 8 * pinch, pinch_y - 3),
-        "ligament": (86 - 8 * pinch, pinch_y + 5),
+        "squeezed": (70, pinch_y + 1.5),  # at the narrowest, reached from the front, above the disc
+        "nerves above": (72, pinch_y + 32),  # above the ligament, so the ligament's label can come in under it
+        "bone": (30, tops[1] - BODY_H / 2),
+        "disc": (24 + 36 * pinch, pinch_y),
+        "ligament": (88 - pinch, ligament_y),
         "joint": (110 + 3 * pinch, pinch_y - 5),
     }
-    return Art(g, 140, height, points)
+    vias = {"squeezed": (57, pinch_y + 12), "ligament": (104, ligament_y + 8 + 6 * pinch)}
+    return Art(g, 140, height, points, parts, vias)
 
 
 def _bands(lines: list[list[tuple[float, float]]], width: float, fill) -> list[PolyLine]:
@@ -287,69 +357,81 @@ def _bands(lines: list[list[tuple[float, float]]], width: float, fill) -> list[P
             for w, c in ((width + 3, black), (width, fill)) for line in lines]
 
 
-def _section(pinch: float = 0.0, medicine: bool = False) -> Art:
+def _section(pinch: float = 0.0) -> Art:
     """The spine seen from above at a disc, front at the top: the disc, the canal with the nerves,
     the ligament lining the back of the canal, a joint on each side and the bony arch behind.
-    `pinch` (0 to 1) narrows it: the disc bulges back, the ligament and the joints thicken."""
+    `pinch` (0 to 1) narrows it: the disc bulges back, the ligament and the joints thicken. Between
+    the disc and each joint a gap opens into the canal (where the nerves leave it): the leaders to
+    the nerves and the ligament come in there, over no other named part."""
     g = Group()
-    left, right, back = (34.0, 90.0), (116.0, 90.0), (75.0, 46.0)
-    for part in _bands([[left, back, right], [back, (75, 10)]], 12, BONE):
+    left, right, back = (MID - 41, 90.0), (MID + 41, 90.0), (MID, 46.0)
+    arch = _bands([[left, back, right], [back, (MID, 10)]], 12, BONE)
+    for part in arch:
         g.add(part)
-    thick = 5 + 10 * pinch
+    thick = 5 + 6 * pinch
     inward = []  # the ligament's middle line: inside the arch by half the arch and half the ligament
     for x, y in (left, back, right):
-        dx, dy = 75 - x, 100 - y
+        dx, dy = MID - x, 100 - y
         n = math.hypot(dx, dy)
         inward.append((x + dx / n * (7.5 + thick / 2), y + dy / n * (7.5 + thick / 2)))
-    for part in _bands([inward], thick, LIGAMENT):
+    ligament = _bands([inward], thick, LIGAMENT)
+    for part in ligament:
         g.add(part)
-    rx, ry = 13 + 5 * pinch, 12 + 4 * pinch
-    for jx, jy in (left, right):
-        g.add(Ellipse(jx, jy, rx, ry, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
-        g.add(Line(jx - rx * 0.8, jy + ry * 0.5, jx + rx * 0.8, jy - ry * 0.5, strokeWidth=2))
+    rx, ry = 13 + 4 * pinch, 12 + 3 * pinch
+    joints = [Ellipse(jx, jy, rx, ry, fillColor=BONE, strokeColor=black, strokeWidth=1.5) for jx, jy in (left, right)]
+    for joint in joints:
+        g.add(joint)
+        g.add(Line(joint.cx - rx * 0.8, joint.cy + ry * 0.5, joint.cx + rx * 0.8, joint.cy - ry * 0.5, strokeWidth=2))
     disc = []
     for i in range(60):
         a = 2 * math.pi * i / 60
-        x, y = 75 + 50 * math.cos(a), 122 + 26 * math.sin(a)
+        x, y = MID + 50 * math.cos(a), DISC_Y + 26 * math.sin(a)
         if math.sin(a) < 0:  # the back edge: a little hollow when normal, bulging into the canal when narrowed
-            y += (5 - 17 * pinch) * math.exp(-((math.cos(a) / 0.4) ** 2))
+            y += (5 - 28 * pinch) * math.exp(-((math.cos(a) / 0.4) ** 2))
         disc.append((x, y))
     g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
-    g.add(Ellipse(75, 124, 22, 11, fillColor=None, strokeColor=GREY, strokeWidth=1.5))
-    sac_y, srx, sry = 81 - 5 * pinch, 15 - 5 * pinch, 11 - 4 * pinch
-    if medicine:  # a cloud of dots in the space around the nerves
-        mrx, mry = srx + 8, sry + 6
-        for x in range(int(75 - mrx), int(75 + mrx) + 1, 4):
-            for y in range(int(sac_y - mry), int(sac_y + mry) + 1, 4):
-                if ((x - 75) / mrx) ** 2 + ((y - sac_y) / mry) ** 2 <= 1:
-                    g.add(Circle(x + (y % 8) / 4, y, 1.3, fillColor=black, strokeColor=None))
-    g.add(Ellipse(75, sac_y, srx, sry, fillColor=NERVE, strokeColor=black, strokeWidth=1.2))
+    disc_part = g.contents[-1]
+    g.add(Ellipse(MID, DISC_Y + 2, 22, 11, fillColor=None, strokeColor=GREY, strokeWidth=1.5))
+    sac_y, srx, sry = 96 - 14 * pinch, 16 - 6 * pinch, 11 - 4 * pinch  # just behind the disc, as it lies
+    sac = Ellipse(MID, sac_y, srx, sry, fillColor=NERVE, strokeColor=black, strokeWidth=1.2)
+    g.add(sac)
     for dx, dy in ((-0.5, 0.25), (0.0, 0.45), (0.5, 0.25), (-0.25, -0.35), (0.25, -0.35)):
-        g.add(Circle(75 + dx * srx, sac_y + dy * sry, 2.2 - 0.8 * pinch, fillColor=white, strokeWidth=0.8))
+        g.add(Circle(MID + dx * srx, sac_y + dy * sry, 2.2 - 0.8 * pinch, fillColor=white, strokeWidth=0.8))
     points = {
-        "nerves": (75 + srx * 0.75, sac_y - sry * 0.3),
-        "nerves left": (75 - srx * 0.6, sac_y + sry * 0.2),
-        "medicine": (75 + srx + 4, sac_y + sry * 0.5),
-        "disc": (114, 112),
-        "ligament": ((inward[1][0] + inward[2][0]) / 2, (inward[1][1] + inward[2][1]) / 2),
+        "nerves": (MID - srx * (0.4 + 0.3 * pinch), sac_y + sry * 0.25),
+        "disc": (MID + 38, DISC_Y + 6),
+        "ligament": tuple(a + (b - a) * (0.5 - 0.15 * pinch) for a, b in zip(inward[1], inward[2], strict=True)),
         "joint": (right[0] + rx * 0.4, right[1] - ry * 0.4),
-        "bone": (77, 18),
+        "bone": (MID + 2, 18),
     }
-    return Art(g, 150, 150, points)
+    parts = {"nerves": [sac], "disc": [disc_part], "ligament": ligament[:1], "joint": joints, "bone": arch[:2]}
+    # the gaps between the disc and the joints; the thickened ligament fills the arch's corner, and its
+    # leader comes in from behind, over the arch (not named in that drawing)
+    vias = {"nerves": (MID - 30, 106 + 2 * pinch)} | ({} if pinch else {"ligament": (MID + 30, 106)})
+    return Art(g, 2 * MID, DISC_Y + 28, points, parts, vias)
 
 
-NORMAL_LABELS = [(N_("bone"), "bone"), (N_("disc"), "disc"), (N_("nerves"), "nerves"), (N_("ligament"), "ligament"),
-                 (N_("joint"), "joint")]
-NARROWED_LABELS = [(N_("bulging disc"), "disc"), (N_("squeezed nerves"), "nerves"),
-                   (N_("thickened ligament"), "ligament"), (N_("joint with arthritis"), "joint")]
+# (text, point, side) of the normal and the narrowed panel of each view: a part at the front is
+# labelled from the left, one at the back from the right, and the canal is reached through a gap.
+SIDE_LABELS = (
+    [(N_("bone"), "bone", "left"), (N_("disc"), "disc", "left"), (N_("nerves"), "nerves above", "right"),
+     (N_("ligament"), "ligament", "right"), (N_("joint"), "joint", "right")],
+    [(N_("bulging disc"), "disc", "left"), (N_("squeezed nerves"), "squeezed", "left"),
+     (N_("thickened ligament"), "ligament", "right"), (N_("joint with arthritis"), "joint", "right")],
+)
+SECTION_LABELS = (
+    [(N_("disc"), "disc", "right"), (N_("nerves"), "nerves", "left"), (N_("ligament"), "ligament", "right"),
+     (N_("joint"), "joint", "right"), (N_("bone"), "bone", "right")],
+    [(N_("bulging disc"), "disc", "right"), (N_("squeezed nerves"), "nerves", "left"),
+     (N_("thickened ligament"), "ligament", "right"), (N_("joint with arthritis"), "joint", "right")],
+)
 
 
-def _normal_and_narrowed(view: Callable[..., Art], size: float, alt: str) -> Markup:
-    panels = [
-        Panel(N_("Normal"), view(0.0), [(t, p, "right") for t, p in NORMAL_LABELS]),
-        Panel(N_("Narrowed"), view(1.0), [(t, p, "right") for t, p in NARROWED_LABELS]),
-    ]
-    return _layout(panels, size, side_by_side=True, max_scale=0.8, alt=alt)
+def _normal_and_narrowed(view: Callable[..., Art], labels: tuple, size: float, alt: str) -> Markup:
+    """Normal and narrowed side by side; in large print one under the other, where 18 pt labels on
+    both sides would leave the drawings too small in a row."""
+    panels = [Panel(N_("Normal"), view(0.0), labels[0]), Panel(N_("Narrowed"), view(1.0), labels[1])]
+    return _layout(panels, size, side_by_side=size < 16, max_scale=0.75, alt=alt)
 
 
 def spine_side(size: float = 13) -> Markup:
@@ -360,7 +442,7 @@ def spine_side(size: float = 13) -> Markup:
         "bulges, the ligament is thickened and the joint has arthritis, so the canal is narrow and the "
         "nerves are squeezed."
     )
-    return _normal_and_narrowed(_side, size, alt)
+    return _normal_and_narrowed(_side, SIDE_LABELS, size, alt)
 
 
 def spine_section(size: float = 13) -> Markup:
@@ -370,7 +452,7 @@ def spine_section(size: float = 13) -> Markup:
         "the ligament behind them and a joint on each side. Narrowed: the bulging disc, the thickened "
         "ligament and the joints with arthritis leave a small canal, and the nerves are squeezed."
     )
-    return _normal_and_narrowed(_section, size, alt)
+    return _normal_and_narrowed(_section, SECTION_LABELS, size, alt)
 
 
 # --- Decompression and fusion, seen from the back ----------------------------------------------
@@ -466,7 +548,7 @@ def surgery(size: float = 13, only: str = "") -> Markup:
         return _layout([SURGERY_PANELS[only]], size, side_by_side=True, max_scale=0.8, alt=SURGERY_ALTS[only], fit=True)
     if only == "fusion":
         # the drawing grows with its labels (in large print as far as the page allows), so they keep their spacing
-        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.85 * size / 13, alt=SURGERY_ALTS[only])
+        return _layout(FUSION_STEPS, size, side_by_side=True, max_scale=0.5 * size / 13, alt=SURGERY_ALTS[only])
     if only:
         raise TemplateRuntimeError(f"figure 'surgery': only= is {only!r}; it may be {' or '.join(SURGERY_PANELS)}")
     alt = N_(
@@ -480,29 +562,80 @@ def surgery(size: float = 13, only: str = "") -> Markup:
 # --- Where the injection goes -------------------------------------------------------------------
 
 
+NEEDLE_TIP = (86.0, 67.5)  # in the space behind the nerves, between them (to 80) and the gap's ligament (from 92)
+NEEDLE_SLOPE = 0.22  # it comes up a little from behind and below, as an epidural needle does
+
+
+def _midline() -> Art:
+    """The lower spine cut down its middle and seen from the side, front to the left, for the shot:
+    bones and discs in front; the canal with the sac of nerves (which runs on past the bones) and
+    the space around it; behind, each bone's arch, with a gap between one arch and the next that a
+    ligament closes. The needle comes in from the back through the lower gap, between two bones and
+    through the ligament, and its tip stops in the space behind the nerves, short of them; the
+    medicine spreads in that space, behind the nerves and around to their front."""
+    step = BODY_H + DISC_H
+    height = 3 * step - DISC_H + 30  # 14 more on top: the nerves show above the bones
+    tops = [height - 22 - i * step for i in range(3)]
+    g = Group()
+    sac = Rect(60, -2, 20, height + 4, fillColor=NERVE, strokeColor=black, strokeWidth=1.2)
+    g.add(sac)
+    for x in (65, 70, 75):
+        g.add(Line(x, 0, x, height, strokeWidth=0.8))
+    bones: list[Shape] = []
+    ligaments: list[Shape] = []
+    for i, top in enumerate(tops):
+        bones.append(Rect(0, top - BODY_H, 54, BODY_H, rx=6, ry=6, fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+        if i < 2:  # the disc below, and the ligament in the gap between this arch and the next
+            high, low = top - BODY_H, tops[i + 1]
+            disc = [(54, high - t * DISC_H) for t in _sample(8)]
+            disc += [(1 - 3 * _bump(t), low + t * DISC_H) for t in _sample(8)]
+            g.add(Polygon(_flat(disc), fillColor=white, strokeColor=black, strokeWidth=1.5))
+            ligaments.append(Rect(92, top - 58, 8, 28, fillColor=LIGAMENT, strokeColor=black, strokeWidth=1))
+        arch = [(95, top + 2), (107, top + 4), (117, top - 2), (149, top - 6), (157, top - 12), (155, top - 24),
+                (143, top - 28), (117, top - 28), (107, top - 34), (95, top - 32)]
+        bones.append(Polygon(_flat(arch), fillColor=BONE, strokeColor=black, strokeWidth=1.5))
+    discs = [shape for shape in g.contents if isinstance(shape, Polygon)]
+    for shape in ligaments + bones:
+        g.add(shape)
+    # the medicine: dots in the space around the nerves, behind them (where the tip is) and in front
+    tx, ty = NEEDLE_TIP
+    clouds = [Rect(80.5, ty - 32, 11, 76), Rect(54.5, ty - 26, 5.5, 60)]
+    for cloud in clouds:
+        for y in range(int(cloud.y) + 2, int(cloud.y + cloud.h) - 1, 4):
+            for x in range(int(cloud.x) + 2, int(cloud.x + cloud.w), 4):
+                dot_x = x + (y % 8) / 4
+                if abs(y - (ty - (dot_x - tx) * NEEDLE_SLOPE)) > 3 or dot_x < tx - 3:  # not on the needle
+                    g.add(Circle(dot_x, y, 1.3, fillColor=black, strokeColor=None))
+    end = (tx + 106, ty - 106 * NEEDLE_SLOPE)
+    hub = (end[0] + 14, end[1] - 14 * NEEDLE_SLOPE)
+    needle = [Line(*NEEDLE_TIP, *end, strokeWidth=3, strokeLineCap=1), Line(*end, *hub, strokeWidth=11)]
+    for shape in needle:
+        g.add(shape)
+    points = {
+        "disc": (26, tops[0] - BODY_H - DISC_H / 2),
+        "bone": (26, tops[2] - BODY_H / 2),
+        "nerves": (70, height - 8),
+        "medicine": (tx, ty + 40),
+        "needle": (tx + 86, ty - 86 * NEEDLE_SLOPE),
+        "tip": NEEDLE_TIP,
+    }
+    parts = {"disc": discs, "bone": bones, "nerves": [sac], "medicine": clouds, "needle": needle,
+             "ligament": ligaments}
+    vias = {"medicine": (98, tops[1] + 12)}  # in through the upper gap
+    return Art(Group(g), hub[0] + 2, height, points, parts, vias)
+
+
 def injection(size: float = 13) -> Markup:
-    """The spine from above with the needle's tip in the space behind the nerves, the medicine around them."""
-    section = _section(0.2, medicine=True)
-    below = 40.0  # room under the drawing for the needle, which comes in from the back
-    tip, end = (84.0, 66.0), (118.0, -18.0)
-    length = math.hypot(tip[0] - end[0], tip[1] - end[1])
-    back = ((end[0] - tip[0]) / length, (end[1] - tip[1]) / length)
-    needle = Group(
-        Line(*tip, *end, strokeWidth=3, strokeColor=black, strokeLineCap=1),
-        Line(*end, end[0] + back[0] * 14, end[1] + back[1] * 14, strokeWidth=11, strokeColor=black),
-    )
-    g = Group(section.group, needle)
-    g.translate(0, below)
-    points = {name: (x, y + below) for name, (x, y) in section.points.items()}
-    points["needle"] = (tip[0] + (end[0] - tip[0]) * 0.75, tip[1] + (end[1] - tip[1]) * 0.75 + below)
-    art = Art(Group(g), section.width, section.height + below, points)
-    labels = [(N_("disc"), "disc", "left"), (N_("nerves"), "nerves left", "left"), (N_("bone"), "bone", "left"),
+    """Where an epidural shot goes, seen from the side: the needle passes between two bones and
+    through the ligament that joins them, and stops in the space around the nerves."""
+    labels = [(N_("disc"), "disc", "left"), (N_("bone"), "bone", "left"), (N_("nerves"), "nerves", "right"),
               (N_("medicine"), "medicine", "right"), (N_("needle"), "needle", "right")]
     alt = N_(
-        "Drawing of the spine seen from above. A thin needle comes in from the back. Its tip is in the space "
-        "just behind the nerves, and the medicine spreads around the nerves."
+        "Drawing of the lower spine seen from the side. A thin needle comes in from the back, between two "
+        "bones and through the ligament that joins them. Its tip stops in the space around the nerves, "
+        "without touching them, and the medicine spreads around the nerves."
     )
-    return _layout([Panel("", art, labels)], size, side_by_side=True, max_scale=1.15, alt=alt)
+    return _layout([Panel("", _midline(), labels)], size, side_by_side=True, max_scale=0.9, alt=alt)
 
 
 # --- Why leaning forward helps -------------------------------------------------------------
@@ -598,7 +731,7 @@ def leaning(size: float = 13) -> Markup:
         "Two drawings. Standing up straight, the canal for the nerves in the lower back is narrower and the "
         "nerves are squeezed. Leaning forward on a shopping cart, the canal is wider and the nerves have room."
     )
-    return _layout(panels, size, side_by_side=size < 16, max_scale=0.62, alt=alt)
+    return _layout(panels, size, side_by_side=size < 16, max_scale=0.58, alt=alt)
 
 
 # --- Walk, rest, walk on; and what to lean on while walking -----------------------------------
@@ -643,7 +776,7 @@ def walk_rest_walk(size: float = 13) -> Markup:
         "Three drawings in a row, with arrows between them. 1: a person walks. 2: the person rests, sitting "
         "on a bench bent forward, or standing bent forward with the hands on the thighs. 3: the person walks on."
     )
-    return _layout(panels, size, side_by_side=True, max_scale=0.6, alt=alt, joined=True)
+    return _layout(panels, size, side_by_side=True, max_scale=0.55, alt=alt, joined=True)
 
 
 POLES = {"head": (66, 164), "shoulder": (78, 144), "hip": (98, 94), "knee": (84, 52), "foot": (80, 8),
@@ -682,7 +815,7 @@ def walking_aids(size: float = 13) -> Markup:
         "Three drawings of a person walking bent a little forward: leaning on a shopping cart, "
         "leaning on a walking pole in each hand, and leaning on a walker."
     )
-    return _layout(panels, size, side_by_side=True, max_scale=0.6, alt=alt)
+    return _layout(panels, size, side_by_side=True, max_scale=0.5, alt=alt)
 
 
 # --- Lifting safely after surgery -----------------------------------------------------------------
@@ -816,7 +949,7 @@ PATHWAY_STEPS = (
     N_("2 to 8 weeks of care without surgery"),
     N_("Better? Keep going"),
     N_("Not better? 1 or 2 epidural shots"),
-    N_("Shots did not help? Talk about surgery"),
+    N_("Relief wore off? Talk about surgery"),
     N_("Decide about surgery"),
 )
 BETTER, NOT_BETTER = 5, 6  # the two ways on after step 4: alternatives, not one after the other
@@ -848,7 +981,7 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
     # each row's boxes as tall as its longest text (the black "You are here" box is the longest)
     box_hs = [max(len(lines(i, PATHWAY_STEPS[i - 1])) for i in range(first, first + cols)) * size * 1.2 + 10
               for first in (1, cols + 1)]
-    row_gap = size * 2.4  # room for the fork and, under it, its two labels
+    row_gap = size * 2.2  # room for the fork and, under it, its two labels
     d = Drawing(WIDTH, sum(box_hs) + row_gap + 4)
     tops = (d.height - 2, d.height - 2 - box_hs[0] - row_gap)
     for i, text in enumerate(PATHWAY_STEPS, 1):
@@ -897,7 +1030,7 @@ def recovery(timeline: list[dict], size: float = 13) -> Markup:
     steps begun solid, the steps to come open and the track to them dashed, so a patient sees where they are."""
     heads = (_("When"), _("What most people can do"))
     here = _("You are here.")
-    line, gap, pad = size * 1.2, size * 0.7, 6.0  # pad: the "today" frame's room around its text
+    line, gap, pad = size * 1.2, size * 0.55, 6.0  # pad: the "today" frame's room around its text
     when_w = WIDTH * 0.34
     track_x = pad + when_w + size * 1.6
     what_x = track_x + size * 1.6
@@ -984,3 +1117,15 @@ def figure(name: str, size: float, gettext: Callable[[str], str] = str, **option
         return draw(size=size, **options)
     finally:
         _GETTEXT.reset(token)
+
+
+def leaders(name: str, size: float, gettext: Callable[[str], str] = str, **options) -> list[Leader]:
+    """The leaders the named figure draws, each in the units of the drawing it points into: to check
+    that a drawing's labels end on their own parts (tests/test_figures.py)."""
+    drawn: list[Leader] = []
+    token = _LEADERS.set(drawn)
+    try:
+        figure(name, size, gettext, **options)
+    finally:
+        _LEADERS.reset(token)
+    return drawn

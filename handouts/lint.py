@@ -8,7 +8,7 @@ never from the templates.
 
 from dataclasses import dataclass
 
-from .build import build
+from .build import MAX_PAGES, build
 from .catalog import Catalog
 from .readability import Report, measure
 from .render import Renderer
@@ -19,7 +19,6 @@ SECTION_GRADE = 7.0
 # Spanish: Fernández-Huerta reading ease, 80 and up "easy" (about 6th grade) per handout, no section under 70.
 HANDOUT_EASE = 80.0
 SECTION_EASE = 70.0
-MAX_PAGES = 6  # standard print; large print may take twice as many
 BODY_PT = {False: 12.0, True: 18.0}
 SAMPLE_PATIENT = "Maria Lopez"
 

@@ -6,10 +6,11 @@ folder is data, not code: its templates run in Jinja2's immutable sandbox, which
 `__globals__`, `__init__` and the like, so a template cannot reach Python, files or the shell.
 """
 
+import math
 import traceback
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache, partial
 from itertools import takewhile
@@ -215,6 +216,10 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironm
     env.filters["long_date"] = partial(long_date, lang=lang)
     env.globals["figure"] = _figure
     env.globals["page_of"] = _page_of
+    env.globals["log_rows"] = _log_rows
+    env.globals["log_height"] = _log_height
+    env.filters["keep_end"] = keep_end
+    env.filters["keep_parts"] = keep_parts
     env.filters["page_refs"] = _page_refs
     return env
 
@@ -235,6 +240,33 @@ def _page_of(context: Context, anchor: str) -> Markup | str:
     if anchor not in numbers:
         raise UserError(f"page_of({anchor!r}): no section with id {anchor!r} on the detail pages")
     return str(numbers[anchor])
+
+
+@pass_context
+def _log_rows(context: Context, log: str) -> int:
+    """`log_rows("walking-log")`: how many more lines fill the page under a log (build.py measures it)."""
+    return LogFill(context["log_room"]).rows(log)
+
+
+@pass_context
+def _log_height(context: Context, log: str, day: int, days: int) -> Markup:
+    """`log_height("recovery-log", day, 14)`: the style that makes a dated log's lines fill its page."""
+    return LogFill(context["log_room"]).height(log, day, days)
+
+
+NBSP = "\u00a0"
+
+
+def keep_end(text: str) -> Markup:
+    """`text` (escaped) with its last two words joined, so a title never leaves one word alone on its last line."""
+    head, _, last = escape(text).rpartition(" ")
+    return Markup(f"{head}{NBSP}{last}") if head else escape(text)
+
+
+def keep_parts(text: str, separator: str = " · ") -> Markup:
+    """`text` (HTML) with the words of each part between separators joined, so a line breaks only
+    at a separator: a footer never leaves '2026' alone on its second line."""
+    return Markup(separator).join(Markup(part).replace(" ", NBSP) for part in Markup(text).split(separator))
 
 
 @pass_context
@@ -319,6 +351,30 @@ class PageNumbers:
 
     total: int
     anchors: dict[str, int]  # element id -> the page it starts on
+
+
+@dataclass(frozen=True)
+class LogFill:
+    """The room left under each log to write in at the end of the handout, measured on a first layout
+    (build.py), so the log fills its page: a log of open lines adds as many lines as fit, a log of
+    dated lines (one a day) makes its lines on that page that much taller. Empty: the logs as their
+    templates say."""
+
+    # log -> (room to grow by, a line's height, the first line on its last page)
+    room: Mapping[str, tuple[float, float, int]] = field(default_factory=dict)
+
+    def rows(self, log: str) -> int:
+        """How many more lines fit under the log (fewer, when the room is negative)."""
+        free, line, _first = self.room.get(log, (0.0, 1.0, 1))
+        return math.floor(free / line)
+
+    def height(self, log: str, day: int, days: int) -> Markup:
+        """A style attribute for line `day` of a log of `days` lines, one a day: the lines on the log's
+        last page share the room there (a line is never made shorter than its style says)."""
+        free, line, first = self.room.get(log, (0.0, 1.0, 1))
+        if free <= 0 or day < first:
+            return Markup("")
+        return Markup(' style="height: {:.2f}px"').format(line + free / (days - first + 1))
 
 
 # Page 1 alone may show these: the detail pages are laid out once and shared by every patient of
@@ -452,8 +508,8 @@ class Renderer:
             ),
             "online": online_link(practice.links.get(request.visit.id)),
             "surgeon": request.surgeon,
-            # in large print, "When to call" follows the warning-sign boxes that lead the details
-            "call_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
+            # in large print, the QR code follows the warning-sign boxes that lead the details
+            "online_after": [modules[0].id, *(m.id for m in takewhile(lambda m: m.id in WARNING_MODULES, modules))][-1],
             # the boxes of warning signs this handout prints, in print order ("When to call" names their pages)
             "warning_boxes": [m.id for m in modules if m.id in WARNING_MODULES],
             # a surgeon's extra sections follow the visit's own first module (the red flags may lead)
@@ -463,6 +519,9 @@ class Renderer:
             "blank_pages": 0,
             "total_pages": Markup("counter(pages)"),
             "page_numbers": None,
+            "tight": 0,  # page 1 laid out tighter (1 to 3), when it must be (build.py)
+            "closer": 0,  # the detail pages' lines set closer (1 or 2), when the handout must keep to its pages
+            "log_room": {},  # room under the logs that close the handout (LogFill)
             "draft": bool(self.drafts(request)),
             "content_version": handout_version(edition.units, handout_units(request)),
         }
@@ -479,16 +538,28 @@ class Renderer:
     def _field_names(self) -> set[str]:
         return {name for visit in self.catalog.visits.values() for name in visit.fields}
 
-    def details_html(self, request: Request, blank_pages: int = 0, part: str = "details") -> str:
+    def details_html(
+        self,
+        request: Request,
+        blank_pages: int = 0,
+        part: str = "details",
+        logs: LogFill | None = None,
+        closer: int = 0,
+    ) -> str:
         """The detail pages, after `blank_pages` empty pages that stand for the summary, so page
-        numbers, "of N" and the pages sections start on come out as in the joined handout.
-        With part="fragment", the modules alone, for `preview_html`."""
-        return self._render(self.context(request, part, blank_pages=blank_pages))
+        numbers, "of N" and the pages sections start on come out as in the joined handout; `logs`
+        fills the page under the logs; `closer` (1 or 2) sets their lines closer, for a handout that runs
+        past its pages (build.py). With part="fragment", the modules alone, for `preview_html`."""
+        room = dict(logs.room) if logs else {}
+        return self._render(self.context(request, part, blank_pages=blank_pages, log_room=room, closer=closer))
 
-    def summary_html(self, request: Request, numbers: PageNumbers) -> str:
-        """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out."""
+    def summary_html(self, request: Request, numbers: PageNumbers, tight: int = 0) -> str:
+        """Page 1 (the summary), numbered as the first page(s) of a handout whose details are laid out;
+        `tight` (1 to 3) sets it tighter, for when it runs past its page (build.py)."""
         return self._render(
-            self.context(request, "summary", total_pages=Markup(f'"{numbers.total}"'), page_numbers=numbers.anchors)
+            self.context(
+                request, "summary", total_pages=Markup(f'"{numbers.total}"'), page_numbers=numbers.anchors, tight=tight
+            )
         )
 
     def preview_html(self, request: Request) -> str:

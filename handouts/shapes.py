@@ -9,10 +9,12 @@ its SVG writer builds an XML DOM. Text is still measured with reportlab's font m
 
 import math
 from collections.abc import Iterable
+from itertools import pairwise
 from xml.sax.saxutils import escape, quoteattr
 
 Color = str | None  # "#rrggbb", or None for no paint
 Matrix = tuple[float, float, float, float, float, float]
+Outline = list[tuple[float, float]]  # a polygon's corners
 
 black, white = "#000000", "#ffffff"
 IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
@@ -72,6 +74,11 @@ class Shape:
     def bounds(self) -> tuple[float, float, float, float]:
         raise NotImplementedError
 
+    def area(self) -> list[Outline]:
+        """What the shape covers, as polygons in its own units (a line: its stroke; a filled shape:
+        its inside, without its edge): to check a drawing's geometry, such as where a leader runs."""
+        raise NotImplementedError
+
     def svg(self) -> str:
         attrs = self.geometry()
         if self.stroke is None:
@@ -98,6 +105,10 @@ class Rect(Shape):
     def bounds(self) -> tuple[float, float, float, float]:
         return self.x, self.y, self.x + self.w, self.y + self.h
 
+    def area(self) -> list[Outline]:
+        x1, y1, x2, y2 = self.bounds()
+        return [[(x1, y1), (x2, y1), (x2, y2), (x1, y2)]]
+
 
 class Ellipse(Shape):
     tag = "ellipse"
@@ -111,6 +122,10 @@ class Ellipse(Shape):
 
     def bounds(self) -> tuple[float, float, float, float]:
         return self.cx - self.rx, self.cy - self.ry, self.cx + self.rx, self.cy + self.ry
+
+    def area(self) -> list[Outline]:
+        turns = [2 * math.pi * i / 48 for i in range(48)]
+        return [[(self.cx + self.rx * math.cos(a), self.cy + self.ry * math.sin(a)) for a in turns]]
 
 
 class Circle(Ellipse):
@@ -137,10 +152,23 @@ class PolyLine(Shape):
     def bounds(self) -> tuple[float, float, float, float]:
         return _bounds(zip(self.points[::2], self.points[1::2], strict=True))
 
+    def area(self) -> list[Outline]:
+        """Each stretch of the line as the band its stroke paints (the joins and round ends left out)."""
+        corners = list(zip(self.points[::2], self.points[1::2], strict=True))
+        half, bands = self.width / 2, []
+        for (x1, y1), (x2, y2) in pairwise(corners):
+            length = math.hypot(x2 - x1, y2 - y1) or 1.0
+            nx, ny = -(y2 - y1) / length * half, (x2 - x1) / length * half
+            bands.append([(x1 + nx, y1 + ny), (x2 + nx, y2 + ny), (x2 - nx, y2 - ny), (x1 - nx, y1 - ny)])
+        return bands
+
 
 class Polygon(PolyLine):
     tag = "polygon"
     filled = True
+
+    def area(self) -> list[Outline]:
+        return [list(zip(self.points[::2], self.points[1::2], strict=True))]
 
 
 class Line(PolyLine):

@@ -168,10 +168,10 @@ def test_a_batch_killed_half_way_resumes(tmp_path):
 
 
 def test_merge_starts_every_handout_on_a_front_side(tmp_path):
-    # an odd handout (new-patient in large print, 11 pages) and an even one (injection, 6 pages)
+    # an odd handout (new-patient in large print, 11 pages) and an even one (conservative care, 6 pages)
     rows = [
         "new-patient,Ana Silva,2026-03-14,1,yes",
-        "injection,Tom Baker,2026-03-14,2,",
+        "conservative-care,Tom Baker,2026-03-14,2,",
         "post-op,Li Wei,2026-03-14,3,",
     ]
     text = "visit,patient,date,id,large_print\n" + "".join(f"{row}\n" for row in rows)

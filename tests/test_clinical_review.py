@@ -67,12 +67,25 @@ FEVER = fever_text(101).replace("\u00a0", " ")  # the built-in sample practice's
 # --- 1. After surgery: cannot pass urine is an emergency; a fever has a temperature --------------
 
 POST_OP_BOX = {
-    "en": ("Warning signs after surgery", "Call 911 or go to the emergency room now if:", "You cannot pass urine.",
-           "Call our office now, today, at", f"You have a fever of {FEVER} or higher. If you also feel very ill, or "
-           "have new numbness or weakness, go to the emergency room now."),
-    "es": ("Señales de alarma después de la cirugía", "Llame al 911 o vaya a la sala de emergencias ahora si:",
-           "No puede orinar.", "Llámenos ahora, hoy mismo, al", f"Tiene fiebre de {FEVER} o más. Si además se siente "
-           "muy mal, o tiene adormecimiento o debilidad nueva, vaya ahora a la sala de emergencias."),
+    "en": (
+        "Warning signs after surgery",
+        "Call 911 or go to the emergency room now if:",
+        "You cannot pass urine.",
+        f"You have a fever of {FEVER} or higher.",
+        'Your legs get new or worse weakness or numbness, or you have numbness in the "saddle" area.',
+        "You have a fever with a stiff neck, or a very bad headache that does not ease lying down.",
+        "Call our office now, today, at",
+    ),
+    "es": (
+        "Señales de alarma después de la cirugía",
+        "Llame al 911 o vaya a la sala de emergencias ahora si:",
+        "No puede orinar.",
+        f"Tiene fiebre de {FEVER} o más.",
+        "Tiene debilidad o adormecimiento nuevo o peor en las piernas, o se le adormece la "
+        'zona de la "silla de montar".',
+        "Tiene fiebre con el cuello rígido, o un dolor de cabeza muy fuerte que no se calma al acostarse.",
+        "Llámenos ahora, hoy mismo, al",
+    ),
 }
 
 
@@ -82,11 +95,15 @@ def test_after_surgery_not_passing_urine_is_in_the_emergency_tier_and_a_fever_ha
     """New retention after lumbar surgery can be the first sign of a hematoma or cauda equina
     compression: it sat under "call our office today". And "You have a fever." gave no number; then
     the fever line of the box read after surgery had no "go to the emergency room" when you also
-    feel very ill, as page 2's has (second clinical read, 2b)."""
-    title, emergency, urine, office, fever = POST_OP_BOX[lang]
+    feel very ill, as page 2's has (second clinical read, 2b). New or worse leg weakness or numbness
+    (a clot pressing on the nerves) and a fever with a stiff neck or a headache that lying down does
+    not ease (a leak of spinal fluid, an infection) need care within hours too (third clinical read, 3).
+    And a fever goes to the emergency room in both boxes: page 2 sends a fever with back pain there,
+    and after surgery nearly everyone has back pain (PEMAT-P review: the two boxes disagreed)."""
     for large in SIZES:
         text = flat(made[lang, visit, large])
-        in_order(text, title, emergency, urine, office, fever)
+        in_order(text, *POST_OP_BOX[lang])
+        urine = POST_OP_BOX[lang][2]
         assert text.count(urine) == 1, (visit, large)
         assert ("You have a fever." if lang == "en" else "Tiene fiebre.") not in text
 
@@ -95,8 +112,10 @@ def _practice(tmp_path: Path, extra: str = "") -> Path:
     """The built-in sample practice as a folder of its own, with `extra` added to practice.toml."""
     practice = tmp_path / "practice"
     practice.mkdir(parents=True)
-    (practice / "practice.toml").write_text((ROOT / "content/practice.toml").read_text(encoding="utf-8").replace(
-        "[colors]", f"{extra}\n\n[colors]", 1), encoding="utf-8")
+    (practice / "practice.toml").write_text(
+        (ROOT / "content/practice.toml").read_text(encoding="utf-8").replace("[colors]", f"{extra}\n\n[colors]", 1),
+        encoding="utf-8",
+    )
     return practice
 
 
@@ -117,26 +136,32 @@ def test_the_practice_sets_its_own_fever_and_its_approval_covers_the_number(tmp_
 # --- 2. After a shot: how long numb legs are expected, and the signs after a shot ---------------
 
 SHOT = {
-    "en": ("The numbing medicine may make your legs feel numb or weak for a few hours. It should wear off within 8 "
-           "hours.", "Warning signs after your shot", "Go to the emergency room now if:",
-           "Your legs are still numb or weak 8 hours after the shot, or they get worse.",
-           "You lose control of your bladder or bowels, or you cannot pass urine.",
-           "You have a fever with a stiff neck or a bad headache, or feel very ill.",
-           "You have a very bad headache that does not ease lying down.", "Call our office now, today, at",
-           "You have a bad headache when you sit or stand up that eases lying down.",
-           f"You have a fever of {FEVER} or higher.",
-           "The place where the shot went in is red, warm or swollen, or leaks fluid."),
-    "es": ("La medicina para adormecer puede dejarle las piernas adormecidas o débiles unas horas. Se le debe quitar "
-           "en menos de 8 horas.", "Señales de alarma después de la inyección",
-           "Vaya a la sala de emergencias ahora si:",
-           "Sus piernas siguen adormecidas o débiles 8 horas después de la inyección, o empeoran.",
-           "No puede controlar la orina o la popó (la vejiga o el intestino), o no puede orinar.",
-           "Tiene fiebre con el cuello rígido o un dolor de cabeza fuerte, o se siente muy mal.",
-           "Tiene un dolor de cabeza muy fuerte que no se calma al acostarse.",
-           "Llámenos ahora, hoy mismo, al",
-           "Tiene un dolor de cabeza fuerte al sentarse o ponerse de pie, y se calma al acostarse.",
-           f"Tiene fiebre de {FEVER} o más.",
-           "Donde le pusieron la inyección, la piel está roja, caliente o hinchada, o sale líquido."),
+    "en": (
+        "The numbing medicine may make your legs feel numb or weak for a few hours. It should wear off within 8 hours.",
+        "Warning signs after your shot",
+        "Go to the emergency room now if:",
+        "Your legs are still numb or weak 8 hours after the shot, or they get worse.",
+        "You lose control of your bladder or bowels, or you cannot pass urine.",
+        f"You have a fever of {FEVER} or higher, or a fever with a stiff neck or a bad headache, or you feel very ill.",
+        "You have a very bad headache that does not ease lying down.",
+        "Call our office now, today, at",
+        "You have a bad headache when you sit or stand up that eases lying down.",
+        "The place where the shot went in is red, warm or swollen, or leaks fluid.",
+    ),
+    "es": (
+        "La medicina para adormecer puede dejarle las piernas adormecidas o débiles unas horas. Se le debe quitar "
+        "en menos de 8 horas.",
+        "Señales de alarma después de la inyección",
+        "Vaya a la sala de emergencias ahora si:",
+        "Sus piernas siguen adormecidas o débiles 8 horas después de la inyección, o empeoran.",
+        "No puede controlar la orina o la popó (la vejiga o el intestino), o no puede orinar.",
+        f"Tiene fiebre de {FEVER} o más, o fiebre con el cuello rígido o un dolor de cabeza fuerte, o se siente muy "
+        "mal.",
+        "Tiene un dolor de cabeza muy fuerte que no se calma al acostarse.",
+        "Llámenos ahora, hoy mismo, al",
+        "Tiene un dolor de cabeza fuerte al sentarse o ponerse de pie, y se calma al acostarse.",
+        "Donde le pusieron la inyección, la piel está roja, caliente o hinchada, o sale líquido.",
+    ),
 }
 BOTH_BOXES = {
     "en": "Warning signs: read the boxes on pages {} and {} and act right away.",
@@ -146,7 +171,7 @@ BOTH_BOXES = {
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_injection_says_how_long_numb_legs_are_expected_and_what_to_do_past_it(made, catalog, lang):
-    """"Your legs may feel numb or weak for a few hours" had no limit while page 2 sends new leg
+    """ "Your legs may feel numb or weak for a few hours" had no limit while page 2 sends new leg
     weakness to the emergency room; and there were no warning signs after the shot. The limit is
     said on the day, the signs after the shot are a box of their own (whole on one page, the day
     of the shot before it), and "When to call" points to both boxes. A fever with a stiff neck, a
@@ -166,23 +191,30 @@ def test_the_injection_says_how_long_numb_legs_are_expected_and_what_to_do_past_
 # --- 3. Fever with back pain, and the early signs of cauda equina ------------------------------
 
 RED_FLAGS = {
-    "en": ("Go to the emergency room now if:", "You lose control of your bladder or bowels. Or you have new trouble "
-           "starting to pass urine.", "You may first notice it when you wipe.", "Call our office now, today, at",
-           "You have a fever along with back pain. If you also feel very ill, or have new numbness or weakness, go to "
-           "the emergency room now."),
-    "es": ("Vaya a la sala de emergencias ahora si:", "No puede controlar la orina o la popó (la vejiga o el "
-           "intestino), o de pronto le cuesta empezar a orinar.", "Puede notarlo al limpiarse.",
-           "Llámenos ahora, hoy mismo, al", "Tiene fiebre y también dolor de espalda. Si además se siente muy mal, o "
-           "tiene adormecimiento o debilidad nueva, vaya ahora a la sala de emergencias."),
+    "en": (
+        "Go to the emergency room now if:",
+        "You lose control of your bladder or bowels. Or you have new trouble starting to pass urine.",
+        "You may first notice it when you wipe.",
+        "You have a fever along with back pain.",
+        "Call our office now, today, at",
+    ),
+    "es": (
+        "Vaya a la sala de emergencias ahora si:",
+        "No puede controlar la orina o la popó (la vejiga o el intestino), o de pronto le cuesta empezar a orinar.",
+        "Puede notarlo al limpiarse.",
+        "Tiene fiebre y también dolor de espalda.",
+        "Llámenos ahora, hoy mismo, al",
+    ),
 }
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("visit", VISITS)
 def test_the_early_cauda_equina_signs_are_emergencies_and_fever_says_when_to_go(made, lang, visit):
-    """The source puts all seven signs under immediate evaluation: a fever with back pain keeps
-    "call now" but says when to go to the emergency room instead, and the emergency tier has the
-    early signs (trouble starting to pass urine, numbness first noticed when wiping)."""
+    """The source puts all seven signs under immediate evaluation: a fever with back pain (an
+    infection near the spine can harm the nerves within hours) is in the emergency tier, not "call
+    today" (third clinical read, 1), and so are the early signs of cauda equina (trouble starting to
+    pass urine, numbness first noticed when wiping)."""
     for large in SIZES:
         in_order(flat(made[lang, visit, large]), *RED_FLAGS[lang])
 
@@ -205,17 +237,21 @@ def test_every_line_that_sends_to_the_emergency_room_says_now(made, lang, visit)
 # Saying surgery is a choice, and that care without surgery is still an option, is not true with a
 # warning sign: each such sentence names the exception and the page of the warning signs.
 CHOICE = {
-    "en": (("Care without surgery is still an option", "You can choose to keep on with it"),
-           ", except with the warning signs on page {}."),
-    "es": (("El tratamiento sin cirugía sigue siendo una opción", "Usted puede decidir seguir con ese tratamiento"),
-           ", a menos que tenga una señal de alarma de la página {}."),
+    "en": (
+        ("Care without surgery is still an option", "You can choose to keep on with it"),
+        ", except with the warning signs on page {}.",
+    ),
+    "es": (
+        ("El tratamiento sin cirugía sigue siendo una opción", "Usted puede decidir seguir con ese tratamiento"),
+        ", a menos que tenga una señal de alarma de la página {}.",
+    ),
 }
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("visit", VISITS)
 def test_surgery_is_a_choice_except_with_the_warning_signs(made, catalog, lang, visit):
-    """"Surgery is a choice. Care without surgery is still an option." (page 1 and the lead of "Do
+    """ "Surgery is a choice. Care without surgery is still an option." (page 1 and the lead of "Do
     I need surgery?") did not hold with a red flag such as cauda equina (second clinical read, 1c)."""
     sayings, exception = CHOICE[lang]
     title = catalog.edition(lang).modules["red-flags"].title
@@ -237,8 +273,11 @@ def test_a_page_named_on_page_one_is_the_page_it_prints_on(tmp_path, renderer):
         for large in SIZES:
             texts = pages(render(renderer, "surgical-consult", note=note, large_print=large, lang=lang))
             title = CHOICE[lang][0][0]
-            box = next(n for n, text in enumerate(texts, 1) if ("Warning signs that need" if lang == "en" else
-                                                                  "Señales de alarma: atención") in text)
+            box = next(
+                n
+                for n, text in enumerate(texts, 1)
+                if ("Warning signs that need" if lang == "en" else "Señales de alarma: atención") in text
+            )
             assert texts[0].count(title) == 1 and CHOICE[lang][1].format(box) in texts[0], (lang, large)
             assert "{page:" not in " ".join(texts)
 
@@ -247,8 +286,9 @@ def test_a_page_named_on_page_one_must_be_a_section_of_the_handout(tmp_path):
     practice = _practice(tmp_path)
     (practice / "visits").mkdir()
     visit = (ROOT / "content/visits/surgical-consult.toml").read_text(encoding="utf-8")
-    (practice / "visits/surgical-consult.toml").write_text(visit.replace("{page:red-flags}", "{page:red-flag}"),
-                                                           encoding="utf-8")
+    (practice / "visits/surgical-consult.toml").write_text(
+        visit.replace("{page:red-flags}", "{page:red-flag}"), encoding="utf-8"
+    )
     with pytest.raises(UserError, match=r"key_points: \{page:red-flag\} must name one of this visit type's modules"):
         Catalog.load(practice)
 
@@ -256,71 +296,110 @@ def test_a_page_named_on_page_one_must_be_a_section_of_the_handout(tmp_path):
 # --- 4 to 6. Statements that said more than the source -----------------------------------------
 
 SAID_TOO_MUCH = {
-    "en": ("only when", "Most people try 1 or 2 shots", "If the shots helped but the relief did not last",
-           "If the shots do not help, talk about decompression surgery",
-           "If it gives no relief at all", "This surgery is mainly for your legs",
-           "Biking and swimming are two of them",
-           "The bones grow together."),
-    "es": ("es una opción solo si", "La mayoría prueba 1 o 2 inyecciones", "Si las inyecciones le ayudaron pero",
-           "Si las inyecciones no ayudan, hable sobre la cirugía",
-           "Si no le alivia nada, volvemos", "la cirugía es más que nada para las piernas", "son dos de ellas",
-           "Los huesos se unen."),
+    "en": (
+        "only when",
+        "Most people try 1 or 2 shots",
+        "If the shots helped but the relief did not last",
+        "If the shots do not help, talk about decompression surgery",
+        "If it gives no relief at all",
+        "This surgery is mainly for your legs",
+        "Biking and swimming are two of them",
+        "The bones grow together.",
+        "Shots did not help? Talk about surgery",
+        "Relief for several weeks or more means the shot worked",
+    ),
+    "es": (
+        "es una opción solo si",
+        "La mayoría prueba 1 o 2 inyecciones",
+        "Si las inyecciones le ayudaron pero",
+        "Si las inyecciones no ayudan, hable sobre la cirugía",
+        "Si no le alivia nada, volvemos",
+        "la cirugía es más que nada para las piernas",
+        "son dos de ellas",
+        "Los huesos se unen.",
+        "¿Inyecciones sin alivio? Hable de cirugía",
+        "Si el alivio le duró varias semanas o más",
+        "Casi siempre llega poco a poco",
+        "casi siempre empieza después de los 50",
+    ),
 }
 # What each visit type says instead, where it says it.
 SAID_NOW = {
     "en": {
-        "conservative-care": ["Surgery is usually considered when this care has not helped after 2 to 3 months and "
-                              "your symptoms limit your life.", "You may try 1 or 2 shots to see if they help. In any "
-                              "one year, we do not advise more than 2 to 3 shots.",
-                              "In water, the water holds up some of your weight."],
-        "surgical-consult": ["Surgery is usually considered when this care has not helped after 2 to 3 months",
-                             "Decompression is mainly for your legs."],
-        "injection": ["Surgery is usually considered when this care has not helped after 2 to 3 months",
-                      "If a shot helped for several weeks or more and then wore off, talk with your doctor about "
-                      "surgery. If it gave no relief, or relief for only a few days, your doctor will first check for "
-                      "other causes.",
-                      "What may come next: If a shot helped for several weeks or more and then wore off, talk about "
-                      "decompression surgery. Do this if your symptoms really limit what you can do. If a shot gave no "
-                      "relief, or relief for only a few days, your doctor will first check for other causes."],
+        "conservative-care": [
+            "Surgery is usually considered when this care has not helped after 2 to 3 months and "
+            "your symptoms limit your life.",
+            "You may try 1 or 2 shots to see if they help. In any one year, we do not advise more than 2 to 3 shots.",
+            "In water, the water holds up some of your weight.",
+        ],
+        "surgical-consult": [
+            "Surgery is usually considered when this care has not helped after 2 to 3 months",
+            "Decompression is mainly for your legs.",
+        ],
+        "injection": [
+            "Surgery is usually considered when this care has not helped after 2 to 3 months",
+            "If a shot helped a lot for several weeks or more and then wore off, talk with your doctor about "
+            "surgery. If it gave no relief, or relief for only a few days, your doctor will first check for "
+            "other causes.",
+            "What may come next: If a shot helped a lot for several weeks or more and then wore off, talk about "
+            "decompression surgery. Do this if your symptoms really limit what you can do. If a shot gave no "
+            "relief, or relief for only a few days, your doctor will first check for other causes.",
+        ],
         "post-op": ["Decompression is mainly for your legs."],
-        "post-op-fusion": ["Decompression is mainly for your legs.", "The bones begin to grow together. Full healing "
-                           "can take up to a year."],
+        "post-op-fusion": [
+            "Decompression is mainly for your legs.",
+            "The bones begin to grow together. Full healing can take up to a year.",
+        ],
     },
     "es": {
-        "conservative-care": ["Por lo general, se piensa en la cirugía cuando este tratamiento no le ha ayudado "
-                              "después de 2 a 3 meses y sus síntomas limitan su vida.", "Puede probar 1 o 2 "
-                              "inyecciones para ver si ayudan. En un mismo año, no aconsejamos más de 2 a 3 "
-                              "inyecciones.", "En el agua, el agua sostiene parte de su peso."],
-        "surgical-consult": ["se piensa en la cirugía cuando este tratamiento no le ha ayudado después de 2 a 3 meses",
-                             "la descompresión es más que nada para las piernas."],
-        "injection": ["se piensa en la cirugía cuando este tratamiento no le ha ayudado después de 2 a 3 meses",
-                      "Si una inyección le ayudó por varias semanas o más y luego el alivio se acabó, hable con su "
-                      "médico sobre la cirugía. Si no le dio alivio, o el alivio duró solo unos días, su médico "
-                      "primero buscará otras causas.",
-                      "Lo que puede venir después: si una inyección le ayudó por varias semanas o más y luego el "
-                      "alivio se acabó, hable sobre la cirugía de descompresión. Hágalo si sus síntomas de verdad "
-                      "limitan lo que puede hacer. Si no le dio alivio, o el alivio duró solo unos días, su médico "
-                      "primero buscará otras causas."],
+        "conservative-care": [
+            "Por lo general, se piensa en la cirugía cuando este tratamiento no le ha ayudado "
+            "después de 2 a 3 meses y sus síntomas limitan su vida.",
+            "Puede probar 1 o 2 "
+            "inyecciones para ver si ayudan. En un mismo año, no aconsejamos más de 2 a 3 "
+            "inyecciones.",
+            "En el agua, el agua sostiene parte de su peso.",
+        ],
+        "surgical-consult": [
+            "se piensa en la cirugía cuando este tratamiento no le ha ayudado después de 2 a 3 meses",
+            "la descompresión es más que nada para las piernas.",
+        ],
+        "injection": [
+            "se piensa en la cirugía cuando este tratamiento no le ha ayudado después de 2 a 3 meses",
+            "Si una inyección le ayudó mucho por varias semanas o más y luego el alivio se acabó, hable con su "
+            "médico sobre la cirugía. Si no le dio alivio, o el alivio duró solo unos días, su médico "
+            "primero buscará otras causas.",
+            "Lo que puede venir después: si una inyección le ayudó mucho por varias semanas o más y luego el "
+            "alivio se acabó, hable sobre la cirugía de descompresión. Hágalo si sus síntomas de verdad "
+            "limitan lo que puede hacer. Si no le dio alivio, o el alivio duró solo unos días, su médico "
+            "primero buscará otras causas.",
+        ],
         "post-op": ["la descompresión es más que nada para las piernas."],
-        "post-op-fusion": ["la descompresión es más que nada para las piernas.", "Los huesos empiezan a unirse. Sanar "
-                           "del todo puede tardar hasta un año."],
+        "post-op-fusion": [
+            "la descompresión es más que nada para las piernas.",
+            "Los huesos empiezan a unirse. Sanar del todo puede tardar hasta un año.",
+        ],
     },
 }
 # Page 1 of the injection sheet: success and failure as the source tells them, in the key points.
 INJECTION_PAGE_ONE = {
-    "en": ("with much less leg pain, for at least several weeks.",
-           "If it gives no relief, or relief for only a few days, we look again for the cause.",
-           "You may try 1 or 2 shots. In any one year, we do not advise more than 2 to 3 shots."),
-    "es": ("con mucho menos dolor de piernas, al menos varias semanas.",
-           "Si no le alivia nada, o el alivio dura solo unos días, volvemos a buscar la causa.",
-           "Puede probar 1 o 2 inyecciones. No aconsejamos más de 2 a 3 en un mismo año."),
+    "en": (
+        "with much less leg pain, for at least several weeks.",
+        "If it gives no relief, or relief for only a few days, we look again for the cause.",
+        "You may try 1 or 2 shots. In any one year, we do not advise more than 2 to 3 shots.",
+    ),
+    "es": (
+        "con mucho menos dolor de piernas, al menos varias semanas.",
+        "Si no le alivia nada, o el alivio dura solo unos días, volvemos a buscar la causa.",
+        "Puede probar 1 o 2 inyecciones. No aconsejamos más de 2 a 3 en un mismo año.",
+    ),
 }
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("visit", VISITS)
 def test_no_statement_says_more_than_the_source(made, lang, visit):
-    """"Surgery becomes a choice only when" made time the only gate; "Most people try 1 or 2 shots"
+    """ "Surgery becomes a choice only when" made time the only gate; "Most people try 1 or 2 shots"
     is a claim the source does not make; a few days of relief read as success; the fusion sheet
     called the whole operation "mainly for your legs"; swimming was a bend-forward activity; "the
     bones grow together" in 3 to 6 months was optimistic. And on the injection sheet, "What may come
@@ -342,29 +421,51 @@ def test_no_statement_says_more_than_the_source(made, lang, visit):
 
 ADDED = {
     "en": {
-        "conservative-care": ("Medicines that may help", "such as ibuprofen or naproxen, are called NSAIDs",
-                              "They can cause bleeding in the stomach, harm the kidneys and raise blood pressure. Ask "
-                              "your doctor first if you take a blood thinner or have stomach, kidney or blood pressure "
-                              "problems.", "They can make you sleepy or dizzy. Take care not to fall.",
-                              "Physical therapy"),
-        "post-op-fusion": ("Do not smoke or use nicotine while your bones heal.",),
-        "surgical-consult": ("Risks of surgery", "With a fusion, also: the bones may not grow together, or a screw or "
-                             "rod may loosen or break. The spine just above or below the fusion may wear out faster."),
-        "new-patient": ("The ankle-brachial index compares the blood pressure in your ankles and arms. A Doppler test "
-                        "uses sound waves to check blood flow in your legs.",),
+        "conservative-care": (
+            "Medicines that may help",
+            "such as ibuprofen or naproxen, are called NSAIDs",
+            "They can cause bleeding in the stomach, harm the kidneys and raise blood pressure. Ask "
+            "your doctor first if you take a blood thinner or have stomach, kidney or blood pressure "
+            "problems.",
+            "They can make you sleepy or dizzy. Take care not to fall.",
+            "Physical therapy",
+        ),
+        "post-op-fusion": (
+            "Do not smoke, vape or use nicotine gum or patches while your bones heal. Ask us for help to stop.",
+        ),
+        "surgical-consult": (
+            "Risks of surgery",
+            "With a fusion, also: the bones may not grow together, or a screw or "
+            "rod may loosen or break. The spine just above or below the fusion may wear out faster.",
+        ),
+        "new-patient": (
+            "The ankle-brachial index compares the blood pressure in your ankles and arms. A Doppler test "
+            "uses sound waves to check blood flow in your legs.",
+        ),
     },
     "es": {
-        "conservative-care": ("Medicinas que pueden ayudar", "como el ibuprofeno o el naproxeno",
-                              "Pueden causar sangrado en el estómago, dañar los riñones y subir la presión. Pregunte a "
-                              "su médico antes de tomarlas si toma una medicina para diluir la sangre o tiene "
-                              "problemas del estómago, los riñones o la presión.",
-                              "Pueden darle sueño o mareo. Tenga cuidado de no caerse.", "Terapia física"),
-        "post-op-fusion": ("No fume ni use nicotina mientras sanan sus huesos.",),
-        "surgical-consult": ("Riesgos de la cirugía", "Con una fusión, además: que los huesos no se unan, o que un "
-                             "tornillo o una barra se afloje o se rompa. La columna justo arriba o abajo de la fusión "
-                             "se puede desgastar más rápido."),
-        "new-patient": ("El índice tobillo-brazo compara la presión de la sangre en los tobillos y los brazos. La "
-                        "prueba Doppler usa ondas de sonido para ver cómo corre la sangre en las piernas.",),
+        "conservative-care": (
+            "Medicinas que pueden ayudar",
+            "como el ibuprofeno o el naproxeno",
+            "Pueden causar sangrado en el estómago, dañar los riñones y subir la presión. Pregunte a "
+            "su médico antes de tomarlas si toma una medicina para diluir la sangre o tiene "
+            "problemas del estómago, los riñones o la presión.",
+            "Pueden darle sueño o mareo. Tenga cuidado de no caerse.",
+            "Terapia física",
+        ),
+        "post-op-fusion": (
+            "No fume ni use nicotina (vapeador, parches, chicles) mientras sanan sus huesos. Le ayudamos a dejarlo.",
+        ),
+        "surgical-consult": (
+            "Riesgos de la cirugía",
+            "Con una fusión, además: que los huesos no se unan, o que un "
+            "tornillo o una barra se afloje o se rompa. La columna justo arriba o abajo de la fusión "
+            "se puede desgastar más rápido.",
+        ),
+        "new-patient": (
+            "El índice tobillo-brazo compara la presión de la sangre en los tobillos y los brazos. La "
+            "prueba Doppler usa ondas de sonido para ver cómo corre la sangre en las piernas.",
+        ),
     },
 }
 
@@ -381,41 +482,121 @@ def test_what_mainstream_sheets_have_is_printed_where_it_belongs(made, lang, vis
             assert ADDED[lang][visit][0] in pages(pdf)[0], large
 
 
+# --- The third clinical read and the PEMAT-P review --------------------------------------------
+
+# What each sheet says after the third clinical read (notes: box 7 of the plan, a shot that "helped a
+# lot") and the PEMAT-P review (the shot named before its day; sugar checks with someone to ask; how
+# to use the table of choices; a caption on the operation's drawing), in the order printed.
+SAID_IN_ORDER = {
+    "en": {
+        "injection": (
+            "The day of your shot",
+            "An epidural steroid injection is a shot of steroid medicine near the squeezed nerves in your spine.",
+            "Tell us first",
+            "Check your sugar more often than usual for "
+            "those days. Ask the doctor who treats your diabetes how often, and what to do if it is high.",
+            "Relief wore off? Talk about surgery",
+            "Much better walking for several weeks or more means the shot worked",
+        ),
+        "surgical-consult": (
+            "Your choices side by side",
+            "Read across each row. Circle anything you want to ask your surgeon about.",
+        ),
+        "new-patient": ("Relief wore off? Talk about surgery",),
+    },
+    "es": {
+        "injection": (
+            "El día de su inyección",
+            "Una inyección epidural de esteroides es una inyección de medicina "
+            "con esteroides cerca de los nervios apretados de la columna.",
+            "Avísenos antes",
+            "Mídase el azúcar más seguido de lo normal en esos días. Pregunte al médico que trata su "
+            "diabetes cada cuánto medirla y qué hacer si está alta.",
+            "¿Se acabó el alivio? Hable de cirugía",
+            "Si caminó mucho mejor por varias semanas o más, la inyección funcionó",
+        ),
+        "surgical-consult": (
+            "Sus opciones, comparadas",
+            "Lea cada fila de lado a lado. Encierre en un círculo lo que quiera preguntarle a su cirujano.",
+        ),
+        "new-patient": ("¿Se acabó el alivio? Hable de cirugía",),
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("visit", sorted(SAID_IN_ORDER["en"]))
+def test_the_third_read_and_the_pemat_review_are_printed(made, lang, visit):
+    """Box 7 of the plan said "Shots did not help? Talk about surgery" beside a callout that sends no
+    relief to other causes first; "helped for several weeks" dropped the source's "significant"; the
+    injection sheet told the shot's day before saying what the shot is; "check your sugar more often"
+    said neither how often nor whom to ask; the table of choices did not say how to use it; the
+    drawing of a decompression beside the first step had no caption (third clinical read, PEMAT-P)."""
+    for large in SIZES:
+        in_order(flat(made[lang, visit, large]), *SAID_IN_ORDER[lang][visit])
+
+
+# The decompression drawing beside the first step of "Your care at home", with its caption (the
+# caption's first line: the text layer reads a caption beside a step apart from the step's lines).
+CAPTION = {
+    "en": ("Decompression", "nerves have room", "Your spine seen from the back,"),
+    "es": ("Descompresión", "nervios", "Su columna vista desde atrás,"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_drawing_of_the_operation_has_its_caption(made, lang):
+    """The drawing of a decompression on the post-op sheet had a title and no caption (PEMAT-P 15)."""
+    for large in SIZES:
+        texts = pages(made[lang, "post-op", large])
+        page = next(text for text in texts if CAPTION[lang][-1] in text)
+        assert all(part in page for part in CAPTION[lang]), large
+
+
 # --- 14 and 15. Spanish: everyday words, the meaning kept, one term per English term ----------
 
 # Spanish as once printed that a reader misreads or that says something else than the English,
 # each with what a handout of that visit type prints now.
 SLIPS = {
-    "conservative-care": [("La terapia física le ayuda", "La terapia física le puede ayudar a hacer más cosas."),
-                          ("2. Descanse 3.", "2. Descanse: siéntese o inclínese"),
-                          ("lo volveremos a revisar", "volveremos a revisar su caso"),
-                          # second clinical read, section 4
-                          ("unos bastones para caminar", "bastones para caminar (uno en cada mano)"),
-                          ("Camine hasta que empiecen los síntomas. ", "Camine hasta tener síntomas en las piernas.")],
-    "injection": [("puede darle tiempo", "No arregla el estrechamiento, pero le puede aliviar por un tiempo."),
-                  ("antes de dejarla", "Pregúntenos antes de dejar de tomarla"),
-                  ("¿Sin alivio?", "¿Las inyecciones no ayudaron?"),
-                  ("se deben suspender", "Algunas se deben dejar de tomar unos días antes de la inyección"),
-                  ("Lo que puede venir después: Si", "Lo que puede venir después: si una inyección")],
-    "surgical-consult": [("su resultado menos bueno", "hacen menos probable que salga bien"),
-                         ("Pregunte qué tipo le harán", "Pregunte a su cirujano qué tipo le harán."),
-                         ("no ayudó en 2 a 3 meses",
-                          "no le ha ayudado después de 2 a 3 meses, y no puede caminar lejos"),
-                         ("trabajar en eso", "pregúntenos cómo le podemos ayudar"),
-                         ("así le irá mejor", "Esto le ayuda a tener un mejor resultado."),
-                         ("Cuándo tiene sentido la cirugía", "Cuándo la cirugía es buena opción")],
-    "post-op": [("escritorio en 2 a 3 semanas", "trabajo de escritorio después de 2 a 3 semanas"),
-                ("¿Evacuó el intestino?", "¿Hizo popó?"),
-                ("heces duras", "la popó sale dura y cuesta trabajo ir al baño"),
-                ("también tras la cirugía", "también después de la cirugía."),
-                ("Las de un problema con la cirugía", "Las señales de un problema con la cirugía están en la página")],
+    "conservative-care": [
+        ("La terapia física le ayuda", "La terapia física le puede ayudar a hacer más cosas."),
+        ("2. Descanse 3.", "2. Descanse: siéntese o inclínese"),
+        ("lo volveremos a revisar", "volveremos a revisar su caso"),
+        # second clinical read, section 4
+        ("unos bastones para caminar", "bastones para caminar (uno en cada mano)"),
+        ("Camine hasta que empiecen los síntomas. ", "Camine hasta tener síntomas en las piernas."),
+    ],
+    "injection": [
+        ("puede darle tiempo", "No arregla el estrechamiento, pero le puede aliviar por un tiempo."),
+        ("antes de dejarla", "Pregúntenos antes de dejar de tomarla"),
+        ("¿Sin alivio?", "¿Se acabó el alivio? Hable de cirugía"),
+        ("se deben suspender", "Algunas se deben dejar de tomar unos días antes de la inyección"),
+        ("Lo que puede venir después: Si", "Lo que puede venir después: si una inyección"),
+    ],
+    "surgical-consult": [
+        ("su resultado menos bueno", "hacen menos probable que salga bien"),
+        ("Pregunte qué tipo le harán", "Pregunte a su cirujano qué tipo le harán."),
+        ("no ayudó en 2 a 3 meses", "no le ha ayudado después de 2 a 3 meses, y no puede caminar lejos"),
+        ("trabajar en eso", "pregúntenos cómo le podemos ayudar"),
+        ("así le irá mejor", "Esto le ayuda a tener un mejor resultado."),
+        ("Cuándo tiene sentido la cirugía", "Cuándo la cirugía es buena opción"),
+    ],
+    "post-op": [
+        ("escritorio en 2 a 3 semanas", "trabajo de escritorio después de 2 a 3 semanas"),
+        ("¿Evacuó el intestino?", "¿Hizo popó?"),
+        ("heces duras", "la popó sale dura y cuesta trabajo ir al baño"),
+        ("también tras la cirugía", "también después de la cirugía."),
+        ("Las de un problema con la cirugía", "Las señales de un problema con la cirugía están en la página"),
+    ],
     "post-op-fusion": [("tras una fusión", "Cómo cuidarse en casa después de una fusión")],
-    "new-patient": [("Si solo parar le ayuda", "Si con solo detenerse mejora"),
-                    ("qué columna se parece más a usted", "qué lado de la tabla se parece más a lo que usted siente"),
-                    ("Fíjese en el patrón", "Fíjese en lo que siente"),
-                    ("Radiografías de pie.", "Radiografías tomadas de pie (parado)."),
-                    ("un dolor muy fuerte en reposo", "un dolor muy fuerte cuando está quieto o descansando, y no"),
-                    ("dar los mismos síntomas.", "dar los mismos síntomas en las piernas.")],
+    "new-patient": [
+        ("Si solo parar le ayuda", "Si con solo detenerse mejora"),
+        ("qué columna se parece más a usted", "qué lado de la tabla se parece más a lo que usted siente"),
+        ("Fíjese en el patrón", "Fíjese en lo que siente"),
+        ("Radiografías de pie.", "Radiografías tomadas de pie (parado)."),
+        ("un dolor muy fuerte en reposo", "un dolor muy fuerte cuando está quieto o descansando, y no"),
+        ("dar los mismos síntomas.", "dar los mismos síntomas en las piernas."),
+    ],
 }
 
 
@@ -429,24 +610,24 @@ def test_the_spanish_says_what_the_english_says_in_everyday_words(made, visit):
 
 @pytest.mark.parametrize("visit", VISITS)
 def test_walking_poles_are_one_in_each_hand_wherever_spanish_names_them(made, visit):
-    """"bastones" alone reads as one cane, which does not make you lean forward: the text says two
+    """ "bastones" alone reads as one cane, which does not make you lean forward: the text says two
     (the drawing's label "Bastones" sits under two poles)."""
     for large in SIZES:
         text = flat(made["es", visit, large])
         for found in re.finditer(r"(?<!\w)bastones(?!\w)", text):
             at = found.start()
             two = text.endswith("dos ", 0, at) or text.startswith("bastones para caminar (uno en cada mano)", at)
-            assert two, (large, text[max(0, at - 20): at + 40])
+            assert two, (large, text[max(0, at - 20) : at + 40])
 
 
 @pytest.mark.parametrize("visit", VISITS)
 def test_a_blood_thinner_is_explained_wherever_spanish_names_it(made, visit):
-    """"anticoagulante" alone on page 1 of the injection sheet: a reader with primary-school
+    """ "anticoagulante" alone on page 1 of the injection sheet: a reader with primary-school
     reading does not know it. Each one is beside "una medicina para diluir la sangre"."""
     for large in SIZES:
         text = flat(made["es", visit, large])
         for found in re.finditer("anticoagulante", text):
-            assert "diluir la sangre" in text[max(0, found.start() - 60): found.end() + 60], (large, found.start())
+            assert "diluir la sangre" in text[max(0, found.start() - 60) : found.end() + 60], (large, found.start())
 
 
 GLOSSARY = ROOT / "docs" / "translation-review.md"
@@ -456,7 +637,7 @@ _ENTRY = re.compile(r"^- (?P<english>.+?) -> (?P<spanish>.+?); never: (?P<never>
 def glossary_rules() -> list[tuple[str, str, list[str]]]:
     """(English, the Spanish chosen, the renderings never to use) of each glossary line that lists some."""
     text = GLOSSARY.read_text(encoding="utf-8")
-    section = text[text.index("## Glossary"): text.index("\n## ", text.index("## Glossary") + 1)]
+    section = text[text.index("## Glossary") : text.index("\n## ", text.index("## Glossary") + 1)]
     rules = []
     for line in section.splitlines():
         match = _ENTRY.match(line)
@@ -497,8 +678,9 @@ def test_one_spanish_term_for_each_english_term(made, english, chosen, never):
     "barriga", "tinte" for X-ray dye, "AINE", "evacuar", "hidromasaje", ...)."""
     found = {name: unused_variants(text, chosen, never) for name, text in spanish_sources().items()}
     found |= {
-        f"{visit} ({'large' if large else 'standard'} print)": unused_variants(flat(made["es", visit, large]), chosen,
-                                                                             never)
+        f"{visit} ({'large' if large else 'standard'} print)": unused_variants(
+            flat(made["es", visit, large]), chosen, never
+        )
         for visit in VISITS
         for large in SIZES
     }
@@ -534,11 +716,15 @@ def test_the_command_line_warns_when_a_spanish_sheet_gets_an_english_procedure(t
     made = tmp_path / "es.pdf"
     result = invoke(*POST_OP, "--lang", "es", "--set", "procedure=L4-L5 decompression", "-o", str(made))
     assert result.exit_code == 0, result.output
-    assert ("Warning: the procedure looks like English ('decompression'), but this handout is in Spanish: it prints "
-            "as typed.") in result.output
+    assert (
+        "Warning: the procedure looks like English ('decompression'), but this handout is in Spanish: it prints "
+        "as typed."
+    ) in result.output
     assert "Su cirugía: L4-L5 decompression" in flat(made.read_bytes())  # as typed: the desk decides
-    for args in (["--lang", "es", "--set", "procedure=descompresión L4-L5"],
-                 ["--set", "procedure=L4-L5 decompression"]):
+    for args in (
+        ["--lang", "es", "--set", "procedure=descompresión L4-L5"],
+        ["--set", "procedure=L4-L5 decompression"],
+    ):
         quiet = invoke(*POST_OP, *args, "-o", str(tmp_path / "quiet.pdf"))
         assert quiet.exit_code == 0 and "Warning" not in quiet.output, args
 
@@ -579,8 +765,19 @@ def test_a_surgeon_profile_names_each_procedure_in_both_languages(tmp_path):
     english = invoke(*args, "-o", str(tmp_path / "en.pdf"))
     assert english.exit_code == 0, english.output
     assert "Your surgery: l4-l5 Decompression on March 10, 2026" in flat((tmp_path / "en.pdf").read_bytes())
-    other = invoke(*POST_OP, "--practice", str(practice), "--surgeon", "lee", "--lang", "es", "--set",
-                   "procedure=L4-L5 laminectomy", "-o", str(tmp_path / "other.pdf"))
+    other = invoke(
+        *POST_OP,
+        "--practice",
+        str(practice),
+        "--surgeon",
+        "lee",
+        "--lang",
+        "es",
+        "--set",
+        "procedure=L4-L5 laminectomy",
+        "-o",
+        str(tmp_path / "other.pdf"),
+    )
     assert other.exit_code == 0 and "looks like English ('laminectomy')" in other.output
 
 
@@ -600,8 +797,15 @@ def test_the_web_page_is_told_about_an_english_procedure_on_a_spanish_sheet():
 
     client = create_app().test_client()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
-    form = {"csrf_token": csrf, "visit": "post-op", "patient": NAME, "date": "2026-03-14",
-            "surgery_date": "2026-03-10", "procedure": "L4-L5 decompression", "lang": "es"}
+    form = {
+        "csrf_token": csrf,
+        "visit": "post-op",
+        "patient": NAME,
+        "date": "2026-03-14",
+        "surgery_date": "2026-03-10",
+        "procedure": "L4-L5 decompression",
+        "lang": "es",
+    }
     response = client.post("/handout", data=form)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     warnings = json.loads(response.headers["X-Handout-Warnings"])

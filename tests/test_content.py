@@ -24,7 +24,7 @@ import pdfcheck
 from conftest import MAX_PAGES, VISITS, as_printed, render
 
 GOLDEN = Path(__file__).with_name("golden")
-MARGINS_PT = {False: (1.05 * 72, 0.85 * 72), True: (1.65 * 72, 1.1 * 72)}  # top, bottom (styles/*.css)
+MARGINS_PT = {False: (1.0 * 72, 0.7 * 72), True: (1.5 * 72, 0.95 * 72)}  # top, bottom (styles/*.css)
 SETS = {"post-op": {"surgery_date": "2026-03-10"}, "post-op-fusion": {"surgery_date": "2026-03-10"}}
 
 # The seven warning signs of the source, each as it prints, with the urgency of each group; all
@@ -39,9 +39,8 @@ WARNING_SIGNS = {
         'numbness in the "saddle" area. This is your groin, inner thighs and buttocks. You may first notice it when '
         "you wipe.",
         "You have leg pain after a bad fall or injury.",
+        "You have a fever along with back pain.",
         "Call our office now, today, at",
-        "You have a fever along with back pain. If you also feel very ill, or have new numbness or weakness, go to "
-        "the emergency room now.",
         "You have severe pain at rest that does not get better when you change position.",
         "You have had cancer, and now you have new or worse back or leg pain.",
         "If you cannot talk to someone right away, go to the emergency room now.",
@@ -55,9 +54,8 @@ WARNING_SIGNS = {
         'Se le adormece la zona de la "silla de montar": la ingle, la parte de adentro de los muslos y las nalgas. '
         "Puede notarlo al limpiarse.",
         "Le duele la pierna por una caída fuerte o una lesión.",
+        "Tiene fiebre y también dolor de espalda.",
         "Llámenos ahora, hoy mismo, al",
-        "Tiene fiebre y también dolor de espalda. Si además se siente muy mal, o tiene adormecimiento o debilidad "
-        "nueva, vaya ahora a la sala de emergencias.",
         "Tiene un dolor muy fuerte cuando está quieto o descansando, y no mejora al cambiar de posición.",
         "Tuvo cáncer y ahora tiene dolor nuevo o peor en la espalda o la pierna.",
         "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
@@ -73,9 +71,10 @@ POST_OP_SIGNS = {
         "If you cannot talk to someone right away, go to the emergency room now.",
         "You have chest pain, or you are short of breath.",
         "You cannot pass urine.",
+        'Your legs get new or worse weakness or numbness, or you have numbness in the "saddle" area.',
+        "You have a fever with a stiff neck, or a very bad headache that does not ease lying down.",
         "Your wound gets red, warm or swollen, or fluid or pus drains from it.",
-        "You have a fever of 101 °F (38.3 °C) or higher. If you also feel very ill, or have new numbness or "
-        "weakness, go to the emergency room now.",
+        "You have a fever of 101 °F (38.3 °C) or higher.",
         "One calf is swollen, warm or sore.",
         "You have a headache when you sit or stand up that eases when you lie down.",
         "Clear, watery fluid comes from your wound.",
@@ -86,9 +85,11 @@ POST_OP_SIGNS = {
         "Si nadie le contesta de inmediato, vaya ahora a la sala de emergencias.",
         "Tiene dolor en el pecho, o le falta el aire.",
         "No puede orinar.",
+        'Tiene debilidad o adormecimiento nuevo o peor en las piernas, o se le adormece la zona de la "silla de '
+        'montar".',
+        "Tiene fiebre con el cuello rígido, o un dolor de cabeza muy fuerte que no se calma al acostarse.",
         "Su herida se pone roja, caliente o hinchada, o le sale líquido o pus.",
-        "Tiene fiebre de 101 °F (38.3 °C) o más. Si además se siente muy mal, o tiene adormecimiento o debilidad "
-        "nueva, vaya ahora a la sala de emergencias.",
+        "Tiene fiebre de 101 °F (38.3 °C) o más.",
         "Una pantorrilla está hinchada, caliente o le duele.",
         "Tiene dolor de cabeza al sentarse o ponerse de pie, y se calma al acostarse.",
         "Le sale de la herida un líquido claro, como agua.",
@@ -105,10 +106,10 @@ INJECTION_SIGNS = {
         "It should wear off within 8 hours.",
         "Your legs are still numb or weak 8 hours after the shot, or they get worse.",
         "You lose control of your bladder or bowels, or you cannot pass urine.",
-        "You have a fever with a stiff neck or a bad headache, or feel very ill.",
+        "You have a fever of 101 °F (38.3 °C) or higher, or a fever with a stiff neck or a bad headache, or you feel "
+        "very ill.",
         "You have a very bad headache that does not ease lying down.",
         "You have a bad headache when you sit or stand up that eases lying down.",
-        "You have a fever of 101 °F (38.3 °C) or higher.",
         "The place where the shot went in is red, warm or swollen, or leaks fluid.",
     ),
     "es": (
@@ -118,10 +119,10 @@ INJECTION_SIGNS = {
         "Se le debe quitar en menos de 8 horas.",
         "Sus piernas siguen adormecidas o débiles 8 horas después de la inyección, o empeoran.",
         "No puede controlar la orina o la popó (la vejiga o el intestino), o no puede orinar.",
-        "Tiene fiebre con el cuello rígido o un dolor de cabeza fuerte, o se siente muy mal.",
+        "Tiene fiebre de 101 °F (38.3 °C) o más, o fiebre con el cuello rígido o un dolor de cabeza fuerte, o se "
+        "siente muy mal.",
         "Tiene un dolor de cabeza muy fuerte que no se calma al acostarse.",
         "Tiene un dolor de cabeza fuerte al sentarse o ponerse de pie, y se calma al acostarse.",
-        "Tiene fiebre de 101 °F (38.3 °C) o más.",
         "Donde le pusieron la inyección, la piel está roja, caliente o hinchada, o sale líquido.",
     ),
 }
@@ -237,7 +238,7 @@ FACTS: dict[str, dict[str, dict[str, int]]] = {
             "Hernia de disco": 1,
             "La artritis de cadera puede parecerse a este problema": 1,
             "Dígale a su médico qué lado de la tabla se parece más a lo que usted siente.": 1,
-            "Casi siempre llega poco a poco y no es una emergencia.": 1,
+            "Por lo general llega poco a poco y no es una emergencia.": 1,
             "Su nombre:": 1,
             "Compruebe lo que entendió": 1,
             "Preguntas para hacer": 1,
@@ -422,6 +423,11 @@ def _fill(pdf: bytes, large: bool) -> list[float]:
     return fills
 
 
+# Least fill of a page but the last: in large print a warning box or a drawing (never split) takes most
+# of a page, and the page before it may be left two-thirds empty (tests/test_pages.py: fuller in standard).
+NEAR_EMPTY = {False: 0.5, True: 0.3}
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
 def test_page_limits_and_no_near_empty_page(made, lang, visit):
@@ -429,28 +435,48 @@ def test_page_limits_and_no_near_empty_page(made, lang, visit):
     for large in (False, True):
         fills = _fill(made[lang][visit, large], large)
         assert len(fills) <= MAX_PAGES * (2 if large else 1)
-        thin = [n for n, fill in enumerate(fills[:-1], 1) if fill < 0.5]
-        assert thin == [], f"{visit} ({'large' if large else 'standard'} print): pages under half full {thin}"
+        thin = [n for n, fill in enumerate(fills[:-1], 1) if fill < NEAR_EMPTY[large]]
+        assert thin == [], f"{visit} ({'large' if large else 'standard'} print): pages nearly empty {thin}"
+
+
+def _when_to_call(catalog, lang: str, visit: str) -> list[str]:
+    """'When to call' as page 1 prints it: its heading, whom to call, and where the warning signs are."""
+    gettext = translations(lang).gettext
+    practice = catalog.practice
+    phones = gettext("Questions about your care: call us at <strong>%(phone)s</strong>.") % {"phone": practice.phone}
+    phones += " " + gettext("After hours: call <strong>%(phone)s</strong>.") % {"phone": practice.after_hours_phone}
+    two = {"post-op-warnings", "injection-warnings"} & set(catalog.visits[visit].modules)  # a second box
+    warning = WARNING_LINE_POST_OP if two else WARNING_LINE
+    return [_words_before("When to call", lang), re.sub(r"</?strong>", "", phones), _words_before(warning, lang)]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
 def test_page_one_holds_the_whole_summary(made, catalog, lang, visit):
+    """Key points, next steps and 'When to call' (whom to call, and the pointer to the warning signs),
+    all on page 1, in both sizes: large print once moved 'When to call' to the detail pages, and this
+    test, which did not count it, let it."""
     summary = catalog.edition(lang).visits[visit]
     for large in (False, True):
-        first = pdfcheck.page_text(made[lang][visit, large], 1)
-        for line in (*summary.key_points, *summary.next_steps):
-            assert as_printed(line).search(first), (
+        first = " ".join(pdfcheck.page_text(made[lang][visit, large], 1).split())
+        for line in (*summary.key_points, *summary.next_steps, *_when_to_call(catalog, lang, visit)):
+            assert as_printed(" ".join(line.split())).search(first), (
                 f"{visit} ({'large' if large else 'standard'} print): not on page 1: {line!r}"
             )
 
 
 # The last warning sign of each box, by language: the box is whole when its heading and this are on one page.
 BOX_ENDS = {
-    "en": {"red-flags": "You have had cancer", "post-op-warnings": "Clear, watery fluid comes from your wound",
-           "injection-warnings": "The place where the shot went in"},
-    "es": {"red-flags": "Tuvo cáncer", "post-op-warnings": "Le sale de la herida un líquido claro",
-           "injection-warnings": "Donde le pusieron la inyección"},
+    "en": {
+        "red-flags": "You have had cancer",
+        "post-op-warnings": "Clear, watery fluid comes from your wound",
+        "injection-warnings": "The place where the shot went in",
+    },
+    "es": {
+        "red-flags": "Tuvo cáncer",
+        "post-op-warnings": "Le sale de la herida un líquido claro",
+        "injection-warnings": "Donde le pusieron la inyección",
+    },
 }
 
 
@@ -471,9 +497,8 @@ def test_warning_boxes_are_never_split(made, catalog, lang, visit):
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("visit", VISITS)
 def test_when_to_call_is_never_split(made, catalog, lang, visit):
-    """'When to call' is read in one piece: on page 1 in standard print; in large print it follows
-    the warning boxes on the detail pages, where its last line ('Warning signs: read the box ...')
-    once began the next page."""
+    """'When to call' is read in one piece, on page 1 in both sizes (in large print it once followed
+    the warning boxes on the detail pages, where its last line began the next page)."""
     heading, last = _words_before("When to call", lang), _words_before(WARNING_LINE, lang)
     for large in (False, True):
         pdf = made[lang][visit, large]
@@ -482,7 +507,7 @@ def test_when_to_call_is_never_split(made, catalog, lang, visit):
             last = _words_before(WARNING_LINE_POST_OP, lang)
         where = [n for n, text in enumerate(pages) if heading in text]
         assert len(where) == 1 and last in pages[where[0]], (visit, large)
-        assert large or where == [0], f"{visit}: '{heading}' is not whole on page 1"
+        assert where == [0], f"{visit} ({'large' if large else 'standard'} print): '{heading}' is not whole on page 1"
 
 
 WARNING_LINE = "Warning signs: read the box on page %(page)s and act right away."
@@ -496,20 +521,28 @@ def test_when_to_call_names_both_warning_boxes_after_surgery(printed, visit):
     for large in (False, True):
         pdf = printed[visit, large]
         pages = [pdfcheck.page_text(pdf, n) for n in range(1, pdfcheck.pages(pdf) + 1)]
-        first, second = (next(n for n, text in enumerate(pages, 1) if head in text)
-                         for head in ("Warning signs that need care right away", "Warning signs after surgery"))
+        first, second = (
+            next(n for n, text in enumerate(pages, 1) if head in text)
+            for head in ("Warning signs that need care right away", "Warning signs after surgery")
+        )
         assert f"Warning signs: read the boxes on pages {first} and {second} and act right away." in " ".join(
-            " ".join(pages).split()), (visit, large)
+            " ".join(pages).split()
+        ), (visit, large)
 
 
 # The general box's first line: on a sheet for after surgery (the visit type's after_surgery), how the box
 # relates to the box of the signs after surgery, by its page; on every other handout, that the signs need care today.
 RED_FLAGS_LEAD = {
-    "en": ("These signs matter at any time, also after surgery. Signs of a problem with the surgery itself are on "
-           "page %(page)s.", "Do not wait for your next visit."),
-    "es": ("Estas señales importan siempre, también después de la cirugía. Las señales de un problema con la cirugía "
-           "están en la página %(page)s.",
-           "No espere a su próxima cita."),
+    "en": (
+        "These signs matter at any time, also after surgery. Signs of a problem with the surgery itself are on "
+        "page %(page)s.",
+        "Do not wait for your next visit.",
+    ),
+    "es": (
+        "Estas señales importan siempre, también después de la cirugía. Las señales de un problema con la cirugía "
+        "están en la página %(page)s.",
+        "No espere a su próxima cita.",
+    ),
 }
 
 
@@ -550,7 +583,6 @@ def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printe
     assert "Follow-up visit: date Time With whom" in text and "Day 14" in text
 
 
-
 def _words(pdf: bytes, page: int) -> list[dict]:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         return doc.pages[page - 1].extract_words()
@@ -565,8 +597,11 @@ def test_questions_to_ask_keep_their_lines_and_hang_under_their_first_word(print
         pdf = printed[visit, large]
         page = next(n for n in range(1, pdfcheck.pages(pdf) + 1) if last in pdfcheck.page_text(pdf, n))
         words = _words(pdf, page)
-        top = next(w["top"] for i, w in enumerate(words) if " ".join(x["text"] for x in words[i:i + 3]) ==
-                   " ".join(last.split()[:3]))
+        top = next(
+            w["top"]
+            for i, w in enumerate(words)
+            if " ".join(x["text"] for x in words[i : i + 3]) == " ".join(last.split()[:3])
+        )
         rules = {round(r.top) for r in pdfcheck.layout(pdf)[page - 1].rects if r.width > 300 and r.top > top}
         assert len(rules) >= 2, (visit, large, page)
     long_question = "Do I need surgery now, or can I keep on with care without surgery?"
@@ -640,12 +675,15 @@ YOUR_TURN = {
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_surgical_consult_gives_lines_to_write_what_the_legs_stop_you_doing(made, lang):
-    """"Think about how much your legs limit your life" was no step one could take: page 1 now asks for
+    """ "Think about how much your legs limit your life" was no step one could take: page 1 now asks for
     2 or 3 things written down, and three numbered lines follow the request, on its page."""
     for large in (False, True):
         pdf = made[lang]["surgical-consult", large]
-        page = next(n for n in range(1, pdfcheck.pages(pdf) + 1)
-                    if YOUR_TURN[lang] in " ".join(pdfcheck.page_text(pdf, n).split()))
+        page = next(
+            n
+            for n in range(1, pdfcheck.pages(pdf) + 1)
+            if YOUR_TURN[lang] in " ".join(pdfcheck.page_text(pdf, n).split())
+        )
         words = _words(pdf, page)
         start = next(i for i, w in enumerate(words) if w["text"] == YOUR_TURN[lang].split()[1])
         numbers = [w for w in words[start:] if w["text"] in ("1.", "2.", "3.")][:3]
@@ -674,7 +712,7 @@ def test_the_timeline_marks_today_after_the_step_begun():
 
 
 def test_a_step_in_months_prints_calendar_months(printed):
-    """"3 to 6 months" after a surgery on Mar 10 is Jun 10 to Sep 10, not 90 to 180 days (Jun 8 to Sep 6);
+    """ "3 to 6 months" after a surgery on Mar 10 is Jun 10 to Sep 10, not 90 to 180 days (Jun 8 to Sep 6);
     a month runs short at the end of a longer one (Jan 31 and a month is Feb 28)."""
     from datetime import date
 
@@ -697,7 +735,7 @@ def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
     )
     log = html[html.index('class="module module-walking-log"') :]
     log = log[: log.index("</table>")]
-    assert log.count("<tr>") >= 14 + 1  # header and at least 14 rows to write in
+    assert log.count('<tr id="log-row-walking-log-') >= 7  # and as many more as fill the page (tests/test_pages.py)
     assert "Example: Mar 3" in log and "minutes or blocks" in log and "0 to 10" in log and "Your name:" in log
 
 

@@ -5,6 +5,7 @@ import io
 import re
 import shutil
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pdfplumber
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from reportlab.pdfbase import pdfmetrics
 
 from handouts.cli import main
-from handouts.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure
+from handouts.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure, leaders
 from handouts.i18n import translations
 from handouts.render import timeline_rows
 
@@ -235,3 +236,117 @@ def test_every_line_of_the_plan_stays_inside_its_box(lang, size):
                     inside += 1
                     assert left + width <= bx + bw - 1, (step, line, left + width, bx + bw)
         assert inside >= 16, inside  # every step's text was found in its box
+
+
+# --- Geometry: where the needle goes, and where each leader runs ------------------------------------
+# The drawings' own shapes (figures.Art.parts) in the drawings' own units, and the leaders as the figure
+# draws them (figures.leaders), checked with plain plane geometry.
+
+Point = tuple[float, float]
+
+
+def _inside(point: Point, outline: list[Point]) -> bool:
+    """Whether `point` is inside the polygon (a ray to its right crosses the edges an odd number of times)."""
+    x, y = point
+    crossings = 0
+    for (x1, y1), (x2, y2) in zip(outline, outline[1:] + outline[:1], strict=True):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            crossings += 1
+    return crossings % 2 == 1
+
+
+def _to_segment(point: Point, a: Point, b: Point) -> float:
+    """The distance from `point` to the segment a-b."""
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    length = (bx - ax) ** 2 + (by - ay) ** 2
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / length))
+    return ((px - ax - t * (bx - ax)) ** 2 + (py - ay - t * (by - ay)) ** 2) ** 0.5
+
+
+def _cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    def side(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
+
+
+def _clearance(a: Point, b: Point, outline: list[Point]) -> float:
+    """How far the segment a-b stays from the polygon: 0 when it enters it."""
+    edges = list(zip(outline, outline[1:] + outline[:1], strict=True))
+    if _inside(a, outline) or _inside(b, outline) or any(_cross(a, b, c, d) for c, d in edges):
+        return 0.0
+    return min(min(_to_segment(c, a, b), _to_segment(a, c, d), _to_segment(b, c, d)) for c, d in edges)
+
+
+def _path_clearance(path: list[Point], shapes) -> float:
+    return min((_clearance(a, b, outline) for a, b in pairwise(path) for shape in shapes for outline in shape.area()),
+               default=float("inf"))
+
+
+def _until_inside(path: list[Point], shapes) -> list[Point]:
+    """The path up to where it first comes into one of the shapes (in steps of a tenth of a unit)."""
+    outlines = [outline for shape in shapes for outline in shape.area()]
+    kept = [path[0]]
+    for (ax, ay), (bx, by) in pairwise(path):
+        steps = max(1, int(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5 * 10))
+        for i in range(1, steps + 1):
+            point = (ax + (bx - ax) * i / steps, ay + (by - ay) * i / steps)
+            if any(_inside(point, outline) for outline in outlines):
+                return [*kept, point]
+        kept.append((bx, by))
+    return kept
+
+
+ANATOMY = ["spine-side", "spine-section", "injection"]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("size", [13, 18])
+@pytest.mark.parametrize("name", ANATOMY)
+def test_each_leader_ends_on_its_own_part_and_runs_over_no_other(name, size, lang):
+    """The 'bulging disc' leader of the side view ran from the back, over the joint (labelled too) and
+    the nerves, to a point short of the disc: a reader took the label for the joint's. Each leader ends
+    inside the part its label names, and until it reaches that part keeps off every other named part
+    of its drawing (it may run over an unnamed one, such as the bony arch behind the canal)."""
+    drawn = leaders(name, size, translations(lang).gettext)
+    assert drawn
+    for leader in drawn:
+        art, end = leader.art, leader.path[-1]
+        own = art.parts[leader.point]
+        assert any(_inside(end, outline) for shape in own for outline in shape.area()), (leader.point, end)
+        named = {other.point for other in drawn if other.art is art} - {leader.point}
+        others = [shape for point in named for shape in art.parts[point] if all(shape is not mine for mine in own)]
+        assert _path_clearance(_until_inside(leader.path, own), others) >= 1, (leader.point, leader.path)
+
+
+def test_the_needle_goes_between_the_bones_and_its_tip_stops_short_of_the_nerves():
+    """The shot's drawing had the needle through the bony arch and its tip on the nerves. An epidural
+    needle passes between two bones (the gap between their arches), through the ligament that closes
+    the gap, and stops in the space around the sac of nerves, without touching it."""
+    art = next(leader.art for leader in leaders("injection", 13) if leader.point == "needle")
+    shaft = art.parts["needle"][0]  # a straight line from the tip back out of the body
+    tip, out = (shaft.points[0], shaft.points[1]), (shaft.points[2], shaft.points[3])
+    assert tip == art.points["tip"]
+    assert _path_clearance([tip, out], art.parts["bone"]) >= shaft.width / 2 + 2  # through the gap, clear of bone
+    assert _path_clearance([tip, out], art.parts["ligament"]) == 0  # through the ligament
+    sac = art.parts["nerves"]
+    assert _path_clearance([tip, tip], sac) >= shaft.width / 2 + 2  # short of the nerves, round end and all
+    assert not any(_inside(tip, o) for shape in art.parts["ligament"] + art.parts["bone"] for o in shape.area())
+    # in the space behind the sac: between the sac and the ligament, level with the gap
+    sac_back = max(x for outline in sac[0].area() for x, _ in outline)
+    ligament_front = min(x for shape in art.parts["ligament"] for outline in shape.area() for x, _ in outline)
+    assert sac_back < tip[0] < ligament_front
+    assert any(_inside(tip, outline) for shape in art.parts["medicine"] for outline in shape.area())
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("size", [13, 18])
+def test_a_range_of_numbers_in_the_plan_stays_on_one_line(lang, size):
+    """Plan box 6 broke "1 / or 2 epidural shots" across two lines in large print: a range of
+    numbers ("1 or 2", "2 to 8", "1 o 2") is one thing to read, and no line of a box ends inside one."""
+    svg = "".join(figure("pathway", size=size, gettext=translations(lang).gettext, step=step) for step in (2, 6))
+    lines = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
+    ranges = [line for line in lines if re.search(r"\d+ (or|to|o|a) \d+", line)]
+    assert len(ranges) >= 2, lines  # "2 to 8 weeks" and "1 or 2 shots" are there, each whole on a line
+    broken = [(a, b) for a, b in pairwise(lines) if re.search(r"\b\d+$", a) and re.match(r"(or|to|o|a) \d", b)]
+    assert broken == []

@@ -130,7 +130,7 @@ def test_page_one_has_key_points_next_steps_and_when_to_call(handouts, catalog, 
 def test_no_box_or_text_runs_into_the_footer(handouts, large, visit):
     """Nothing of the page's own runs past its text area into the footer margin, where it would be
     cut off or print over the footer: no box, no line of text (a caption under a figure included)."""
-    for pdf, bottom_margin_in in ((handouts[visit], 0.85), (large[visit], 1.1)):
+    for pdf, bottom_margin_in in ((handouts[visit], 0.7), (large[visit], 0.95)):
         for number, page in enumerate(pdfcheck.layout(pdf), 1):
             limit = page.height - bottom_margin_in * 72 + 1
             assert all(rect.bottom <= limit for rect in page.rects), (visit, number)
