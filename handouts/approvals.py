@@ -74,9 +74,9 @@ class Approvals:
     # approving nothing; `handouts check` names them, and they never stop the practice from printing
     gone: tuple[str, ...] = ()
 
-    def of(self, unit: str, version: str) -> Approval | None:
-        """The latest approval of exactly this version of `unit`."""
-        found = [a for a in self.items if a.unit == unit and a.version == version]
+    def of(self, unit: str, *versions: str) -> Approval | None:
+        """The latest approval of exactly one of these versions of `unit` (`Unit.versions`)."""
+        found = [a for a in self.items if a.unit == unit and a.version in versions]
         return max(found, key=lambda a: a.date) if found else None
 
     def last(self, unit: str) -> Approval | None:

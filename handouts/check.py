@@ -67,7 +67,7 @@ def unapproved(catalog: Catalog, renderer: Renderer) -> list[tuple[Unit, str]]:
     needs the practice's approval (a language whose files are incomplete is `check`'s to report)."""
     found = []
     for unit in renderer.all_units().values():
-        if not unit.needs_approval or catalog.approvals.of(unit.id, unit.version):
+        if not unit.needs_approval or catalog.approvals.of(unit.id, *unit.versions):
             continue
         why = {
             "general": "common practice, not in the clinical source",

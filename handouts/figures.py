@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, partial
 from itertools import pairwise
+from typing import Any
 
 from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
@@ -31,6 +32,7 @@ REGULAR = "Atkinson Hyperlegible"
 BOLD = "Atkinson Hyperlegible Bold"
 GREY = "#d9d9d9"
 WIDTH = 468.0  # the text column: 8.5 in paper less two 1 in margins, in points
+FIGURE_PT = {False: 13, True: 18}  # the labels' size: standard print, large print
 
 
 # The language of the figure being drawn: every printed word goes through `_`, and the figure()
@@ -1098,6 +1100,42 @@ FIGURES: dict[str, Callable[..., Markup]] = {
     "walk-rest-walk": walk_rest_walk,
     "walking-aids": walking_aids,
 }
+
+
+# Recovery timelines as `render.timeline_rows` makes them, one through each way the drawing has: no
+# dates (no surgery date), dots and bars, a long text that wraps; and with dates, the "today" row, the
+# steps begun solid and those to come open. They are in the versions of the texts that draw the
+# timeline (versions.py): a change here is a change of those versions.
+SAMPLE_TIMELINES = (
+    [
+        {"today": False, "when": "Day of surgery", "dates": "", "what": "Walk with help.", "days": (0, 0)},
+        {"today": False, "when": "Weeks 1 to 2", "dates": "",
+         "what": "Short walks several times a day; no lifting, bending or twisting.", "days": (1, 14)},
+        {"today": False, "when": "3 to 6 months", "dates": "", "what": "Most daily activities.", "days": (90, 180)},
+    ],
+    [
+        {"today": False, "when": "Day of surgery", "dates": "Mar 10", "what": "Walk with help.", "days": (0, 0)},
+        {"today": False, "when": "Weeks 1 to 2", "dates": "Mar 11 to Mar 24",
+         "what": "Short walks several times a day; no lifting, bending or twisting.", "days": (1, 14)},
+        {"today": True, "when": "Today", "dates": "Mar 14", "what": "", "days": (4, 4)},
+        {"today": False, "when": "Week 6", "dates": "Apr 21", "what": "Follow-up visit.", "days": (42, 42)},
+        {"today": False, "when": "3 to 6 months", "dates": "Jun 10 to Sep 10", "what": "Most daily activities.",
+         "days": (90, 180)},
+    ],
+)
+
+
+def variants(name: str) -> list[dict[str, Any]]:
+    """The options of every drawing the figure `name` makes for some handout: each operation of the
+    surgery drawing, each step of the pathway marked "You are here", sample recovery timelines (its
+    words are a visit type's, drawn as the visit gives them). A figure with no options has one."""
+    if name == "surgery":
+        return [{}, *({"only": only} for only in SURGERY_PANELS)]
+    if name == "pathway":
+        return [{"step": step} for step in (None, *range(1, len(PATHWAY_STEPS) + 1))]
+    if name == "recovery":
+        return [{"timeline": timeline} for timeline in SAMPLE_TIMELINES]
+    return [{}]
 
 
 def figure(name: str, size: float, gettext: Callable[[str], str] = str, **options) -> Markup:

@@ -39,7 +39,7 @@ from .approvals import Approvals
 from .catalog import Catalog
 from .draftmark import mark_text
 from .errors import UserError
-from .figures import figure
+from .figures import FIGURE_PT, figure
 from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
 from .models import PAGE_REF, POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
 from .plain import Record, plain
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 BASE_TEMPLATE = "handout.html"
 WARNING_MODULES = (RED_FLAGS, "post-op-warnings", "injection-warnings")  # the boxed warning signs
-FIGURE_PT = {False: 13, True: 18}  # figure labels: standard print, large print
 
 
 def follow_up_date(request: Request, weeks: int | None) -> date | None:
@@ -396,7 +395,7 @@ class Edition:
 
 
 def _unapproved(unit: Unit, approvals: Approvals) -> bool:
-    return unit.needs_approval and approvals.of(unit.id, unit.version) is None
+    return unit.needs_approval and approvals.of(unit.id, *unit.versions) is None
 
 
 class Renderer:

@@ -9,7 +9,8 @@ lets a template call only Jinja's own globals and runtime objects (`range`, `_`,
 would hang inside one C call, which no time limit can stop).
 
 A template's version (versions.py) covers its source and every template it includes, and notes the
-variables and filters it uses (a module that draws figures or prints the surgeon's instructions).
+variables and filters it uses (a module that prints the surgeon's instructions) and the drawings its
+figure() calls can make.
 Those come from the same parse that compiles the template for rendering, so a cold `make` parses
 each of its templates once, not once for its version and again to render it.
 """
@@ -33,6 +34,12 @@ MAX_REPEAT = 100_000  # characters or items a template may make with `*`
 NESTED = "brackets, filters or blocks are nested too deeply to read: write it in steps"
 
 
+FIGURE = "figure"  # the global that draws a figure (render.py)
+# A figure() call as written: (name, options) where both are constants; None for what is worked out
+# when the page is made (a name: any figure; options: any options of that figure).
+FigureCall = tuple[str | None, tuple[tuple[str, Any], ...] | None]
+
+
 @dataclass(frozen=True)
 class Parsed:
     """One template as compiled: its source and file, the names and filters it uses, the templates it includes."""
@@ -42,6 +49,7 @@ class Parsed:
     names: frozenset[str]
     includes: tuple[str, ...]
     computed: bool = False  # it includes, imports or extends a template by a name worked out when rendered
+    figures: frozenset[FigureCall] = frozenset()  # the drawings it can make (`figure_calls`)
 
 
 class Withheld:
@@ -158,4 +166,26 @@ def _facts(source: str, filename: str | None, tree: nodes.Template) -> Parsed:
     names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
     names |= {node.name for node in tree.find_all(nodes.Filter)}
     referenced = list(meta.find_referenced_templates(tree))
-    return Parsed(source, filename, frozenset(names), tuple(t for t in referenced if t), None in referenced)
+    includes = tuple(t for t in referenced if t)
+    return Parsed(source, filename, frozenset(names), includes, None in referenced, _figure_calls(tree))
+
+
+def _figure_calls(tree: nodes.Template) -> frozenset[FigureCall]:
+    """The figure() calls of a template: `figure("surgery", only="fusion")` is that one drawing;
+    `figure("pathway", step=visit.pathway_step)` any drawing of the pathway; `figure` used any other
+    way (a name worked out when rendered, passed to a macro, `**options`) any drawing at all."""
+    calls: set[FigureCall] = set()
+    called = set()
+    for call in tree.find_all(nodes.Call):
+        if not (isinstance(call.node, nodes.Name) and call.node.name == FIGURE):
+            continue
+        called.add(id(call.node))
+        first = call.args[0] if call.args else None
+        name = first.value if isinstance(first, nodes.Const) and isinstance(first.value, str) else None
+        constant = len(call.args) == 1 and call.dyn_args is None and call.dyn_kwargs is None
+        constant = constant and all(isinstance(k.value, nodes.Const) for k in call.kwargs)
+        options = tuple(sorted((k.key, k.value.value) for k in call.kwargs)) if constant else None
+        calls.add((name, options if name is not None else None))
+    if any(n.name == FIGURE and id(n) not in called for n in tree.find_all(nodes.Name)):
+        calls.add((None, None))
+    return frozenset(calls)

@@ -15,7 +15,7 @@ import weasyprint.document
 from click.testing import CliRunner
 from weasyprint import Page
 
-from handouts import pdf, versions
+from handouts import pdf
 from handouts.batch import Job, _share
 from handouts.build import Builder
 from handouts.catalog import Catalog
@@ -94,19 +94,6 @@ def test_each_template_of_a_handout_is_parsed_once(catalog, monkeypatch):
     request = build_request(catalog, "post-op", NAME, "2026-03-14", {"surgery_date": "2026-03-10"})
     Builder(Renderer(catalog)).pdf(request)
     assert "handout.html" in parsed and len(parsed) == len(set(parsed)), sorted(parsed)
-
-
-def test_a_version_covers_the_figure_code_only_where_the_text_draws(catalog, monkeypatch, tmp_path):
-    """The variables a template reads come from that one parse: a module that calls figure() has the
-    drawing code in its version, so a change to a drawing brings its draft mark back; one that draws none does not."""
-    code = tmp_path / "figures.py"
-    code.write_text("one drawing")
-    monkeypatch.setattr(versions, "FIGURE_CODE", [code])
-    ids = ("module:walking", "module:red-flags")
-    before = {uid: Renderer(catalog).units[uid].version for uid in ids}
-    code.write_text("another drawing")
-    changed = {uid for uid in ids if Renderer(catalog).units[uid].version != before[uid]}
-    assert changed == {"module:walking"}
 
 
 def test_a_batch_shares_the_rows_out_kind_by_kind():
