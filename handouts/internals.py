@@ -1,7 +1,8 @@
 """Everything this package does with another library's internals, in one place, and the check that
 the installed library is one it was tested with.
 
-WeasyPrint and textstat are used through their public API everywhere else. What is here has no
+WeasyPrint and textstat are used through their public API everywhere else, but for draftmark.py,
+which draws the draft mark into a page's stream (covered by the same version check). What is here has no
 public API: WeasyPrint 70 documents `HTML(...)`, `render`, `write_pdf` and their options, not how
 it finds a document's stylesheets nor how a page paints into a PDF stream; textstat 0.7.13 fetches its
 English dictionary over the network and has no setting for another one. Any of these may change in
