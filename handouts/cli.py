@@ -20,6 +20,7 @@ from .check import check as check_practice
 from .check import unapproved
 from .errors import UserError
 from .identity import of_id
+from .internals import check_versions
 from .options import LANG_OPTION, NO_RECORD_OPTION, PRACTICE_OPTION, PRINT_OPTION
 from .output import check_writable, is_folder, outside_practice, remove_leftovers, write_atomic, write_stdout
 from .practice_folder import builtin_names, customize, init_practice
@@ -89,6 +90,7 @@ def main() -> None:
       handouts batch tomorrow.csv -o out/tomorrow --merge out/tomorrow-print.pdf
       handouts serve
     """
+    check_versions()  # a WeasyPrint (pydyf, textstat) this was not tested with stops here, in one line
 
 
 @main.command("list")

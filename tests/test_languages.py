@@ -249,17 +249,13 @@ def _compose(m: tuple[float, ...], t: tuple[float, ...]) -> tuple[float, ...]:
 
 def _text_spans(svg: str) -> list[tuple[str, float, float]]:
     """(words, left, right) of every line of text a drawing prints, in the drawing's own units."""
-    from reportlab.pdfbase import pdfmetrics
-
-    from handouts.figures import BOLD, REGULAR
-
     spans = []
 
     def walk(element: ET.Element, matrix: tuple[float, ...]) -> None:
         matrix = _compose(matrix, _affine(element.get("transform", "")))
         if element.tag.endswith("text") and element.text:
-            font = BOLD if element.get("font-weight") == "bold" else REGULAR
-            width = pdfmetrics.stringWidth(element.text, font, float(element.get("font-size").removesuffix("px")))
+            bold = element.get("font-weight") == "bold"
+            width = pdfcheck.text_width(element.text, bold, float(element.get("font-size").removesuffix("px")))
             x, y = float(element.get("x")), float(element.get("y"))
             left = x - {"end": width, "middle": width / 2}.get(element.get("text-anchor", "start"), 0)
             a, _, c, _, e, _ = matrix

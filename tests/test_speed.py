@@ -15,12 +15,12 @@ import weasyprint.document
 from click.testing import CliRunner
 from weasyprint import Page
 
-from handouts import pdf
+from handouts import internals
 from handouts.batch import Job, _share
 from handouts.build import Builder
 from handouts.catalog import Catalog
 from handouts.cli import main
-from handouts.pdf import ReplayedPage
+from handouts.internals import ReplayedPage
 from handouts.render import Renderer
 from handouts.request import build_request
 from handouts.templating import HandoutEnvironment
@@ -35,7 +35,7 @@ PRACTICE = ROOT / "tests" / "fixtures" / "practice"
 def painted_afresh(catalog: Catalog, monkeypatch, **kwargs) -> bytes:
     """The handout made with none of the work shared: every stylesheet parsed, every page painted."""
     with monkeypatch.context() as m:
-        m.setattr(weasyprint.css, "find_stylesheets", pdf._find_stylesheets)
+        m.setattr(weasyprint.css, "find_stylesheets", internals._find_stylesheets)
         m.setattr(ReplayedPage, "paint", Page.paint)
         return Builder(Renderer(catalog)).pdf(build_request(catalog, **kwargs))
 
