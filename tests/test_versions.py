@@ -162,51 +162,80 @@ def test_the_drawings_are_drawn_once_a_process(monkeypatch):
     assert all_versions() == first and drawn == []
 
 
-def test_approvals_written_before_the_drawings_were_hashed_still_count(tmp_path, monkeypatch):
-    """approvals.toml as `handouts approve` wrote it when the version hashed the drawing code: the
-    approved texts print the same, so they print without the draft mark; a drawing changed since
-    brings the mark back on the texts that draw it only."""
+def approved_before() -> dict[str, str]:
+    """The fixture's approvals as the old main's `handouts approve` wrote them: text -> version."""
+    written = tomllib.loads((BEFORE / "approvals.toml").read_text())["approval"]
+    return {a["unit"]: a["version"] for a in written}
+
+
+def test_approvals_written_before_the_drawings_were_hashed_count_where_the_text_draws_nothing(tmp_path):
+    """The upgrade from the main whose versions hashed the drawing code's source: a text that draws
+    nothing has the version it had, so its approval still counts; a text that draws has a version of
+    its drawings as drawn, and those drawings changed since (issue 22), so it is a draft until
+    approved again."""
     practice = Path(shutil.copytree(BEFORE, tmp_path / "practice"))
-    written = {a["unit"]: a["version"] for a in tomllib.loads((practice / "approvals.toml").read_text())["approval"]}
+    written = approved_before()
     catalog = Catalog.load(practice)
     units = Renderer(catalog).units
-    ids = {"module:what-it-is", "module:pathway", "module:recovery"}
-    assert set(written) == ids and all(units[uid].version != written[uid] for uid in ids)  # versions of the old kind
-    assert not ids & {unit.id for unit, _ in unapproved(catalog, Renderer(catalog))}
-
-    change_drawing(monkeypatch, "spine-side", "en", 18)  # what-it-is draws it
-    catalog = Catalog.load(practice)
-    assert ids & {unit.id for unit, _ in unapproved(catalog, Renderer(catalog))} == {"module:what-it-is"}
+    assert {uid for uid in written if units[uid].version == written[uid]} == {"module:causes"}
+    drafts = {unit.id for unit, _ in unapproved(catalog, Renderer(catalog))}
+    assert drafts & set(written) == {"module:what-it-is", "module:pathway", "module:recovery"}
 
 
-def test_every_text_approved_before_the_drawings_were_hashed_keeps_its_approval_in_each_language(
+def test_a_text_whose_drawings_print_as_before_keeps_its_approval_of_the_old_kind(tmp_path):
+    """physical-therapy draws only the exercises, which issue 22 left as they were: its English text
+    approved under the old main's version (the drawing code's source hashed, ea421a1997) prints the
+    same, so the approval still counts; the same approval with another version does not."""
+    practice = tmp_path / "practice"
+    practice.mkdir()
+    (practice / "practice.toml").write_text(PRACTICE)
+    unit = Renderer(Catalog.load(practice)).units["module:physical-therapy"]
+    assert unit.version != "ea421a1997" and unit.legacy == "ea421a1997"
+    for version, draft in (("0123456789", True), ("ea421a1997", False)):
+        (practice / "approvals.toml").unlink(missing_ok=True)
+        approvals.record(practice, [dataclasses.replace(unit, version=version)], "Dr. Ana Lee", "MD")
+        catalog = Catalog.load(practice)
+        assert (unit.id in {u.id for u, _ in unapproved(catalog, Renderer(catalog))}) is draft, version
+
+
+# Every built-in text that draws a figure, by its templates' figure() calls.
+DRAWING_TEXTS = {
+    "module:decompression-vs-fusion", "module:injections", "module:pathway", "module:physical-therapy",
+    "module:post-op-care", "module:recovery", "module:walking", "module:what-it-is",
+}
+
+
+def test_changed_drawings_bring_back_the_draft_mark_on_exactly_the_texts_that_draw_in_each_language(
     tmp_path, monkeypatch
 ):
-    """Every built-in text and its Spanish translation approved at the versions of that time (each
-    text's `legacy` version, which the fixture above shows is what `handouts approve` wrote): none
-    prints as a draft; a Spanish drawing changed since brings the mark back on its translations only."""
+    """Every built-in text and its Spanish translation approved, then every drawing changed in both
+    languages at both sizes (an upgrade like issue 22's): the texts that draw, and their translations,
+    are drafts again; every other text keeps its approval, in each language."""
     practice = tmp_path / "practice"
     practice.mkdir()
     (practice / "practice.toml").write_text(PRACTICE + 'languages = ["en", "es"]\n')
     renderer = Renderer(Catalog.load(practice))
     texts = [u for lang in ("en", "es") for u in renderer.edition(lang).units.values() if u.needs_approval]
-    approvals.record(practice, [dataclasses.replace(u, version=u.legacy) for u in texts], "Dr. Ana Lee", "MD")
+    approvals.record(practice, texts, "Dr. Ana Lee", "MD")
     catalog = Catalog.load(practice)
     assert unapproved(catalog, Renderer(catalog)) == []
 
-    change_drawing(monkeypatch, "walking-aids", "es", 13)
+    for name in list(figures.FIGURES):
+        for lang in ("en", "es"):
+            for size in sorted(set(figures.FIGURE_PT.values())):
+                change_drawing(monkeypatch, name, lang, size)
     catalog = Catalog.load(practice)
-    assert {unit.id for unit, _ in unapproved(catalog, Renderer(catalog))} == {"module:walking@es"}
+    drafts = {unit.id for unit, _ in unapproved(catalog, Renderer(catalog))}
+    drawing = DRAWING_TEXTS | {f"{uid}@es" for uid in DRAWING_TEXTS}
+    assert drafts == drawing & {u.id for u in texts}  # what-it-is and walking are the source's: no approval
+    assert {"module:what-it-is@es", "module:walking@es", "module:causes", "module:causes@es"} <= {u.id for u in texts}
 
 
-def test_a_reprint_names_no_change_where_a_record_of_before_prints_the_same(monkeypatch):
-    """A handout recorded before the drawings were hashed carries the versions of then: reprinted
-    after other files changed, only the texts that print differently are named as changed."""
-    renderer = Renderer(Catalog.load(None))
-    units = renderer.edition("en").units
-    ids = ["module:what-it-is", "module:walking", "module:red-flags"]
-    record = SimpleNamespace(request={"lang": "en"}, units={uid: units[uid].legacy for uid in ids})
-    assert _changes(record, renderer) == ["other files changed since (practice settings, styles, approvals or images)"]
-    change_drawing(monkeypatch, "spine-section", "en", 13)
-    renderer = Renderer(Catalog.load(None))
-    assert [line.split(": ")[0] for line in _changes(record, renderer)] == ["module:what-it-is"]
+def test_a_reprint_of_a_record_of_before_names_the_texts_whose_drawings_changed(tmp_path):
+    """A handout recorded before the drawings were hashed carries the versions of then (the fixture's,
+    as the old main worked them out): reprinted now, the texts that draw are named as changed, and a
+    text that draws nothing is not."""
+    practice = Path(shutil.copytree(BEFORE, tmp_path / "practice"))
+    record = SimpleNamespace(request={"lang": "en"}, units=approved_before())
+    changed = [line.split(": ")[0] for line in _changes(record, Renderer(Catalog.load(practice)))]
+    assert changed == ["module:pathway", "module:recovery", "module:what-it-is"]
