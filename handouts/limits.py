@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from .errors import UserError
 
-MEMORY_BYTES = 2 * 1024**3  # a process making handouts holds about 0.3 GB, with a day's layouts kept
+MEMORY_BYTES = 2 * 1024**3  # more than one handout may take; a process making handouts holds about 0.3 GB
 
 
 class Stopped(UserError):
@@ -42,7 +42,8 @@ def limits(seconds: int) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGPROF, expired)
     memory = resource.getrlimit(resource.RLIMIT_DATA)
-    cap = MEMORY_BYTES if memory[1] == resource.RLIM_INFINITY else min(MEMORY_BYTES, memory[1])
+    cap = _held() + MEMORY_BYTES  # on top of what the process holds already: a long-lived one may hold more
+    cap = cap if memory[1] == resource.RLIM_INFINITY else min(cap, memory[1])
     _active.on = True
     signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
@@ -58,3 +59,15 @@ def limits(seconds: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_DATA, memory)
         signal.signal(signal.SIGPROF, previous)
         _active.on = False
+
+
+def _held() -> int:
+    """The process's data size now (what RLIMIT_DATA counts), from Linux's /proc; 0 where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

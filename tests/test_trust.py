@@ -419,6 +419,23 @@ def test_a_template_that_builds_huge_text_is_stopped_and_the_next_handout_is_mad
     assert other.exit_code == 0, other.output
 
 
+def test_a_process_that_holds_much_already_still_makes_a_handout():
+    """The memory limit was 2 GB for the whole process: a long-lived one (a test run, a render worker
+    after a day of layouts) that held that much already failed every handout, and a test worker
+    crashed mid-batch. The limit is 2 GB on top of what the process holds."""
+    import mmap
+
+    from handouts.limits import limits
+
+    held = mmap.mmap(-1, 2 * 1024**3 + 256 * 1024**2, flags=mmap.MAP_PRIVATE)  # data, never touched: no memory used
+    try:
+        with limits(30):
+            made = bytearray(64 * 1024**2)
+        assert len(made) == 64 * 1024**2
+    finally:
+        held.close()
+
+
 DEEP = "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"
 CARELESS_FILES = {
     "nested module": ({"templates/modules/walking.html": DEEP}, "templates/modules/walking.html:1: template error: "
