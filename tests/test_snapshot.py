@@ -3,6 +3,7 @@ practice's language folders included, is in the one map whose id the batch's res
 builder's cache and the record's stored files all use. The practice here prints in English and
 Spanish; its Spanish footer lives in `es/practice.toml`, the file none of them used to see."""
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -90,6 +91,25 @@ def test_the_web_builder_prints_the_new_spanish_footer_at_once(practice):
     spanish_footer(practice, CHANGED)
     renewed, text = spanish_pdf()
     assert renewed is not builder and CHANGED in text and FOOTER not in text
+
+
+def test_the_web_page_prints_the_new_spanish_footer_at_once(practice):
+    """Through the page and its warm render workers, as the front desk gets it."""
+    from handouts.web import create_app
+
+    client = create_app(practice).test_client()
+
+    def spanish_handout() -> str:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+        data = {"csrf_token": csrf, "visit": "injection", "patient": "Rosa Delgado", "date": "2026-03-14", "lang": "es"}
+        response = client.post("/handout", data=data)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        return pdfcheck.text(response.data)
+
+    assert FOOTER in spanish_handout()
+    spanish_footer(practice, CHANGED)
+    text = spanish_handout()
+    assert CHANGED in text and FOOTER not in text
 
 
 def test_a_spanish_reprint_after_es_practice_toml_changes_is_byte_identical(practice, tmp_path, monkeypatch):
