@@ -107,7 +107,7 @@ def _walk(root: Path, names: tuple[str, ...], follow: bool) -> list[tuple[str, P
 
 
 def _entries(root: Path, names: tuple[str, ...], follow: bool) -> list[tuple[str, Path, int]]:
-    """(relative path, path, mode) of everything but folders at or under root/NAME, in order. With
+    """(relative path, path, mode) of everything but folders at or under root/NAME. With
     `follow=False` a link is never followed: it is listed where it is, with a link's mode."""
     found = []
     pending = [root / name for name in names]
@@ -121,4 +121,6 @@ def _entries(root: Path, names: tuple[str, ...], follow: bool) -> list[tuple[str
             pending += path.iterdir()
         else:
             found.append((path.relative_to(root).as_posix(), path, mode))
-    return sorted(found, key=lambda entry: entry[0])
+    # in the order of `names`, then of each path's parts: the order records made before snapshot.py
+    # listed their files in, so their ids are unchanged
+    return sorted(found, key=lambda entry: (names.index(entry[0].split("/")[0]), entry[0].split("/")))
