@@ -101,9 +101,9 @@ class BatchResult:
     merged: Path | None = None
 
 
-def _key(kwargs: dict, fingerprint: str) -> str:
-    """Everything a handout is made from: the row's values, the tool and the practice's files."""
-    blob = json.dumps([kwargs, __version__, fingerprint], sort_keys=True, default=str)
+def _key(kwargs: dict, snapshot: str) -> str:
+    """Everything a handout is made from: the row's values, the tool and the files (the snapshot's id)."""
+    blob = json.dumps([kwargs, __version__, snapshot], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -314,12 +314,11 @@ def run_batch(
         remove_leftovers(out_dir)
         check_writable(result.manifest)
         check_writable(result.errors_csv)
-        fingerprint = catalog.fingerprint()
         done = {} if force else read_manifest(result.manifest)
         journal = Journal(result.manifest)
         jobs, order, kept = [], [], []
         for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
-            job = Job(row.line, row.values, kwargs, file, _key(kwargs, fingerprint))
+            job = Job(row.line, row.values, kwargs, file, _key(kwargs, catalog.snapshot.id))
             order.append(file)
             entry, path = done.get(file), out_dir / file
             if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:

@@ -191,16 +191,16 @@ class KeptBuilder:
     """The builder of the last catalog asked for, kept while nothing it is made from changes.
 
     A long-running process (the web page's render workers) reuses its detail layouts from one
-    handout to the next; any edit to the practice's files or approvals gives a new builder."""
+    handout to the next; any edit to a file the catalog's snapshot holds gives a new builder."""
 
     def __init__(self) -> None:
         self._kept: tuple[str, Builder] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, catalog: Catalog) -> Builder:
-        approvals = catalog.search.practice / "approvals.toml" if catalog.search.practice else None
-        approved = approvals.read_text(errors="replace") if approvals and approvals.is_file() else ""
-        stamp = catalog.fingerprint() + approved  # the files' paths and bytes: another practice, another stamp
+        # every file it is made from, approvals and language folders included (snapshot.py), and where
+        # they are: another practice with the same files is another practice
+        stamp = f"{catalog.snapshot.id}\0{catalog.search.practice}\0{catalog.search.builtin}"
         with self._lock:
             if self._kept is None or self._kept[0] != stamp:
                 self._kept = (stamp, Builder(Renderer(catalog)))

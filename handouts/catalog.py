@@ -5,7 +5,6 @@ into a `UserError` that names the file, the key and the fix.
 """
 
 import difflib
-import hashlib
 import pickle
 import tomllib
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from .glyphs import describe, handout_fonts, unprintable
 from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
 from .paths import BUILTIN_ROOT
 from .searchpath import SearchPath
+from .snapshot import Snapshot
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,10 +50,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: not valid TOML (not UTF-8 text); save it as UTF-8") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
-
-
-def _sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
 
 
 def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
@@ -128,6 +124,7 @@ class Catalog:
     modules: dict[str, Module]
     surgeons: dict[str, Surgeon]
     broken_surgeons: dict[str, str]  # surgeon ID -> what is wrong with the profile, for check and make
+    snapshot: Snapshot  # every file it can make a handout from, as they were when it was loaded
     approvals: Approvals = Approvals()
     post_op_starter: PostOpInstructions = PostOpInstructions()
     lang: str = "en"  # the language of its text: each language is an edition of the English catalog
@@ -154,7 +151,7 @@ class Catalog:
         if practice_dir is not None and not practice_dir.is_dir():
             raise UserError(f"practice folder {practice_dir} does not exist: check the path")
         search = SearchPath(practice_dir, builtin)
-        search.check_own_files()  # before anything in it is read
+        snapshot = Snapshot.take(practice_dir, builtin)  # refuses a link in the folder before anything is read
         practice_file = search.practice_file
         if practice_dir is not None and not practice_file.is_file():
             raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
@@ -194,23 +191,7 @@ class Catalog:
             texts = {f"module:{m}" for m in modules} | {f"visit:{v}" for v in visits} | {"style:practice"}
             texts |= {f"surgeon:{s}" for s in [*surgeons, *broken]}  # a profile with a typo is still the practice's
             approvals = approvals_file.load(path, read_toml(path), texts)
-        return cls(search, practice, visits, modules, surgeons, broken, approvals, starter)
-
-    def fingerprint(self) -> str:
-        """A hash of every file a handout can be made from, so a batch redoes files after a change."""
-        digest = hashlib.sha256()
-        roots = [
-            d
-            for kind in ("templates", "styles", "visits", "modules", "assets", "surgeons")
-            for d in self.search.dirs(kind)
-        ]
-        if self.search.practice is not None:
-            roots.append(self.search.practice / "practice.toml")
-        for root in roots:
-            for path in sorted([root] if root.is_file() else root.rglob("*")):
-                if path.is_file():
-                    digest.update(str(path).encode() + b"\0" + derived(path, "sha256", _sha256))
-        return digest.hexdigest()
+        return cls(search, practice, visits, modules, surgeons, broken, snapshot, approvals, starter)
 
     def visit(self, visit_id: str) -> VisitType:
         try:

@@ -131,4 +131,6 @@ def edition(catalog: Catalog, lang: str) -> Catalog:
         except UserError as exc:
             surgeons.pop(sid, None)
             broken[sid] = str(exc)
-    return Catalog(search, practice, visits, modules, surgeons, broken, catalog.approvals, starter, lang)
+    return Catalog(
+        search, practice, visits, modules, surgeons, broken, catalog.snapshot, catalog.approvals, starter, lang
+    )

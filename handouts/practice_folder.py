@@ -6,6 +6,7 @@ from pathlib import Path
 from .errors import UserError
 from .paths import BUILTIN_ROOT
 from .searchpath import SearchPath
+from .snapshot import practice_files
 
 STARTER = BUILTIN_ROOT / "content" / "starter"
 KINDS = ("templates", "styles", "visits", "modules", "assets")
@@ -15,7 +16,7 @@ def init_practice(folder: Path) -> list[Path]:
     """Write a commented starter folder; refuses to touch an existing practice."""
     if (folder / "practice.toml").exists():
         raise UserError(f"{folder / 'practice.toml'} already exists: edit it, or choose a new folder")
-    SearchPath(folder).check_own_files()  # a link in the folder would have the starter written wherever it points
+    practice_files(folder)  # a link in the folder would have the starter written wherever it points
     written = []
     for source in sorted(STARTER.rglob("*")):
         if source.is_file():
@@ -47,7 +48,7 @@ def customize(folder: Path, name: str, force: bool = False) -> Path:
         examples = ", ".join(n for n in builtin_names() if n.endswith((".html", ".css")))[:400]
         raise UserError(f"no built-in file {name!r}; for example: {examples} (see 'handouts customize --list')")
     search = SearchPath(folder)
-    search.check_own_files()  # a link in the folder would have the copy written wherever it points
+    practice_files(folder)  # a link in the folder would have the copy written wherever it points
     target = search.practice_dir(kind) / rest
     if target.exists() and not force:
         raise UserError(f"{target} exists already: edit it, or add --force to overwrite it with the built-in")

@@ -4,13 +4,11 @@ Templates, styles, visit types, content modules and assets are all found the sam
 practice replaces any of them by dropping a file with the same name into its own folder.
 """
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from .approvals import FILE as APPROVALS_FILE
-from .errors import UserError
+from .i18n import DEFAULT, LANGUAGES
 from .paths import BUILTIN_ROOT
 
 # Where each kind of file lives, relative to a root. The built-in root keeps its data under
@@ -25,12 +23,13 @@ _BUILTIN_LAYOUT = {
 _PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules", "surgeons": "surgeons"}
 
 BUILTIN_PRACTICE_FILE = "content/practice.toml"  # the sample practice, relative to the built-in root
-# The practice folder's own files and folders: what Catalog.load reads from it.
-# Everything of a root that can change a handout, relative to it: what a practice folder is
-# checked for (links, special files) and what the record keeps to make a handout again.
-PRACTICE_FILES = ("practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())))
+# A practice's text in another language is a folder of that language's code beside the file
+# (editions.translation_file): `es/practice.toml` beside practice.toml, `visits/es/` in visits.
+LANGUAGE_FOLDERS = tuple(code for code in LANGUAGES if code != DEFAULT)
+# Everything of a root that can change a handout, relative to it: what snapshot.py hashes, what a
+# practice folder is checked for (links, special files) and what the record keeps to make it again.
+PRACTICE_FILES = ("practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())), *LANGUAGE_FOLDERS)
 BUILTIN_FILES = ("assets", "content", "styles", "templates")
-MAX_LISTED = 5
 
 
 @dataclass(frozen=True)
@@ -53,24 +52,6 @@ class SearchPath:
         if kind in _BUILTIN_LAYOUT:
             found.append(self.builtin / _BUILTIN_LAYOUT[kind])
         return found
-
-    def check_own_files(self) -> None:
-        """Refuse a practice folder that reaches outside itself, naming each link or special file in it.
-
-        A practice folder is data that may come from anyone: a link in it (`templates/pw.html ->
-        /etc/passwd`, an `assets` folder that points elsewhere) would print or embed whatever it
-        points to, and a FIFO would hang the render. Every file and folder the tool reads from it
-        must be a plain file or folder; with no link inside, nothing in it can resolve outside it.
-        """
-        if self.practice is None:
-            return
-        found = _not_plain(self.practice, PRACTICE_FILES)
-        if found:
-            more = f" and {len(found) - MAX_LISTED} more" if len(found) > MAX_LISTED else ""
-            raise UserError(
-                f"practice folder {self.practice}: {', '.join(found[:MAX_LISTED])}{more}: a practice folder may "
-                "hold only its own plain files and folders; replace each link with a copy of what it points to"
-            )
 
     def builtin_dir(self, kind: str) -> Path:
         """The built-in folder of `kind` (what `default:` template names refer to)."""
@@ -104,23 +85,3 @@ class SearchPath:
                 found[path.name[: -len(suffix)]] = path
         return found
 
-
-def _not_plain(root: Path, names: tuple[str, ...]) -> list[str]:
-    """Each link or special file at or under root/NAME, as 'path (why)' relative to root.
-    Links are never followed, so each is reported where it is."""
-    found = []
-    pending = [root / name for name in names]
-    while pending:
-        path = pending.pop()
-        try:
-            mode = path.lstat().st_mode
-        except FileNotFoundError:  # a kind of file the practice does not override
-            continue
-        where = path.relative_to(root).as_posix()
-        if stat.S_ISLNK(mode):
-            found.append(f"{where} (a link to {os.readlink(path)})")
-        elif stat.S_ISDIR(mode):
-            pending += path.iterdir()
-        elif not stat.S_ISREG(mode):
-            found.append(f"{where} (not a plain file)")
-    return sorted(found)

@@ -19,7 +19,6 @@ from handouts.catalog import Catalog
 from handouts.cli import main
 from handouts.record.address import ledger_url
 from handouts.record.ledger import Ledger
-from handouts.record.snapshot import fileset
 from handouts.web.app import create_app
 
 import pdfcheck
@@ -212,7 +211,7 @@ def _writer(url: str, practice: str, worker: int, count: int) -> None:
 
 def test_many_writers_at_once_lose_no_record(backend):
     practice, url = backend
-    Ledger.open(url).store_fileset(fileset(Catalog.load(practice).search))  # as any first handout would
+    Ledger.open(url).store_fileset(Catalog.load(practice).snapshot)  # as any first handout would
     workers, count = 6, 25
     context = multiprocessing.get_context("fork")  # each writer opens its own connections
     processes = [context.Process(target=_writer, args=(url, str(practice), w, count)) for w in range(workers)]

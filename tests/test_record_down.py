@@ -29,7 +29,6 @@ from handouts.cli import main
 from handouts.manifest import read_manifest
 from handouts.record.ledger import Ledger
 from handouts.record.recorder import SAVED
-from handouts.record.snapshot import fileset
 from handouts.record.spool import SPOOL_FILE, Spool, target
 from handouts.web.app import create_app
 
@@ -356,7 +355,7 @@ def test_a_database_error_never_carries_the_values_of_its_statement(sqlite_pract
 
     from handouts.errors import UserError
 
-    files = fileset(Catalog.load(sqlite_practice).search)
+    files = Catalog.load(sqlite_practice).snapshot
     for url in (f"sqlite:///{sqlite_practice / 'ledger.sqlite'}", postgresql.url):
         ledger = Ledger.open(url)
         with pytest.raises(SQLAlchemyError) as raised, ledger.engine.begin() as connection:

@@ -31,9 +31,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from .. import __version__
 from ..errors import UserError
+from ..snapshot import Snapshot
 from .faults import LedgerBroken, LedgerDown
 from .schema import blobs, filesets, record_units, records
-from .snapshot import FileSet
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_SECONDS = 5  # a write held up longer (a lock kept by another program): the record goes to the spool
@@ -194,9 +194,9 @@ class Ledger:
         with self._read() as connection:
             return connection.execute(select(filesets.c.id).where(filesets.c.id == fileset)).first() is not None
 
-    def store_fileset(self, files: FileSet) -> None:
+    def store_fileset(self, files: Snapshot) -> None:
         """Keep the files a handout was made from (each distinct file and set once)."""
-        self.store_files(files.id, files.files, lambda digest: files.paths[digest].read_bytes())
+        self.store_files(files.id, files.files, files.read)
 
     def store_files(self, fileset: str, files: list[tuple[str, str, str]], read: Callable[[str], bytes]) -> None:
         """Keep a fileset (`files`) and its files' contents (`read(sha256)`), each once."""

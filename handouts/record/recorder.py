@@ -23,10 +23,10 @@ from ..errors import UserError
 from ..identity import NO_ONE, Identity
 from ..render import Renderer
 from ..request import Request, build_request
+from ..snapshot import Snapshot
 from ..versions import handout_units, handout_version
 from .address import ledger_url
 from .faults import LedgerBroken, LedgerDown, SpoolError
-from .snapshot import FileSet, fileset
 from .spool import Spool, spool_path, target
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class Recorder:
             return None
         ids = handout_units(request)
         units = self.renderer.edition(request.lang).units
-        files = fileset(self.renderer.catalog.search)
+        files = self.renderer.catalog.snapshot  # the files it was made from
         versions, content = {uid: units[uid].version for uid in ids}, handout_version(units, ids)
         given = request_record(request) | ({ROW_KEY: who.row_key} if who.row_key else {})
         record = self.record(given, who.patient_id, sha256, content, versions, files.id)
@@ -168,7 +168,7 @@ class Recorder:
             "software": __version__,
         }
 
-    def keep(self, record: dict[str, Any], key: str | None = None, files: FileSet | None = None) -> int | None:
+    def keep(self, record: dict[str, Any], key: str | None = None, files: Snapshot | None = None) -> int | None:
         """`record` into the ledger, else the spool; `files`: what it was made from, None when the
         ledger has them already (a reprint's)."""
         if self.url is None:
@@ -185,7 +185,7 @@ class Recorder:
                 self.problem = exc
         listed = [list(f) for f in files.files] if files is not None else None
         try:
-            self.spool.put(target(self.url), key, record, listed, lambda digest: files.paths[digest].read_bytes())
+            self.spool.put(target(self.url), key, record, listed, lambda digest: files.read(digest))
         except SpoolError as exc:
             raise SpoolError(f"the handout was made but could not be recorded ({self.problem}; {exc})") from None
         self.spooled += 1

@@ -18,7 +18,7 @@ from ..render import Renderer
 from ..scratch import private_tempdir
 from .ledger import Ledger, Record
 from .recorder import request_from_record
-from .snapshot import fileset, lay_out
+from .snapshot import lay_out
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _changes(record: Record, renderer: Renderer) -> list[str]:
 def reprint(catalog: Catalog, ledger: Ledger, number: int) -> Reprint:
     record = ledger.get(number)
     differences = [] if record.software == __version__ else [f"software {record.software} then, {__version__} now"]
-    if record.fileset == fileset(catalog.search).id:
+    if record.fileset == catalog.snapshot.id:
         return _make(record, catalog, differences)
     differences += _changes(record, Renderer(catalog))
     files, blobs = ledger.files(record.fileset)

@@ -1,67 +1,20 @@
-"""The files a handout is made from, as a set that can be stored and laid out again.
+"""The files a recorded handout was made from, laid out again to make it months later.
 
-A reprint months later must use the text as it was, not as it is: the built-in templates, styles,
-content and fonts, and the practice's own files, each stored once by sha256 (blobs) and named
-by a list (a fileset). Laying that list out in a private folder gives back a catalog that makes
-the same handout. Hashes are kept per file size and modification time, so a batch hashes its
-files once, not once per row.
+A record names its files by the id of the snapshot it was made from (handouts/snapshot.py): the
+built-in templates, styles, content and fonts, and the practice's own files, its language folders
+included, each stored once by sha256 (blobs) and listed by (root, relative path, sha256). Laying that
+list out in a private folder gives back a catalog that makes the same handout.
 """
 
 import hashlib
-import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..searchpath import BUILTIN_FILES, PRACTICE_FILES, SearchPath
+from ..searchpath import SearchPath
+from ..snapshot import ROOTS
 
-_hashes: dict[tuple[str, int, int], str] = {}
-
-
-@dataclass(frozen=True)
-class FileSet:
-    id: str
-    files: list[tuple[str, str, str]]  # (root: "builtin" or "practice", relative path, sha256)
-    paths: dict[str, Path]  # sha256 -> a file with that content, to store it
-
-
-def file_hash(path: Path) -> str:
-    info = path.stat()
-    key = (str(path), info.st_size, info.st_mtime_ns)
-    if key not in _hashes:
-        _hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _hashes[key]
-
-
-def _walk(root: Path, parts: tuple[str, ...]) -> list[tuple[str, Path]]:
-    found = []
-    for part in parts:
-        top = root / part
-        if top.is_file():
-            found.append((part, top))
-        elif top.is_dir():
-            found += [(p.relative_to(root).as_posix(), p) for p in sorted(top.rglob("*")) if p.is_file()]
-    return found
-
-
-def fileset(search: SearchPath) -> FileSet:
-    """The current files of a search path (the built-ins and the practice folder, if any)."""
-    roots = [("builtin", search.builtin, BUILTIN_FILES)]
-    if search.practice is not None:
-        roots.append(("practice", search.practice, PRACTICE_FILES))
-    files, paths = [], {}
-    for name, root, parts in roots:
-        for relative, path in _walk(root, parts):
-            digest = file_hash(path)
-            files.append((name, relative, digest))
-            paths[digest] = path
-    ident = hashlib.sha256(json.dumps(files).encode()).hexdigest()
-    return FileSet(ident, files, paths)
-
-
-_ROOTS = {"builtin": BUILTIN_FILES, "practice": PRACTICE_FILES}
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 MAX_STORED_FILES = 20_000
 
@@ -80,7 +33,7 @@ def _checked(files: object, blobs: dict[str, bytes]) -> list[tuple[str, str, str
             raise ValueError("an entry is not (root, path, sha256)")
         root, relative, digest = entry
         parts = relative.split("/")
-        if root not in _ROOTS or parts[0] not in _ROOTS[root] or any(p in ("", ".", "..") for p in parts):
+        if root not in ROOTS or parts[0] not in ROOTS[root] or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"the path {relative[:80]!r} in {root[:20]!r} is not one a handout is made from")
         if "\\" in relative or "\0" in relative or (root, relative) in seen:
             raise ValueError(f"the path {relative[:80]!r} is written oddly or listed twice")

@@ -1,0 +1,139 @@
+"""One snapshot of the inputs (issue 23, item 1): every file a handout can be made from, the
+practice's language folders included, is in the one map whose id the batch's resume key, the web
+builder's cache and the record's stored files all use. The practice here prints in English and
+Spanish; its Spanish footer lives in `es/practice.toml`, the file none of them used to see."""
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.batch import run_batch
+from handouts.build import KeptBuilder
+from handouts.catalog import Catalog
+from handouts.cli import main
+from handouts.request import build_request
+
+import pdfcheck
+
+FIXTURE = Path(__file__).parent / "fixtures" / "practice"
+FOOTER = "Educación para pacientes de Riverbend"
+CHANGED = "Educación corregida de Riverbend"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def practice(tmp_path) -> Path:
+    """The fixture practice in English and Spanish: its Spanish text in es/practice.toml."""
+    folder = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    for name in ("templates", "modules", "visits"):
+        shutil.rmtree(folder / name)
+    toml = folder / "practice.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('languages = ["en"]', 'languages = ["en", "es"]'))
+    (folder / "es").mkdir()
+    spanish_footer(folder, FOOTER)
+    return folder
+
+
+def spanish_footer(practice: Path, footer: str) -> None:
+    (practice / "es" / "practice.toml").write_text(
+        f'footer = "{footer}"\n\n[post_op]\n'
+        'driving = "Regla de la práctica: no maneje hasta que su cirujano diga que es seguro."\n',
+        encoding="utf-8",
+    )
+
+
+def test_the_snapshot_holds_the_language_folders_and_changes_with_them(practice):
+    from handouts.snapshot import Snapshot
+
+    taken = Snapshot.take(practice)
+    assert ("practice", "es/practice.toml") in taken and ("builtin", "content/modules/red-flags.toml") in taken
+    assert Snapshot.take(practice).id == taken.id  # the same files, the same id
+    spanish_footer(practice, CHANGED)
+    assert Snapshot.take(practice).id != taken.id
+    assert Catalog.load(practice).snapshot.id == Snapshot.take(practice).id
+
+
+def test_a_rerun_batch_remakes_the_spanish_handouts_after_es_practice_toml_changes(practice, tmp_path):
+    schedule = tmp_path / "day.csv"
+    schedule.write_text("visit,patient,date,lang\ninjection,Rosa Delgado,2026-03-14,es\n", encoding="utf-8")
+    out = tmp_path / "out"
+    first = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
+    assert (first.made, first.failed) == (1, [])
+    (pdf,) = out.glob("*.pdf")
+    assert FOOTER in pdfcheck.text(pdf.read_bytes())
+    assert run_batch(Catalog.load(practice), schedule, out, workers=1, record=False).skipped == 1
+
+    spanish_footer(practice, CHANGED)
+    again = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
+    assert (again.made, again.skipped) == (1, 0)
+    assert CHANGED in pdfcheck.text(pdf.read_bytes()) and FOOTER not in pdfcheck.text(pdf.read_bytes())
+
+
+def test_the_web_builder_prints_the_new_spanish_footer_at_once(practice):
+    kept = KeptBuilder()
+
+    def spanish_pdf() -> tuple[object, str]:
+        catalog = Catalog.load(practice)  # as the page and its workers load it for each handout
+        builder = kept(catalog)
+        request = build_request(catalog, "injection", "Rosa Delgado", date(2026, 3, 14), lang="es")
+        return builder, pdfcheck.text(builder.pdf(request))
+
+    builder, text = spanish_pdf()
+    assert FOOTER in text
+    assert kept(Catalog.load(practice)) is builder  # nothing changed: the warm builder is kept
+    spanish_footer(practice, CHANGED)
+    renewed, text = spanish_pdf()
+    assert renewed is not builder and CHANGED in text and FOOTER not in text
+
+
+def test_the_web_page_prints_the_new_spanish_footer_at_once(practice):
+    """Through the page and its warm render workers, as the front desk gets it."""
+    from handouts.web import create_app
+
+    client = create_app(practice).test_client()
+
+    def spanish_handout() -> str:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+        data = {"csrf_token": csrf, "visit": "injection", "patient": "Rosa Delgado", "date": "2026-03-14", "lang": "es"}
+        response = client.post("/handout", data=data)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        return pdfcheck.text(response.data)
+
+    assert FOOTER in spanish_handout()
+    spanish_footer(practice, CHANGED)
+    text = spanish_handout()
+    assert CHANGED in text and FOOTER not in text
+
+
+def test_a_spanish_reprint_after_es_practice_toml_changes_is_byte_identical(practice, tmp_path, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_LEDGER")  # the practice's own ledger.sqlite
+    made = tmp_path / "made.pdf"
+    result = invoke("make", "injection", "-p", "Rosa Delgado", "-d", "2026-03-14", "--lang", "es",
+                    "-o", made, "--practice", practice)
+    assert result.exit_code == 0 and "(record 1)" in result.output, result.output
+    spanish_footer(practice, CHANGED)
+    again = tmp_path / "again.pdf"
+    reprinted = invoke("reprint", "1", "-o", again, "--practice", practice)
+    assert reprinted.exit_code == 0 and "identical to record 1" in reprinted.output, reprinted.output
+    assert again.read_bytes() == made.read_bytes() and FOOTER in pdfcheck.text(again.read_bytes())
+
+
+@pytest.mark.parametrize("link", ["es/practice.toml", "es"])
+def test_a_link_under_a_language_folder_is_refused_in_one_line(practice, tmp_path, link):
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(practice / "es", outside)
+    shutil.rmtree(practice / "es") if link == "es" else (practice / link).unlink()
+    (practice / link).symlink_to(outside if link == "es" else outside / "practice.toml")
+    result = invoke("make", "injection", "-p", "Rosa Delgado", "--lang", "es", "--practice", practice,
+                    "-o", tmp_path / "x.pdf")
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert f"{link} (a link to {outside}" in line and not (tmp_path / "x.pdf").exists()
