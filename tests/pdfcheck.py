@@ -195,17 +195,35 @@ def name_box(pdf: bytes, name: str) -> tuple[int, tuple[float, float, float, flo
     raise AssertionError(f"{name!r} is not printed in this PDF")
 
 
-def region(pdf: bytes, page: int, box: tuple[float, float, float, float], scale: float = 3.0) -> list[int]:
-    """The grey levels of `box` on `page`, rendered as a printer would (pdfium, `scale` pixels a point)."""
+def region(
+    pdf: bytes | tuple[bytes, int, int], page: int, box: tuple[float, float, float, float], scale: float = 3.0
+) -> list[int]:
+    """The grey levels of `box` on `page`, rendered as a printer would (pdfium, `scale` pixels a point);
+    `(pdf, dx, dy)` takes the box that many pixels over."""
     import pypdfium2
 
+    pdf, dx, dy = pdf if isinstance(pdf, tuple) else (pdf, 0, 0)
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[page].render(scale=scale, grayscale=True).to_pil().convert("L")
     finally:
         document.close()
     x0, top, x1, bottom = (round(v * scale) for v in (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2))
+    x0, top, x1, bottom = x0 + dx, top + dy, x1 + dx, bottom + dy
     return list(image.crop((x0, top, x1, bottom)).tobytes())
+
+
+def printed_difference(printed: bytes, sent: bytes, page: int, box: tuple[float, float, float, float]) -> float:
+    """difference() of `box` as printed and as sent, the printed one taken where it matches best within
+    a point either way: a print queue re-writes the PDF and may set a line a third of a point lower,
+    which is no change a reader sees, while another name in the same place differs by far more."""
+    scale = 3
+    shifted = [
+        difference(region((printed, dx, dy), page, box, scale), region(sent, page, box, scale))
+        for dx in (-1, 0, 1)
+        for dy in (-1, 0, 1)
+    ]
+    return min(shifted)
 
 
 def difference(a: list[int], b: list[int]) -> float:

@@ -134,8 +134,7 @@ def test_print_one_and_see_it_given(practice, cups):
     assert preview.mimetype == "application/pdf" and NAME in pdfcheck.text(preview.data)
     assert pdfcheck.pages(printed) == pdfcheck.pages(preview.data)
     page_index, box = pdfcheck.name_box(preview.data, NAME)
-    sent = pdfcheck.region(preview.data, page_index, box)
-    assert pdfcheck.difference(pdfcheck.region(printed, page_index, box), sent) < 12
+    assert pdfcheck.printed_difference(printed, preview.data, page_index, box) < 12
     assert "Not given" in row(client.get("/today"), 5)  # a preview gives nothing
 
 

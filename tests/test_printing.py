@@ -50,7 +50,7 @@ def assert_carries(printed: bytes, sent: bytes, name: str, other: bytes | None =
     """`printed` shows `name` where `sent` prints it (in ink), and not what `other` prints there."""
     page, box = pdfcheck.name_box(sent, name)
     came_out = pdfcheck.region(printed, page, box)
-    same = pdfcheck.difference(came_out, pdfcheck.region(sent, page, box))
+    same = pdfcheck.printed_difference(printed, sent, page, box)
     assert same < 12 and min(came_out) < 100, same
     if other is not None:
         unlike = pdfcheck.difference(came_out, pdfcheck.region(other, page, box))
