@@ -10,7 +10,6 @@ black and white.
 
 import inspect
 import math
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from markupsafe import Markup
 from . import shapes
 from .i18n import N_
 from .paths import BUILTIN_ROOT
+from .ranges import joined
 from .shapes import Circle, Drawing, Ellipse, Group, Line, Path, Polygon, PolyLine, Rect, Shape, String, black, white
 
 REGULAR = "Atkinson Hyperlegible"
@@ -68,16 +68,12 @@ def string_width(text: str, font: str, size: float) -> float:
     return 0.001 * size * sum(widths.get(ord(char), missing) for char in text)
 
 
-# A range of numbers ("1 or 2", "2 to 8", "1 o 2", "2 a 8") is read as one thing: no line ends inside it.
-_RANGE = re.compile(r"\b(\d+) (or|to|o|a|y|and) (\d+)\b")
-
-
 def wrap(text: str, size: float, width: float, font: str = REGULAR) -> list[str]:
     """Greedy word wrap by the font's real widths, of `text` in the figure's language: every word a
     figure prints passes through here (or through `_` where it is pieced together). A range of
     numbers stays on one line."""
     lines: list[str] = []
-    for word in (piece.replace("\0", " ") for piece in _RANGE.sub("\\1\0\\2\0\\3", _(text)).split()):
+    for word in (piece.replace("\0", " ") for piece in joined(_(text), "\0").split()):
         trial = f"{lines[-1]} {word}" if lines else word
         if lines and string_width(trial, font, size) <= width:
             lines[-1] = trial

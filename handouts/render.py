@@ -44,6 +44,7 @@ from .i18n import DEFAULT, LANGUAGES, long_date, short_date, translations
 from .models import PAGE_REF, POST_OP_TOPICS, RED_FLAGS, Milestone, Module, PostOpInstructions, Surgeon
 from .plain import Record, plain
 from .qr import online_link
+from .ranges import joined
 from .request import Request
 from .searchpath import SearchPath
 from .templating import HandoutEnvironment, Withheld
@@ -270,8 +271,10 @@ def keep_parts(text: str, separator: str = " · ") -> Markup:
 
 @pass_context
 def _page_refs(context: Context, text: str) -> Markup:
-    """`point|page_refs`: a text of a visit type's file with each `{page:ID}` as page_of(ID) prints it."""
-    return Markup(PAGE_REF.sub(lambda ref: str(escape(_page_of(context, ref[1]))), str(escape(text))))
+    """`point|page_refs`: a text of a visit type's file with each `{page:ID}` as page_of(ID) prints it,
+    and no line ending inside a range of numbers."""
+    text = joined(str(escape(text)), NBSP)
+    return Markup(PAGE_REF.sub(lambda ref: str(escape(_page_of(context, ref[1]))), text))
 
 
 def check_detail_templates(env: Environment, search: SearchPath) -> None:

@@ -214,3 +214,17 @@ def test_after_a_shot_the_log_asks_how_long_the_relief_lasted(made, lang, large)
     text = " ".join(" ".join(pdfcheck.page_texts(pdf)[page - 1:]).split())
     assert all(word in text for word in words), [word for word in words if word not in text]
     assert words[0] not in pdfcheck.text(made[lang, "conservative-care", large])
+
+
+@pytest.mark.parametrize("large", SIZES, ids=["standard", "large-print"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_line_of_page_one_ends_inside_a_range_of_numbers(made, lang, large):
+    """Page 1 of the injection sheet ended a line "we do not advise more than 2" and went on "to 3
+    shots": a line that reads as a rule of its own (PEMAT-P review). A range of numbers stays on one line."""
+    ends = re.compile(r"\b\d+$")
+    starts = re.compile(r"^(or|to|o|a|y|and) \d")
+    for visit in VISITS:
+        lines = [text.strip().replace("\u00a0", " ") for _top, _size, text in
+                 _lines(pdfcheck.layout(made[lang, visit, large])[0], large)]
+        broken = [(a, b) for a, b in zip(lines, lines[1:], strict=False) if ends.search(a) and starts.match(b)]
+        assert broken == [], (visit, broken)
