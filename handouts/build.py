@@ -79,9 +79,9 @@ class Builder:
         close up; type never shrinks. When none keeps to them, as designed (`handouts lint` reports it)."""
         limit = MAX_PAGES * (2 if request.large_print else 1)
         designed = self._details(request, blank, 0)
+        if len(designed.document.pages) <= limit:
+            return designed
         for closer in range(1, CLOSER_LEVELS):
-            if len(designed.document.pages) <= limit:
-                break
             found = self._details(request, blank, closer)
             if len(found.document.pages) <= limit:
                 return found
