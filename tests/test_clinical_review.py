@@ -499,8 +499,7 @@ SAID_IN_ORDER = {
             "Much better walking for several weeks or more means the shot worked",
         ),
         "surgical-consult": (
-            "Your choices side by side",
-            "Read across each row. Circle anything you want to ask your surgeon about.",
+            "Your choices side by side: read each row, and circle what to ask about",
         ),
         "new-patient": ("Relief wore off? Talk about surgery",),
     },
@@ -516,8 +515,7 @@ SAID_IN_ORDER = {
             "Si caminó mucho mejor por varias semanas o más, la inyección funcionó",
         ),
         "surgical-consult": (
-            "Sus opciones, comparadas",
-            "Lea cada fila de lado a lado. Encierre en un círculo lo que quiera preguntarle a su cirujano.",
+            "Sus opciones: lea cada fila y marque lo que quiera preguntar",
         ),
         "new-patient": ("¿Se acabó el alivio? Hable de cirugía",),
     },
