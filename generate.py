@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`python generate.py ...` runs the same command line as the `handouts` script."""
 
-from handouts.cli import main
+from handouts.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -59,10 +59,10 @@ def naive(first: int, count: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of `count` fresh renders, the naive way (benchmarks/plain.py)."""
     from plain import render
 
-    from handouts.catalog import Catalog
-    from handouts.fetcher import ASSET_BASE
-    from handouts.render import Renderer
-    from handouts.request import build_request
+    from handouts.compose.request import build_request
+    from handouts.config.catalog import Catalog
+    from handouts.engine.fetcher import ASSET_BASE
+    from handouts.render.renderer import Renderer
 
     catalog = Catalog.load()
     renderer = Renderer(catalog)

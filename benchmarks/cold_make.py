@@ -51,10 +51,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.pop("HANDOUTS_PRACTICE", None)  # the built-in sample practice, for `make` as for the floor's HTML
 
-    from handouts.catalog import Catalog
-    from handouts.fetcher import ASSET_BASE
-    from handouts.render import Renderer
-    from handouts.request import build_request
+    from handouts.compose.request import build_request
+    from handouts.config.catalog import Catalog
+    from handouts.engine.fetcher import ASSET_BASE
+    from handouts.render.renderer import Renderer
 
     catalog = Catalog.load()
     html = Renderer(catalog).preview_html(build_request(catalog, args.visit, PATIENT, DATE))

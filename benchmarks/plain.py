@@ -6,7 +6,7 @@
 Run as a script, it is the floor of benchmarks/cold_make.py: a fresh Python that imports WeasyPrint
 and renders the handout's HTML. Imported, `render` is the naive loop's render in benchmarks/batch.py.
 Assets are served under the handouts' base URL from the same folders (so the same fonts and images),
-by a fetcher of its own: WeasyPrint does every step itself, with none of what handouts/pdf.py shares.
+by a fetcher of its own: WeasyPrint does every step itself, with none of what handouts/engine/pdf.py shares.
 """
 
 import sys

@@ -15,7 +15,7 @@ def run() -> None:
     # before it builds its first validator; this program uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
-    from .cli import main
+    from .cli.main import main
 
     gc.freeze()
     gc.enable()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import Builder, build
-from handouts.catalog import Catalog
-from handouts.models import PAGE_REF
-from handouts.pdf import weasyprint_warnings
-from handouts.render import Renderer
-from handouts.request import build_request
+from handouts.compose.request import build_request
+from handouts.config.catalog import Catalog
+from handouts.config.models import PAGE_REF
+from handouts.engine.build import Builder, build
+from handouts.engine.pdf import weasyprint_warnings
+from handouts.render.renderer import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 # The record of handouts given is off unless a test turns it on (tests/test_record.py), so no test

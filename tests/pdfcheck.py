@@ -13,7 +13,7 @@ import pypdf
 def _atkinson(bold: bool):
     from fontTools.ttLib import TTFont
 
-    from handouts.paths import BUILTIN_ROOT
+    from handouts.base.paths import BUILTIN_ROOT
 
     name = "AtkinsonHyperlegible_700Bold.ttf" if bold else "AtkinsonHyperlegible_400Regular.ttf"
     font = TTFont(BUILTIN_ROOT / "assets" / "fonts" / name)

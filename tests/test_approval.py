@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.paths import BUILTIN_ROOT
-from handouts.render import Renderer
+from handouts.base.paths import BUILTIN_ROOT
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
+from handouts.render.renderer import Renderer
 
 import pdfcheck
 from conftest import NAME, render

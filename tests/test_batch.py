@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.batch import run_batch
-from handouts.cli import main
+from handouts.cli.main import main
+from handouts.runs.batch import run_batch
 
 import pdfcheck
 from conftest import NAME, ROOT, render

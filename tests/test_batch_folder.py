@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts import output
-from handouts.batch import run_batch
-from handouts.cli import main
-from handouts.manifest import read_manifest
+from handouts.base import output
+from handouts.cli.main import main
+from handouts.runs.batch import run_batch
+from handouts.runs.manifest import read_manifest
 
 import pdfcheck
 from conftest import ROOT

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts import __version__
-from handouts.cli import main
+from handouts.cli.main import main
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS
@@ -32,7 +32,8 @@ def test_make_writes_the_default_file_name(tmp_path, monkeypatch):
 # web server, the batch's process pool and progress bar, the PDF joining and reading code.
 NOT_FOR_MAKE = (
     *("sqlalchemy", "alembic", "flask", "waitress", "rich", "pypdf", "pdfplumber", "multiprocessing", "concurrent"),
-    *("babel.messages", "markdown_it", "handouts.batch", "handouts.web.app", "handouts.record.ledger", "handouts.lint"),
+    *("babel.messages", "markdown_it", "handouts.runs.batch", "handouts.web.app", "handouts.record.ledger"),
+    "handouts.quality.lint",
     "sqlite3",  # the spool's, loaded only when a record waits or is looked for
 )
 
@@ -98,7 +99,7 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, monkeypatch, args, m
 
 def test_unwritable_output_folder(tmp_path, monkeypatch):
     # Root may write anywhere, so the refusal is simulated where the tool asks the system.
-    monkeypatch.setattr("handouts.output.os.access", lambda path, mode: False)
+    monkeypatch.setattr("handouts.base.output.os.access", lambda path, mode: False)
     result = CliRunner().invoke(main, ["make", "injection", "-p", "A B", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "is not writable" in result.output
     assert list(tmp_path.iterdir()) == []
@@ -108,7 +109,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("handouts.output.os.replace", refuse)
+    monkeypatch.setattr("handouts.base.output.os.replace", refuse)
     result = CliRunner().invoke(main, ["make", "injection", "-p", "A B", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "No space left on device" in result.output
     assert list(tmp_path.iterdir()) == []

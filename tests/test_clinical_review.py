@@ -15,12 +15,12 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.errors import UserError
-from handouts.i18n import catalog_path
-from handouts.render import Renderer, fever_text
-from handouts.typed_language import english_words
+from handouts.base.errors import UserError
+from handouts.base.i18n import catalog_path
+from handouts.cli.main import main
+from handouts.compose.typed_language import english_words
+from handouts.config.catalog import Catalog
+from handouts.render.renderer import Renderer, fever_text
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS, render

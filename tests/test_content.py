@@ -15,10 +15,10 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from handouts.catalog import Catalog
-from handouts.errors import UserError
-from handouts.i18n import translations
-from handouts.render import Renderer, timeline_rows
+from handouts.base.errors import UserError
+from handouts.base.i18n import translations
+from handouts.config.catalog import Catalog
+from handouts.render.renderer import Renderer, timeline_rows
 
 import pdfcheck
 from conftest import MAX_PAGES, VISITS, as_printed, render
@@ -615,7 +615,7 @@ def test_questions_to_ask_keep_their_lines_and_hang_under_their_first_word(print
 
 @pytest.mark.parametrize("large", [False, True])
 def test_a_long_note_or_a_surgeon_never_pushes_the_summary_off_page_one(tmp_path, large):
-    from handouts.cli import main  # noqa: F401  (the same catalog as `make`)
+    from handouts.cli.main import main  # noqa: F401  (the same catalog as `make`)
 
     practice = tmp_path / "practice"
     from click.testing import CliRunner
@@ -696,7 +696,7 @@ def test_the_surgical_consult_gives_lines_to_write_what_the_legs_stop_you_doing(
 def test_the_timeline_marks_today_after_the_step_begun():
     from datetime import date
 
-    from handouts.models import Milestone
+    from handouts.config.models import Milestone
 
     steps = [
         Milestone(when=w, start_day=a, end_day=b, what=w)
@@ -716,7 +716,7 @@ def test_a_step_in_months_prints_calendar_months(printed):
     a month runs short at the end of a longer one (Jan 31 and a month is Feb 28)."""
     from datetime import date
 
-    from handouts.models import Milestone
+    from handouts.config.models import Milestone
 
     step = Milestone(when="3 to 6 months", start_month=3, end_month=6, what="later")
     assert step.dates(date(2026, 3, 10)) == (date(2026, 6, 10), date(2026, 9, 10))
@@ -729,7 +729,7 @@ def test_a_step_in_months_prints_calendar_months(printed):
 
 def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
     html = renderer.details_html(
-        pytest.importorskip("handouts.request").build_request(
+        pytest.importorskip("handouts.compose.request").build_request(
             renderer.catalog, "conservative-care", "A B", "2026-03-14"
         )
     )
@@ -745,7 +745,7 @@ def test_the_walking_log_has_room_for_weeks_of_walks(renderer):
 def _practice_with_links(tmp_path: Path, links: str) -> Path:
     from click.testing import CliRunner
 
-    from handouts.cli import main
+    from handouts.cli.main import main
 
     practice = tmp_path / "practice"
     assert CliRunner().invoke(main, ["init-practice", str(practice)]).exit_code == 0

@@ -1,5 +1,5 @@
 """What the package imports is what pyproject.toml declares, and the libraries whose internals it
-reaches into are pinned to the range it was tested with (handouts/internals.py)."""
+reaches into are pinned to the range it was tested with (handouts/engine/internals.py)."""
 
 import ast
 import importlib.metadata
@@ -10,8 +10,8 @@ import tomllib
 import pytest
 from click.testing import CliRunner
 
-from handouts import internals
-from handouts.cli import main
+from handouts.cli.main import main
+from handouts.engine import internals
 
 from conftest import ROOT
 

@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 
-from handouts import build as build_module
-from handouts.build import Builder
-from handouts.catalog import Catalog
-from handouts.check import check
-from handouts.cli import main
-from handouts.draftmark import unseen
-from handouts.errors import UserError
-from handouts.paths import BUILTIN_ROOT
-from handouts.pdf import font_config
-from handouts.render import Renderer
-from handouts.request import build_request
+from handouts.base.errors import UserError
+from handouts.base.paths import BUILTIN_ROOT
+from handouts.cli.main import main
+from handouts.compose.request import build_request
+from handouts.config.catalog import Catalog
+from handouts.engine import build as build_module
+from handouts.engine.build import Builder
+from handouts.engine.draftmark import unseen
+from handouts.engine.pdf import font_config
+from handouts.quality.check import check
+from handouts.render.renderer import Renderer
 
 from conftest import NAME
 

@@ -12,10 +12,10 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
-from handouts.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure, leaders
-from handouts.i18n import translations
-from handouts.render import timeline_rows
+from handouts.base.i18n import translations
+from handouts.cli.main import main
+from handouts.render.figures import BODY_H, BOLD, DISC_H, FIGURES, FUSION_STEPS, REGULAR, WIDTH, figure, leaders
+from handouts.render.renderer import timeline_rows
 
 import pdfcheck
 from conftest import NAME, render
@@ -355,7 +355,7 @@ def test_a_range_of_numbers_in_the_plan_stays_on_one_line(lang, size):
 def test_the_figures_measure_each_character_as_the_font_file_sets_it(bold):
     """figures.string_width (the table that wraps and places every label) against the font file read
     another way: every character the font has, and one it lacks (measured as its missing glyph)."""
-    from handouts.figures import string_width
+    from handouts.render.figures import string_width
 
     cmap, _, _ = pdfcheck._atkinson(bold)
     for text in [chr(code) for code in cmap] + ["\U0001f44d", "Sí, llame hoy: 555-0100"]:

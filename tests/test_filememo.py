@@ -5,8 +5,8 @@ import shutil
 import time
 from pathlib import Path
 
-from handouts.catalog import Catalog
-from handouts.filememo import derived
+from handouts.base.filememo import derived
+from handouts.config.catalog import Catalog
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 

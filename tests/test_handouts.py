@@ -71,8 +71,8 @@ def test_post_op_prints_the_starter_instructions_as_a_draft(handouts, catalog):
 
 def test_a_topic_nobody_wrote_points_to_the_team(tmp_path):
     """A practice that blanks a topic in its own words (an empty starter) still never prints invented advice."""
-    from handouts.catalog import Catalog
-    from handouts.render import Renderer
+    from handouts.config.catalog import Catalog
+    from handouts.render.renderer import Renderer
 
     starter = tmp_path / "builtin"
     (starter / "content").mkdir(parents=True)

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from test_desk import form_fields, row, text
 
-from handouts.cli import main
-from handouts.identity import NO_ONE, Identity, of_id, of_row
+from handouts.cli.main import main
+from handouts.compose.identity import NO_ONE, Identity, of_id, of_row
 from handouts.record.ledger import Ledger, Record
 from handouts.web import create_app
 

@@ -4,10 +4,10 @@ import pytest
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
 
-from handouts.errors import UserError
-from handouts.fetcher import ASSET_BASE, AssetFetcher
-from handouts.pdf import html_to_pdf
-from handouts.searchpath import SearchPath
+from handouts.base.errors import UserError
+from handouts.engine.fetcher import ASSET_BASE, AssetFetcher
+from handouts.engine.pdf import html_to_pdf
+from handouts.inputs.searchpath import SearchPath
 
 import pdfcheck
 from conftest import render

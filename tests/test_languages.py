@@ -15,13 +15,13 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.editions import translate
-from handouts.errors import UserError
-from handouts.figures import FIGURES, figure
-from handouts.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_date, parse_lang, translations
-from handouts.render import Renderer, timeline_rows
+from handouts.base.errors import UserError
+from handouts.base.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_date, parse_lang, translations
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
+from handouts.config.editions import translate
+from handouts.render.figures import FIGURES, figure
+from handouts.render.renderer import Renderer, timeline_rows
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS
@@ -200,7 +200,7 @@ def test_a_fuzzy_message_is_refused(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     text = catalog_path("es").read_text(encoding="utf-8").replace('msgid "Key points"', '#, fuzzy\nmsgid "Key points"')
     (folder / f"{DOMAIN}.po").write_text(text, encoding="utf-8")
-    monkeypatch.setattr("handouts.i18n.LOCALE_DIR", tmp_path)
+    monkeypatch.setattr("handouts.base.i18n.LOCALE_DIR", tmp_path)
     translations.cache_clear()
     try:
         with pytest.raises(UserError, match=r"1 message\(s\) not translated, e.g. 'Key points'"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
+from handouts.cli.main import main
 
 import pdfcheck
 from conftest import NAME, ROOT

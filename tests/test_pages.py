@@ -86,7 +86,7 @@ def _rows(html: str) -> list[list[str]]:
 def test_a_table_that_compares_is_on_one_page(renderer, made, visit, lang, large):
     """The three choices of the surgical consult split 2 and 1 over two pages: the rows of a table
     that compares are read against each other, so all of them print on one page."""
-    from handouts.request import build_request
+    from handouts.compose.request import build_request
 
     request = build_request(renderer.catalog, visit, "A B", "2026-03-14", lang=lang, large_print=large)
     tables = [rows for rows in _rows(renderer.details_html(request)) if rows]

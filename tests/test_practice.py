@@ -8,9 +8,9 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.render import Renderer
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
+from handouts.render.renderer import Renderer
 
 import pdfcheck
 from conftest import NAME, render, shared
@@ -197,8 +197,8 @@ def test_init_practice_then_check_then_customize(tmp_path):
 
 
 def test_follow_up_date_needs_a_surgery_date_and_an_interval(riverbend):
-    from handouts.render import follow_up_date
-    from handouts.request import build_request
+    from handouts.compose.request import build_request
+    from handouts.render.renderer import follow_up_date
 
     catalog = riverbend.catalog
     request = build_request(catalog, "post-op", "A B", "2026-03-14", sets={"surgery_date": "2026-03-10"})

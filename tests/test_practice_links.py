@@ -17,7 +17,7 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
+from handouts.cli.main import main
 from handouts.web import create_app
 
 import pdfcheck

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.models import Practice
-from handouts.printing import PrintError, check_queue, options
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
+from handouts.config.models import Practice
+from handouts.delivery.printing import PrintError, check_queue, options
 
 import pdfcheck
 from conftest import NAME

@@ -6,8 +6,8 @@ from functools import cache
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
-from handouts.readability import Report, Section, measure
+from handouts.cli.main import main
+from handouts.quality.readability import Report, Section, measure
 
 import pdfcheck
 from conftest import MAX_PAGES, VISITS, as_printed, render
@@ -46,10 +46,10 @@ def test_lint_passes_and_fails_by_the_targets(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "6 of 6 handouts meet every target." in result.output
     assert CliRunner().invoke(main, ["lint", "--large-print", "injection"]).exit_code == 0
-    monkeypatch.setattr("handouts.lint.MAX_PAGES", 5)
+    monkeypatch.setattr("handouts.quality.lint.MAX_PAGES", 5)
     over = CliRunner().invoke(main, ["lint", "new-patient"])
     assert over.exit_code == 1 and "MISSED: 6 pages, more than 5" in over.output
-    monkeypatch.setattr("handouts.lint.HANDOUT_GRADE", 1.0)
+    monkeypatch.setattr("handouts.quality.lint.HANDOUT_GRADE", 1.0)
     failed = CliRunner().invoke(main, ["lint", "injection"])
     assert failed.exit_code == 1 and "MISSED: reading grade" in failed.output
 

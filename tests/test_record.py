@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.catalog import Catalog
-from handouts.cli import main
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
 from handouts.record.address import ledger_url
 from handouts.record.ledger import Ledger
 from handouts.web.app import create_app
@@ -196,10 +196,10 @@ def test_a_broken_ledger_says_so_without_the_patient(tmp_path, monkeypatch):
 
 
 def _writer(url: str, practice: str, worker: int, count: int) -> None:
-    from handouts.identity import of_id
+    from handouts.compose.identity import of_id
+    from handouts.compose.request import build_request
     from handouts.record.recorder import Recorder
-    from handouts.render import Renderer
-    from handouts.request import build_request
+    from handouts.render.renderer import Renderer
 
     catalog = Catalog.load(Path(practice))
     recorder = Recorder(catalog, Renderer(catalog), "batch")

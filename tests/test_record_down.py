@@ -23,13 +23,13 @@ import pytest
 from click.testing import CliRunner
 from test_batch_folder import fill, tmpfs
 
-from handouts.batch import run_batch
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.manifest import read_manifest
+from handouts.cli.main import main
+from handouts.config.catalog import Catalog
 from handouts.record.ledger import Ledger
 from handouts.record.recorder import SAVED
 from handouts.record.spool import SPOOL_FILE, Spool, target
+from handouts.runs.batch import run_batch
+from handouts.runs.manifest import read_manifest
 from handouts.web.app import create_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
@@ -353,7 +353,7 @@ def test_a_database_error_never_carries_the_values_of_its_statement(sqlite_pract
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from handouts.errors import UserError
+    from handouts.base.errors import UserError
 
     files = Catalog.load(sqlite_practice).snapshot
     for url in (f"sqlite:///{sqlite_practice / 'ledger.sqlite'}", postgresql.url):

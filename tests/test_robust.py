@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handouts.batch import run_batch
-from handouts.build import Builder
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.manifest import read_manifest
-from handouts.render import Renderer
-from handouts.request import build_request
+from handouts.cli.main import main
+from handouts.compose.request import build_request
+from handouts.config.catalog import Catalog
+from handouts.engine.build import Builder
+from handouts.render.renderer import Renderer
+from handouts.runs.batch import run_batch
+from handouts.runs.manifest import read_manifest
 
 import pdfcheck
 from conftest import NAME, ROOT, VISITS, render
@@ -221,7 +221,7 @@ def test_a_character_no_font_has_is_refused_not_boxed(tmp_path):
 
 
 def test_a_crashing_worker_costs_only_its_row(tmp_path, catalog, monkeypatch):
-    from handouts import batch
+    from handouts.runs import batch
 
     original = batch.Builder.pdf
 
@@ -242,7 +242,8 @@ def test_a_crashing_worker_costs_only_its_row(tmp_path, catalog, monkeypatch):
 
 
 def test_disk_full_mid_batch_fails_the_rows_and_keeps_the_rest(tmp_path, catalog, monkeypatch):
-    from handouts import batch, output
+    from handouts.base import output
+    from handouts.runs import batch
 
     real_replace = os.replace
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
-from handouts.rows import folded
+from handouts.cli.main import main
+from handouts.runs.rows import folded
 from handouts.web.app import create_app
 
 import pdfcheck

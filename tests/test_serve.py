@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from handouts.cli.serve import allowed_names, make_server
 from handouts.web import create_app
-from handouts.web.command import allowed_names, make_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "practice"
 PASSWORD = "correct horse battery"
@@ -315,8 +315,8 @@ def test_a_process_with_its_own_temporary_folder_and_render_workers_exits_clean(
     """A process that ends normally takes its workers' temporary folders with it, and says nothing
     (with a fork server, its socket's folder inside the private one gave a traceback at every stop)."""
     script = (
-        "from handouts.scratch import private_tempdir; from handouts.web.pool import RenderPool; "
-        "from handouts.catalog import Catalog; from handouts.request import build_request; "
+        "from handouts.base.scratch import private_tempdir; from handouts.runs.pool import RenderPool; "
+        "from handouts.config.catalog import Catalog; from handouts.compose.request import build_request; "
         "private_tempdir(); "
         "request = build_request(Catalog.load(None), 'injection', 'Exit Test Patient', '2026-03-14'); "
         "assert RenderPool(1).pdf(None, request).startswith(b'%PDF-')"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.batch import run_batch
-from handouts.build import KeptBuilder
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.request import build_request
+from handouts.cli.main import main
+from handouts.compose.request import build_request
+from handouts.config.catalog import Catalog
+from handouts.engine.build import KeptBuilder
+from handouts.runs.batch import run_batch
 
 import pdfcheck
 
@@ -50,7 +50,7 @@ def spanish_footer(practice: Path, footer: str) -> None:
 
 
 def test_the_snapshot_holds_the_language_folders_and_changes_with_them(practice):
-    from handouts.snapshot import Snapshot
+    from handouts.inputs.snapshot import Snapshot
 
     taken = Snapshot.take(practice)
     assert ("practice", "es/practice.toml") in taken and ("builtin", "content/modules/red-flags.toml") in taken

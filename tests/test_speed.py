@@ -15,15 +15,15 @@ import weasyprint.document
 from click.testing import CliRunner
 from weasyprint import Page
 
-from handouts import internals
-from handouts.batch import Job, _share
-from handouts.build import Builder
-from handouts.catalog import Catalog
-from handouts.cli import main
-from handouts.internals import ReplayedPage
-from handouts.render import Renderer
-from handouts.request import build_request
-from handouts.templating import HandoutEnvironment
+from handouts.cli.main import main
+from handouts.compose.request import build_request
+from handouts.config.catalog import Catalog
+from handouts.engine import internals
+from handouts.engine.build import Builder
+from handouts.engine.internals import ReplayedPage
+from handouts.render.environment import HandoutEnvironment
+from handouts.render.renderer import Renderer
+from handouts.runs.batch import Job, _share
 
 import pdfcheck
 from conftest import NAME, ROOT

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handouts.cli import main
+from handouts.cli.main import main
 from handouts.web.app import create_app
 
 import pdfcheck
@@ -263,8 +263,8 @@ def _callables(value, where: str):
     items of mappings and sequences), with where it is."""
     from markupsafe import Markup
 
-    from handouts.plain import Record
-    from handouts.templating import Withheld
+    from handouts.render.environment import Withheld
+    from handouts.render.plain import Record
 
     if isinstance(value, Withheld | str | int | float | type(None)) or type(value).__name__ == "date":
         return
@@ -289,9 +289,9 @@ def _callables(value, where: str):
 def test_every_name_a_template_can_reach_is_plain_data(lang):
     """Page 1 and the detail pages of every visit type, with every field; in English with the fixture
     practice's surgeon (sections, instructions, links), in Spanish from the built-ins."""
-    from handouts.catalog import Catalog
-    from handouts.render import PageNumbers, Renderer
-    from handouts.request import build_request
+    from handouts.compose.request import build_request
+    from handouts.config.catalog import Catalog
+    from handouts.render.renderer import PageNumbers, Renderer
 
     catalog = Catalog.load(FIXTURE if lang == "en" else None)
     renderer = Renderer(catalog)
@@ -425,7 +425,7 @@ def test_a_process_that_holds_much_already_still_makes_a_handout():
     crashed mid-batch. The limit is 2 GB on top of what the process holds."""
     import mmap
 
-    from handouts.limits import limits
+    from handouts.base.limits import limits
 
     held = mmap.mmap(-1, 2 * 1024**3 + 256 * 1024**2, flags=mmap.MAP_PRIVATE)  # data, never touched: no memory used
     try:

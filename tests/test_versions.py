@@ -14,12 +14,13 @@ from types import SimpleNamespace
 import pytest
 from markupsafe import Markup
 
-from handouts import approvals, figures, shapes, versions
-from handouts.catalog import Catalog
-from handouts.check import unapproved
+from handouts.config import approvals
+from handouts.config.catalog import Catalog
+from handouts.quality.check import unapproved
 from handouts.record.reprint import _changes
-from handouts.render import Renderer
-from handouts.templating import HandoutEnvironment, _figure_calls
+from handouts.render import figures, shapes, versions
+from handouts.render.environment import HandoutEnvironment, _figure_calls
+from handouts.render.renderer import Renderer
 
 ROOT = Path(__file__).parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -89,7 +90,7 @@ def test_a_refactor_of_the_drawing_code_source_keeps_every_version(tmp_path):
     code.write_text("# The drawings, refactored.\n" + source.replace("_spread(", "_spread_labels("))
     script = (
         "import json, sys, handouts\n"
-        "from handouts.catalog import Catalog\nfrom handouts.render import Renderer\n"
+        "from handouts.config.catalog import Catalog\nfrom handouts.render.renderer import Renderer\n"
         "assert handouts.__file__.startswith(sys.argv[1])\n"
         "renderer = Renderer(Catalog.load(None))\n"
         "print(json.dumps({u: t.version for lang in ('en', 'es') for u, t in renderer.edition(lang).units.items()}))"

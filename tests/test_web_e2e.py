@@ -28,11 +28,11 @@ if not CHROMIUM.is_file():
 from click.testing import CliRunner  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from handouts import approvers  # noqa: E402
-from handouts.cli import main  # noqa: E402
+from handouts.cli.main import main  # noqa: E402
+from handouts.cli.serve import allowed_names, make_server  # noqa: E402
+from handouts.config import approvers  # noqa: E402
 from handouts.record.ledger import Ledger  # noqa: E402
 from handouts.web import create_app  # noqa: E402
-from handouts.web.command import allowed_names, make_server  # noqa: E402
 
 import pdfcheck  # noqa: E402
 from conftest import NAME, printing_practice  # noqa: E402

@@ -42,7 +42,7 @@ def test_wheel_renders_from_an_unrelated_folder(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = subprocess.run(
-        [env / "bin/python", "-c", "import handouts.paths as p; print(p.BUILTIN_ROOT)"],
+        [env / "bin/python", "-c", "import handouts.base.paths as p; print(p.BUILTIN_ROOT)"],
         cwd=elsewhere,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ Both are user errors (one plain line, exit code 2, never a patient's name): the 
 database's own reason, never the statement or its values.
 """
 
-from ..errors import UserError
+from ..base.errors import UserError
 
 
 class LedgerDown(UserError):

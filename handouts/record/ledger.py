@@ -30,8 +30,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from .. import __version__
-from ..errors import UserError
-from ..snapshot import Snapshot
+from ..base.errors import UserError
+from ..inputs.snapshot import Snapshot
 from .faults import LedgerBroken, LedgerDown
 from .schema import blobs, filesets, record_units, records
 

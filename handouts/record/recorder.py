@@ -18,13 +18,13 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..catalog import Catalog
-from ..errors import UserError
-from ..identity import NO_ONE, Identity
-from ..render import Renderer
-from ..request import Request, build_request
-from ..snapshot import Snapshot
-from ..versions import handout_units, handout_version
+from ..base.errors import UserError
+from ..compose.identity import NO_ONE, Identity
+from ..compose.request import Request, build_request
+from ..config.catalog import Catalog
+from ..inputs.snapshot import Snapshot
+from ..render.renderer import Renderer
+from ..render.versions import handout_units, handout_version
 from .address import ledger_url
 from .faults import LedgerBroken, LedgerDown, SpoolError
 from .spool import Spool, spool_path, target

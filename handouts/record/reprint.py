@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..build import Builder
-from ..catalog import Catalog
-from ..render import Renderer
-from ..scratch import private_tempdir
+from ..base.scratch import private_tempdir
+from ..config.catalog import Catalog
+from ..engine.build import Builder
+from ..render.renderer import Renderer
 from .ledger import Ledger, Record
 from .recorder import request_from_record
-from .snapshot import lay_out
+from .stored_files import lay_out
 
 
 @dataclass(frozen=True)

@@ -8,53 +8,44 @@ answer that may carry patient data, and no request log. Every handout goes throu
 `build_request` and `build`, as on the command line.
 """
 
-import hashlib
 import hmac
 import ipaddress
 import json
 import re
 import secrets
 import socket
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import (
     Flask,
     Response,
     abort,
-    current_app,
-    g,
     jsonify,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from ..build import KeptBuilder, file_name
-from ..catalog import Catalog
-from ..errors import UserError
-from ..fetcher import mime_type
-from ..i18n import long_date
-from ..identity import NO_ONE, Identity, of_row
-from ..record.faults import SpoolError
-from ..record.recorder import Ledgers, Recorder
-from ..render import Renderer
-from ..request import Request, typed_language_warnings
-from ..rows import NEEDS_ORDER, folded
-from ..schedule import parse_schedule
-from .desk import DATES, DOWNLOADED, Day, GivenLog
+from ..base.errors import UserError
+from ..base.i18n import long_date
+from ..compose.request import typed_language_warnings
+from ..config.catalog import Catalog
+from ..engine.build import file_name
+from ..engine.fetcher import mime_type
+from ..render.renderer import Renderer
+from ..runs.pool import render_pool
+from ..runs.rows import NEEDS_ORDER, folded
+from ..runs.schedule import parse_schedule
+from .desk import DATES, Day
 from .desk import safe_suffix as schedule_suffix
 from .drafts import ApproveForm, approve, approving_off, sheet_drafts
 from .forms import PAPERS, TRUE, HandoutForm, languages, sentence, set_input_name, validate
-from .jobs import KEEP_SECONDS, Job, Jobs
-from .pool import render_pool
 from .profiles import (
     NO_PRACTICE,
     POST_OP,
@@ -71,8 +62,18 @@ from .profiles import (
     stale_errors,
     unprintable,
 )
+from .shared import (
+    Settings,
+    browser_session,
+    give_batch,
+    load_catalog,
+    make,
+    own_job,
+    pdf_response,
+    settings,
+    start_job,
+)
 from .today import add_today_routes
-from .worker import job_day
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a day's schedule is a few kilobytes
 MAX_FORM = 256 * 1024  # form fields in memory: five 4,000-character topics and change
@@ -90,23 +91,6 @@ PREVIEW_CSP = (
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # an SVG logo opened alone runs nothing
 # A Host header: a name or IPv4 address, or an IPv6 address in brackets; then an optional port.
 _HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]/\s]+))(?::[0-9]{1,5})?")
-
-
-@dataclass
-class Settings:
-    """What the routes share: where the practice is, the password, the day's list, the record."""
-
-    practice: Path | None
-    password: str | None
-    on_network: bool = True  # served on an address other than loopback: approving on the page is off (drafts.py)
-    write_lock: threading.Lock = field(default_factory=threading.Lock)  # one writer of the practice's files
-    ledgers: Ledgers = field(default_factory=Ledgers)
-    jobs: Jobs = field(default_factory=Jobs)
-    day: Day | None = None  # `serve --schedule FILE`: every browser's list
-    days: dict[str, Day] = field(default_factory=dict)  # a schedule uploaded on the page, by browser session
-    given: GivenLog = field(default_factory=GivenLog)  # what this server gave, for a practice without a ledger
-    # The texts' versions for the record come from a renderer of the catalog as it is; no PDF is made here.
-    renderers: KeptBuilder = field(default_factory=KeptBuilder)
 
 
 @dataclass(frozen=True)
@@ -167,94 +151,6 @@ def _is_this_computer(host: str) -> bool:
         except OSError:  # EADDRNOTAVAIL: not an address of this computer
             return False
     return True
-
-
-def settings() -> Settings:
-    return current_app.extensions["handouts"]
-
-
-def browser_session() -> str:
-    """A random id kept in this browser's (signed) session cookie: a batch's results answer only to it."""
-    return session.setdefault("owner", secrets.token_urlsafe(18))
-
-
-def load_catalog() -> Catalog:
-    """The catalog, read again for each request (a few milliseconds): edits and saved defaults show at once."""
-    return Catalog.load(settings().practice)
-
-
-def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, who: Identity = NO_ONE) -> bytes:
-    """The PDF through the one pipeline, in a warm worker process; recorded as given `how` to `who` (None: a
-    preview)."""
-    recorder = _recorder(catalog, how) if how is not None else None  # a bad ledger address stops here
-    data = render_pool().pdf(catalog.search.practice, handout)
-    if how is not None:
-        record(catalog, handout, data, how, who, recorder)
-    return data
-
-
-def _recorder(catalog: Catalog, how: str) -> Recorder:
-    return Recorder(catalog, settings().renderers(catalog).renderer, how, ledgers=settings().ledgers)
-
-
-def record(
-    catalog: Catalog, handout: Request, data: bytes, how: str, who: Identity, recorder: Recorder | None = None
-) -> str | None:
-    """A handout given: into the practice's ledger (else the spool, and then the line that says so,
-    also in `g.record_notice` for `pdf_response`), or this server's own log when it keeps none."""
-    return record_digest(catalog, handout, hashlib.sha256(data).hexdigest(), how, who, recorder)
-
-
-def record_digest(
-    catalog: Catalog, handout: Request, digest: str, how: str, who: Identity, recorder: Recorder | None = None
-) -> str | None:
-    """`record` for a handout known by its sha256 (one of a day's print file)."""
-    recorder = recorder or _recorder(catalog, how)
-    if not recorder.on:
-        settings().given.add(handout, how, who)
-        return None
-    try:
-        recorder.add(handout, digest, who)
-    except SpoolError as exc:  # neither the ledger nor the spool takes it: the patient still gets the handout
-        current_app.logger.error("a handout was given but could not be recorded: %s", exc)
-        g.record_notice = (
-            "Not recorded: the database and this computer's spool could not be written. The handout is "
-            "made; tell whoever looks after this computer, and write down who was given it."
-        )
-        return g.record_notice
-    if not recorder.spooled:
-        return None
-    settings().ledgers.keep_flushing(recorder.url or "", recorder.spool)
-    try:
-        g.record_notice = recorder.notice("the handout is made")
-    except UserError as exc:  # the ledger needs someone: said to the desk, the handout still given
-        g.record_notice = sentence(str(exc))
-    return g.record_notice
-
-
-def give_batch(job: Job) -> None:
-    """The handouts in an uploaded day's print file, recorded as given once it is downloaded or printed
-    from the page (once, however often): made is not given. A print job records what the printer took."""
-    if job.printing or job.pdf is None or not settings().jobs.claim_given(job):
-        return
-    catalog = load_catalog()
-    _, day = job_day(job.folder)
-    rows = {row.line: row for row in day.schedule_rows()}
-    recorder = _recorder(catalog, DOWNLOADED)
-    for line, digest in job.result.get("handouts", []):
-        row = rows[line]
-        handout = day.request(catalog, row)
-        who = of_row(row.line, row.values, handout.patient)
-        record_digest(catalog, handout, digest, DOWNLOADED, who, recorder)
-
-
-def pdf_response(data: bytes, filename: str, download: bool = False) -> Response:
-    """The PDF shown in the browser (inline), or saved (attachment); the file name has no patient name."""
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
-    if g.get("record_notice"):  # the page shows it beside the handout (plain ASCII, no patient data)
-        response.headers["X-Record-Notice"] = g.record_notice.encode("ascii", "replace").decode()
-    return response
 
 
 def create_app(
@@ -434,38 +330,6 @@ def dates_choice() -> str | None:
     return chosen if chosen in DATES else None
 
 
-def job_spec(day: Day, lines: list[int] | None = None, queue: str | None = None) -> dict:
-    """What the worker needs for `day` (see worker.py); `queue` (not None) prints the print file there."""
-    practice = settings().practice
-    return {
-        "practice": str(practice.resolve()) if practice else None,
-        "name": day.name,
-        "dates": day.dates,
-        "separator": day.separator,
-        "fixes": {str(line): fix for line, fix in day.fixes.items()},
-        "lines": lines,
-        "print": queue,
-    }
-
-
-def start_job(day: Day, lines: list[int] | None = None, queue: str | None = None, on_done=None) -> Job:
-    spec = job_spec(day, lines, queue)
-    return settings().jobs.start(browser_session(), spec, day.data, printing=queue is not None, on_done=on_done)
-
-
-def own_job(key: str, gone: str = "") -> Job:
-    """This browser's job under `key`, or the page that says it is gone."""
-    job = settings().jobs.get(key, browser_session())
-    if job is None:
-        abort(
-            404,
-            gone
-            or f"These results are gone (they are kept {KEEP_SECONDS // 60} minutes, for the browser that uploaded "
-            "the file): upload the file again.",
-        )
-    return job
-
-
 def _routes(app: Flask) -> None:
     @app.get("/")
     def index():
@@ -615,7 +479,7 @@ def _routes(app: Flask) -> None:
     def batch_status(key: str):
         return jsonify(own_job(key).as_json())
 
-    @app.get("/batch/<key>/handouts.pdf")
+    @app.get("/batch/<key>/handouts.engine.pdf")
     def batch_pdf(key: str):
         job = settings().jobs.get(key, browser_session())
         if job is None or job.pdf is None:
@@ -624,7 +488,7 @@ def _routes(app: Flask) -> None:
             give_batch(job)  # shown on the page it is not given yet: downloaded (or printed, below) it is
         response = send_file(job.pdf, mimetype="application/pdf", max_age=0)
         kind = "attachment" if request.args.get("download") == "1" else "inline"
-        response.headers["Content-Disposition"] = f'{kind}; filename="handouts.pdf"'
+        response.headers["Content-Disposition"] = f'{kind}; filename="handouts.engine.pdf"'
         return response
 
     @app.post("/batch/<key>/given")

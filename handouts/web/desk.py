@@ -21,14 +21,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Catalog
-from ..errors import UserError
-from ..i18n import LANGUAGES, parse_lang
-from ..identity import NO_ONE, Identity, fold_name, of_row
+from ..base.errors import UserError
+from ..base.i18n import LANGUAGES, parse_lang
+from ..compose.identity import NO_ONE, Identity, fold_name, of_row
+from ..compose.request import Request, build_request
+from ..config.catalog import Catalog
 from ..record.recorder import identity
-from ..request import Request, build_request
-from ..rows import NEEDS_ORDER, request_kwargs, unused_columns
-from ..schedule import Row, parse_schedule
+from ..runs.rows import NEEDS_ORDER, request_kwargs, unused_columns
+from ..runs.schedule import Row, parse_schedule
 from .forms import sentence
 
 DATES = {"us": "month first (3/14/2026)", "eu": "day first (14/03/2026)"}

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from .. import approvals, approvers
-from ..catalog import Catalog
-from ..check import unapproved
-from ..render import Renderer
-from ..request import build_request
-from ..versions import Unit, handout_units
+from ..compose.request import build_request
+from ..config import approvals, approvers
+from ..config.catalog import Catalog
+from ..quality.check import unapproved
+from ..render.renderer import Renderer
+from ..render.versions import Unit, handout_units
 from .forms import sentence
 from .profiles import NO_PRACTICE, POST_OP, PREVIEW_PATIENT
 

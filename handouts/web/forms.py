@@ -10,11 +10,11 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from ..catalog import Catalog
-from ..errors import UserError
-from ..i18n import LANGUAGES
-from ..request import Request, build_request
-from ..rows import TRUE  # the same yes-words as a schedule's large_print column
+from ..base.errors import UserError
+from ..base.i18n import LANGUAGES
+from ..compose.request import Request, build_request
+from ..config.catalog import Catalog
+from ..runs.rows import TRUE  # the same yes-words as a schedule's large_print column
 
 PAPERS = {"letter": "US Letter", "a4": "A4"}
 # Form fields of the page itself; a visit type's own field with one of these names is posted as `set.NAME`.

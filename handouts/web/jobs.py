@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..scratch import private_tempdir
+from ..base.scratch import private_tempdir
 
 KEEP_SECONDS = 30 * 60
 KEEP_MAX = 4  # finished jobs kept; older ones (and their print files) are removed

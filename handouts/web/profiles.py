@@ -27,16 +27,17 @@ from pydantic import TypeAdapter, ValidationError
 from tomlkit.items import Table
 from werkzeug.datastructures import MultiDict
 
-from .. import glyphs
-from ..build import Builder
-from ..catalog import Catalog, read_toml, validate
-from ..errors import UserError
-from ..models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions, Surgeon
-from ..output import write_atomic
-from ..pdf import UnprintableText, html_to_pdf
-from ..practice_folder import STARTER
-from ..render import Renderer
-from ..request import MAX_NAME, Request, build_request, clean_text
+from ..base.errors import UserError
+from ..base.output import write_atomic
+from ..compose.request import MAX_NAME, Request, build_request, clean_text
+from ..config import glyphs
+from ..config.catalog import Catalog
+from ..config.loading import read_toml, validate
+from ..config.models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions, Surgeon
+from ..engine.build import Builder
+from ..engine.pdf import UnprintableText, html_to_pdf
+from ..inputs.practice_folder import STARTER
+from ..render.renderer import Renderer
 from .forms import sentence
 
 POST_OP = "post-op"

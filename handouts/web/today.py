@@ -11,16 +11,16 @@ from pathlib import Path
 
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
-from ..build import file_name
-from ..catalog import Catalog
-from ..errors import UserError
-from ..identity import of_row
-from ..printing import PrintError, queue_for, send
+from ..base.errors import UserError
+from ..compose.identity import of_row
+from ..compose.request import parse_date
+from ..config.catalog import Catalog
+from ..delivery.printing import PrintError, queue_for, send
+from ..engine.build import file_name
 from ..record.address import ledger_url
 from ..record.recorder import given_since
-from ..request import parse_date
-from ..rows import NEEDS_ORDER
-from ..schedule import parse_schedule
+from ..runs.rows import NEEDS_ORDER
+from ..runs.schedule import parse_schedule
 from .desk import (
     DATES,
     DOWNLOADED,
@@ -37,13 +37,12 @@ from .desk import (
 )
 from .forms import TRUE, sentence
 from .jobs import Job
+from .shared import browser_session, load_catalog, make, pdf_response, record, settings, start_job
 
 STATUSES = {"all": "Everyone", "not-given": "Not given yet", "given": "Given", "fix": "Needs fixing"}
 
 
 def add_today_routes(app: Flask) -> None:
-    from .app import browser_session, load_catalog, make, pdf_response, record, settings, start_job
-
     def current() -> Day | None:
         """This browser's uploaded list, else the one the server was started with (read again if it changed)."""
         own = settings().days.get(browser_session())

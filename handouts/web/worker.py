@@ -22,16 +22,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..batch import _die_with_parent, run_batch
-from ..catalog import Catalog
-from ..errors import UserError
-from ..identity import of_row
-from ..manifest import read_manifest
-from ..output import write_atomic
-from ..printing import send
+from ..base.errors import UserError
+from ..base.output import write_atomic
+from ..compose.identity import of_row
+from ..config.catalog import Catalog
+from ..delivery.printing import send
 from ..record.recorder import Recorder
-from ..render import Renderer
-from ..schedule import Row
+from ..render.renderer import Renderer
+from ..runs.batch import _die_with_parent, run_batch
+from ..runs.manifest import read_manifest
+from ..runs.schedule import Row
 from .desk import PRINTED, Day
 
 NICE = 10

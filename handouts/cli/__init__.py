@@ -1,0 +1,1 @@
+"""The `handouts` command line, on top of every other layer."""

@@ -1,0 +1,1 @@
+"""A finished PDF sent to the clinic's printer."""

@@ -1,0 +1,1 @@
+"""A practice's files checked and a finished PDF measured against the health-literacy targets."""
