@@ -512,3 +512,15 @@ def test_a_change_to_the_english_brings_the_translations_draft_mark_back(tmp_pat
     english.write_text(english.read_text(encoding="utf-8").replace("Walking", "Walking, every day,", 1))
     after = versions()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_catalog_made_from_another_keeps_editions_of_its_own() -> None:
+    """`dataclasses.replace` makes a new catalog (another practice name, say): its Spanish edition is its own,
+    never the first catalog's kept one, which would print the old name on every Spanish handout."""
+    from dataclasses import replace
+
+    catalog = Catalog.load(None)
+    assert catalog.edition("es").practice.name == catalog.practice.name
+    renamed = replace(catalog, practice=catalog.practice.model_copy(update={"name": "Ridgeview Spine"}))
+    assert renamed.edition("es").practice.name == "Ridgeview Spine"
+    assert catalog.edition("es").practice.name != "Ridgeview Spine"

@@ -32,7 +32,8 @@ class Catalog:
     approvals: Approvals = Approvals()
     post_op_starter: PostOpInstructions = PostOpInstructions()
     lang: str = "en"  # the language of its text: each language is an edition of the English catalog
-    _editions: dict[str, "Catalog"] = field(default_factory=dict, compare=False, repr=False)
+    # its editions, made when first asked for: every Catalog made (by `replace` too) starts with none of its own
+    _editions: dict[str, "Catalog"] = field(init=False, default_factory=dict, compare=False, repr=False)
 
     def edition(self, lang: str) -> "Catalog":
         """This catalog in `lang`, translated once and kept (editions.py)."""
@@ -40,7 +41,7 @@ class Catalog:
             return self
         if lang not in self._editions:
             texts = translated(self.texts, self.search, lang)
-            self._editions[lang] = replace(self, **vars(texts), lang=lang, _editions={})  # a cache of its own
+            self._editions[lang] = replace(self, **vars(texts), lang=lang)
         return self._editions[lang]
 
     @property
