@@ -790,14 +790,14 @@ def test_batch_upload_gives_the_print_file_and_the_error_report(riverbend):
     assert "1 made" in page.text and "2 need fixing" in page.text
     assert re.search(r"<td>Line 3</td><td>Unknown visit type &#39;consult&#39;", page.text)
     assert re.search(r"<td>Line 4</td><td>The date &#39;2026-02-30&#39; is not a real date", page.text)
-    pdf = riverbend.get(response.headers["Location"] + "/handouts.engine.pdf")
+    pdf = riverbend.get(response.headers["Location"] + "/handouts.pdf")
     assert pdf.mimetype == "application/pdf" and NAME in pdfcheck.text(pdf.data)
     assert "Riverbend Spine Center" in pdfcheck.text(pdf.data)  # the practice's branding, not the built-in
     # A batch made earlier in this process (another practice, or before an edit) leaves nothing behind.
     builtin = create_app().test_client()
     location = upload(builtin, SCHEDULE.encode()).headers["Location"]
     finished(builtin, location)
-    again = builtin.get(location + "/handouts.engine.pdf")
+    again = builtin.get(location + "/handouts.pdf")
     assert "Sample Spine Practice" in pdfcheck.text(again.data) and "Riverbend" not in pdfcheck.text(again.data)
     report = riverbend.get(response.headers["Location"] + "/errors.csv")
     assert report.mimetype == "text/csv" and report.text.splitlines()[0] == "line,reason"
@@ -823,14 +823,14 @@ def test_an_uploaded_day_is_given_when_its_print_file_is_downloaded_or_printed_n
     location = upload(client, schedule.encode()).headers["Location"]
     assert "2 made" in finished(client, location).text
     assert given() == []  # made, not given
-    shown = client.get(location + "/handouts.engine.pdf")  # the frame on the result page
+    shown = client.get(location + "/handouts.pdf")  # the frame on the result page
     assert shown.mimetype == "application/pdf" and given() == []
-    downloaded = client.get(location + "/handouts.engine.pdf?download=1")
+    downloaded = client.get(location + "/handouts.pdf?download=1")
     assert "Tom Baker" in pdfcheck.text(downloaded.data)
     assert sorted(given()) == [("web", "Ana Silva"), ("web", "Tom Baker")]
     printed = client.post(location + "/given", data={"csrf_token": token(client, location)})
-    assert printed.status_code == 303 and printed.headers["Location"].endswith("/handouts.engine.pdf")
-    client.get(location + "/handouts.engine.pdf?download=1")
+    assert printed.status_code == 303 and printed.headers["Location"].endswith("/handouts.pdf")
+    client.get(location + "/handouts.pdf?download=1")
     assert len(given()) == 2  # given once, however often it is taken
     ids = CliRunner().invoke(main, ["history", "--json", "--id", "A-1", "--practice", str(practice)])
     assert len(json.loads(ids.output)) == 1
@@ -853,7 +853,7 @@ def test_a_schedule_wide_mistake_is_said_once_with_its_fix(riverbend):
     assert again.status_code == 303
     fixed = finished(riverbend, again.headers["Location"])
     assert "12 made" in fixed.text and "need fixing" not in fixed.text
-    pdf = riverbend.get(again.headers["Location"] + "/handouts.engine.pdf")
+    pdf = riverbend.get(again.headers["Location"] + "/handouts.pdf")
     assert "March 12, 2026" in pdfcheck.text(pdf.data)
 
 
@@ -863,7 +863,7 @@ def test_batch_results_answer_only_to_the_browser_that_uploaded(tmp_path, monkey
     mine, other = app.test_client(), app.test_client()
     result = upload(mine, SCHEDULE.encode()).headers["Location"]
     finished(mine, result)
-    for url in (result, result + "/handouts.engine.pdf", result + "/errors.csv"):
+    for url in (result, result + "/handouts.pdf", result + "/errors.csv"):
         assert mine.get(url).status_code == 200, url
         refused = other.get(url)  # the same URL from another browser: as if it never existed
         assert refused.status_code == 404 and NAME not in refused.text and b"%PDF" not in refused.data, url
@@ -879,7 +879,7 @@ def test_batch_upload_errors(riverbend):
     forged = riverbend.post("/batch", data={"schedule": (io.BytesIO(b"x"), "a.csv")})
     assert forged.status_code == 400
     assert riverbend.get("/batch/not-a-key").status_code == 404
-    assert riverbend.get("/batch/not-a-key/handouts.engine.pdf").status_code == 404
+    assert riverbend.get("/batch/not-a-key/handouts.pdf").status_code == 404
     assert riverbend.get("/batch/not-a-key/errors.csv").status_code == 404
 
 

@@ -479,7 +479,7 @@ def _routes(app: Flask) -> None:
     def batch_status(key: str):
         return jsonify(own_job(key).as_json())
 
-    @app.get("/batch/<key>/handouts.engine.pdf")
+    @app.get("/batch/<key>/handouts.pdf")
     def batch_pdf(key: str):
         job = settings().jobs.get(key, browser_session())
         if job is None or job.pdf is None:
@@ -488,7 +488,7 @@ def _routes(app: Flask) -> None:
             give_batch(job)  # shown on the page it is not given yet: downloaded (or printed, below) it is
         response = send_file(job.pdf, mimetype="application/pdf", max_age=0)
         kind = "attachment" if request.args.get("download") == "1" else "inline"
-        response.headers["Content-Disposition"] = f'{kind}; filename="handouts.engine.pdf"'
+        response.headers["Content-Disposition"] = f'{kind}; filename="handouts.pdf"'
         return response
 
     @app.post("/batch/<key>/given")
