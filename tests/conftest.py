@@ -14,7 +14,7 @@ from handouts.compose.request import build_request
 from handouts.config.catalog import Catalog
 from handouts.config.models import PAGE_REF
 from handouts.engine.build import Builder, build
-from handouts.pdf import weasyprint_warnings
+from handouts.engine.pdf import weasyprint_warnings
 from handouts.render.renderer import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from handouts.config.catalog import Catalog
 from handouts.engine import build as build_module
 from handouts.engine.build import Builder
 from handouts.engine.draftmark import unseen
-from handouts.pdf import font_config
+from handouts.engine.pdf import font_config
 from handouts.quality.check import check
 from handouts.render.renderer import Renderer
 

@@ -6,7 +6,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from handouts.base.errors import UserError
 from handouts.engine.fetcher import ASSET_BASE, AssetFetcher
-from handouts.pdf import html_to_pdf
+from handouts.engine.pdf import html_to_pdf
 from handouts.inputs.searchpath import SearchPath
 
 import pdfcheck
