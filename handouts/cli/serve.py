@@ -4,7 +4,7 @@ Served by waitress (a production WSGI server in pure Python, no request log) rat
 Flask's development server, so the page can run all day and never writes a patient's name to a log.
 Flask and waitress are imported when the command runs, so other `handouts` commands start as fast.
 
-Every address gets the Host check (against DNS rebinding, see `app.host_allowed`): the page answers
+Every address gets the Host check (against DNS rebinding, see `security.host_allowed`): the page answers
 to this computer's addresses and to the names `allowed_names` lists, and to nothing else.
 """
 

@@ -136,3 +136,26 @@ def sentence(message: str) -> str:
     """A one-line message from the pipeline ('the date ... is not a real date') as a sentence."""
     message = message.strip()
     return message[:1].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")
+
+
+@dataclass(frozen=True)
+class FieldInput:
+    """A visit type's own field (`--set`) on the page, shown for the visit types that declare it."""
+
+    key: str
+    name: str
+    label: str
+    kind: str
+    visits: list[str]
+    titles: list[str]
+
+
+def field_inputs(catalog: Catalog) -> list[FieldInput]:
+    found: dict[str, FieldInput] = {}
+    for visit in catalog.visits.values():
+        for key, spec in visit.fields.items():
+            if key not in found:
+                found[key] = FieldInput(key, set_input_name(key), spec.label, spec.kind, [], [])
+            found[key].visits.append(visit.id)
+            found[key].titles.append(visit.title)
+    return list(found.values())

@@ -9,7 +9,7 @@ such a form does nothing but show the new list.
 
 from pathlib import Path
 
-from flask import Flask, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from ..base.errors import UserError
 from ..compose.identity import of_row
@@ -42,221 +42,240 @@ from .shared import browser_session, load_catalog, make, pdf_response, record, s
 STATUSES = {"all": "Everyone", "not-given": "Not given yet", "given": "Given", "fix": "Needs fixing"}
 
 
-def add_today_routes(app: Flask) -> None:
-    def current() -> Day | None:
-        """This browser's uploaded list, else the one the server was started with (read again if it changed)."""
-        own = settings().days.get(browser_session())
-        if own is not None:
-            return own
-        shared = settings().day
-        if shared is not None:
-            fresh = shared.fresh()
-            if fresh is not shared:
-                settings().day = fresh
-            return fresh
-        return None
+bp = Blueprint("today", __name__)
 
-    def given(catalog: Catalog, rows: list[DeskRow]) -> list[Given]:
-        since = earliest(rows)
-        url = ledger_url(catalog.practice.ledger, catalog.search.practice)
-        if url is None:
-            return settings().given.since(since)
-        return from_ledger(given_since(catalog, settings().ledgers, since))
 
-    def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
-        rows = day.rows(catalog, [])
-        found = given(catalog, rows)
-        for row in rows:
-            row.given = match(row, found)
-        return rows
+def current() -> Day | None:
+    """This browser's uploaded list, else the one the server was started with (read again if it changed)."""
+    own = settings().days.get(browser_session())
+    if own is not None:
+        return own
+    shared = settings().day
+    if shared is not None:
+        fresh = shared.fresh()
+        if fresh is not shared:
+            settings().day = fresh
+        return fresh
+    return None
 
-    def page(errors: dict[str, str] | None = None, status: int = 200):
-        catalog = load_catalog()
-        day = current()
-        rows = listed(catalog, day) if day else []
-        query, chosen = request.args.get("q", ""), request.args.get("status", "all")
-        job = settings().jobs.latest(browser_session(), printing=True)
-        return (
-            render_template(
-                "today.html",
-                practice=catalog.practice,
-                day=day,
-                rows=rows,
-                shown=search(rows, query, chosen),
-                query=query,
-                chosen=chosen if chosen in STATUSES else "all",
-                statuses=STATUSES,
-                visits=list(catalog.visits.values()),
-                waiting=[row for row in rows if row.request and not row.given],
-                needs_order=needs_order(rows),
-                warnings=day.warnings(catalog) if day else [],
-                dates=DATES,
-                job=job,
-                job_done=job.as_json() if job else None,
-                job_message=job_message(job) if job else "",
-                order_error=sentence(NEEDS_ORDER),
-                printer=catalog.practice.printer,
-                errors=errors or {},
-                changed=request.args.get("changed") == "1",
-            ),
-            status,
-        )
 
-    def back(line: int | None = None):
-        anchor = f"row-{line}" if line else None
-        return redirect(url_for("today", _anchor=anchor), 303)
+def given(catalog: Catalog, rows: list[DeskRow]) -> list[Given]:
+    since = earliest(rows)
+    url = ledger_url(catalog.practice.ledger, catalog.search.practice)
+    if url is None:
+        return settings().given.since(since)
+    return from_ledger(given_since(catalog, settings().ledgers, since))
 
-    def this_day() -> Day:
-        """The list the form was sent from; a form from an older list goes back to the new one."""
-        day = current()
-        if day is None or request.form.get("day") != day.id:
-            abort(redirect(url_for("today", changed=1), 303))
-        return day
 
-    def this_row(catalog: Catalog, day: Day) -> DeskRow:
-        line = request.form.get("line", "")
-        line = int(line) if line.isdigit() else 0
-        row = next((row for row in listed(catalog, day) if row.line == line), None)
-        if row is None:
-            abort(redirect(url_for("today", changed=1), 303))
-        return row
+def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
+    rows = day.rows(catalog, [])
+    found = given(catalog, rows)
+    for row in rows:
+        row.given = match(row, found)
+    return rows
 
-    @app.get("/today")
-    def today():
-        return page()
 
-    @app.post("/today/load")
-    def today_load():
-        upload = request.files.get("schedule")
-        if upload is None or not upload.filename:
-            return page({"schedule": "Choose the schedule file first."}, 400)
-        data, name = upload.read(), f"schedule{safe_suffix(upload.filename)}"
+def page(errors: dict[str, str] | None = None, status: int = 200):
+    catalog = load_catalog()
+    day = current()
+    rows = listed(catalog, day) if day else []
+    query, chosen = request.args.get("q", ""), request.args.get("status", "all")
+    job = settings().jobs.latest(browser_session(), printing=True)
+    return (
+        render_template(
+            "today.html",
+            practice=catalog.practice,
+            day=day,
+            rows=rows,
+            shown=search(rows, query, chosen),
+            query=query,
+            chosen=chosen if chosen in STATUSES else "all",
+            statuses=STATUSES,
+            visits=list(catalog.visits.values()),
+            waiting=[row for row in rows if row.request and not row.given],
+            needs_order=needs_order(rows),
+            warnings=day.warnings(catalog) if day else [],
+            dates=DATES,
+            job=job,
+            job_done=job.as_json() if job else None,
+            job_message=job_message(job) if job else "",
+            order_error=sentence(NEEDS_ORDER),
+            printer=catalog.practice.printer,
+            errors=errors or {},
+            changed=request.args.get("changed") == "1",
+        ),
+        status,
+    )
+
+
+def back(line: int | None = None):
+    anchor = f"row-{line}" if line else None
+    return redirect(url_for("today.show", _anchor=anchor), 303)
+
+
+def this_day() -> Day:
+    """The list the form was sent from; a form from an older list goes back to the new one."""
+    day = current()
+    if day is None or request.form.get("day") != day.id:
+        abort(redirect(url_for("today.show", changed=1), 303))
+    return day
+
+
+def this_row(catalog: Catalog, day: Day) -> DeskRow:
+    line = request.form.get("line", "")
+    line = int(line) if line.isdigit() else 0
+    row = next((row for row in listed(catalog, day) if row.line == line), None)
+    if row is None:
+        abort(redirect(url_for("today.show", changed=1), 303))
+    return row
+
+
+@bp.get("/today")
+def show():
+    return page()
+
+
+@bp.post("/today/load")
+def load():
+    upload = request.files.get("schedule")
+    if upload is None or not upload.filename:
+        return page({"schedule": "Choose the schedule file first."}, 400)
+    data, name = upload.read(), f"schedule{safe_suffix(upload.filename)}"
+    try:
+        parse_schedule(data, Path(name))
+    except UserError as exc:
+        return page({"schedule": sentence(str(exc))}, 400)
+    settings().days[browser_session()] = Day(name, data)
+    return back()
+
+
+@bp.post("/today/options")
+def options():
+    """The dates' order for the whole list: the fix for a schedule-wide mistake."""
+    day = this_day()
+    chosen = request.form.get("dates")
+    if chosen is not None:
+        day.dates = chosen if chosen in DATES else None
+    return back()
+
+
+@bp.post("/today/fix")
+def fix():
+    """The visit type and date of one row, as the desk corrects them (the schedule file is not changed)."""
+    catalog = load_catalog()
+    day = this_day()
+    row = this_row(catalog, day)
+    visit, when = request.form.get("visit", "").strip(), request.form.get("date", "").strip()
+    fix: dict[str, str] = {}
+    if visit in catalog.visits:
+        fix["visit"] = visit
+    if when:
         try:
-            parse_schedule(data, Path(name))
+            fix["date"] = parse_date(when, "the date").isoformat()
         except UserError as exc:
-            return page({"schedule": sentence(str(exc))}, 400)
-        settings().days[browser_session()] = Day(name, data)
-        return back()
+            day.messages[row.line] = ("error", sentence(str(exc)))
+            return back(row.line)
+    day.fixes[row.line] = {**day.fixes.get(row.line, {}), **fix}
+    day.messages[row.line] = ("done", "Corrected on this page; the schedule file is unchanged.")
+    return back(row.line)
 
-    @app.post("/today/options")
-    def today_options():
-        """The dates' order for the whole list: the fix for a schedule-wide mistake."""
-        day = this_day()
-        chosen = request.form.get("dates")
-        if chosen is not None:
-            day.dates = chosen if chosen in DATES else None
-        return back()
 
-    @app.post("/today/fix")
-    def today_fix():
-        """The visit type and date of one row, as the desk corrects them (the schedule file is not changed)."""
-        catalog = load_catalog()
-        day = this_day()
-        row = this_row(catalog, day)
-        visit, when = request.form.get("visit", "").strip(), request.form.get("date", "").strip()
-        fix: dict[str, str] = {}
-        if visit in catalog.visits:
-            fix["visit"] = visit
-        if when:
-            try:
-                fix["date"] = parse_date(when, "the date").isoformat()
-            except UserError as exc:
-                day.messages[row.line] = ("error", sentence(str(exc)))
-                return back(row.line)
-        day.fixes[row.line] = {**day.fixes.get(row.line, {}), **fix}
-        day.messages[row.line] = ("done", "Corrected on this page; the schedule file is unchanged.")
+@bp.post("/today/print")
+def print_row():
+    catalog = load_catalog()
+    day = this_day()
+    row = this_row(catalog, day)
+    if row.request is None:
+        day.messages[row.line] = ("error", f"Not printed: {row.error}")
         return back(row.line)
-
-    @app.post("/today/print")
-    def today_print():
-        catalog = load_catalog()
-        day = this_day()
-        row = this_row(catalog, day)
-        if row.request is None:
-            day.messages[row.line] = ("error", f"Not printed: {row.error}")
-            return back(row.line)
-        data = make(catalog, row.request, how=None)
-        try:
-            printed = send(data, file_name(row.request, "pdf"), queue_for(catalog.practice), catalog.practice,
-                           row.request.paper)
-        except PrintError as exc:
-            day.messages[row.line] = (
-                "error",
-                f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
-            )
-            return back(row.line)
-        notice = record(catalog, row.request, data, PRINTED, row.identity)
-        day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
+    data = make(catalog, row.request, how=None)
+    try:
+        printed = send(
+            data, file_name(row.request, "pdf"), queue_for(catalog.practice), catalog.practice, row.request.paper
+        )
+    except PrintError as exc:
+        day.messages[row.line] = (
+            "error",
+            f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
+        )
         return back(row.line)
+    notice = record(catalog, row.request, data, PRINTED, row.identity)
+    day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
+    return back(row.line)
 
-    @app.post("/today/download")
-    def today_download():
-        catalog = load_catalog()
-        day = this_day()
-        row = this_row(catalog, day)
-        if row.request is None:
-            day.messages[row.line] = ("error", row.error)
-            return back(row.line)
-        data = make(catalog, row.request, DOWNLOADED, row.identity)
-        if g.get("record_notice"):
-            day.messages[row.line] = ("done", g.record_notice)
-        return pdf_response(data, file_name(row.request, "pdf"), download=True)
 
-    @app.get("/today/<day_id>/<int:line>/preview.pdf")
-    def today_preview(day_id: str, line: int):
-        """The handout as it will print, shown and not recorded (nothing is given yet)."""
-        catalog = load_catalog()
-        day = current()
-        if day is None or day.id != day_id:
-            abort(404, "This list has changed: open the Today page again.")
-        row = next((row for row in listed(catalog, day) if row.line == line), None)
-        if row is None or row.request is None:
-            abort(404, "There is no handout for this line: fix the row on the Today page first.")
-        return pdf_response(make(catalog, row.request, how=None), file_name(row.request, "pdf"))
+@bp.post("/today/download")
+def download():
+    catalog = load_catalog()
+    day = this_day()
+    row = this_row(catalog, day)
+    if row.request is None:
+        day.messages[row.line] = ("error", row.error)
+        return back(row.line)
+    data = make(catalog, row.request, DOWNLOADED, row.identity)
+    if g.get("record_notice"):
+        day.messages[row.line] = ("done", g.record_notice)
+    return pdf_response(data, file_name(row.request, "pdf"), download=True)
 
-    @app.post("/today/print-all")
-    def today_print_all():
-        """Every row not given yet, made and printed in a background job, as one print file in list order."""
-        catalog = load_catalog()
-        day = this_day()
-        day.separator = request.form.get("separator", "").lower() in TRUE
-        lines = [row.line for row in listed(catalog, day) if row.request and not row.given]
-        if not lines:
-            day.notice = "Everyone on the list has their handout."
-            return back()
-        try:
-            queue = queue_for(catalog.practice)
-        except PrintError as exc:
-            day.notice = f"Not printed: {sentence(str(exc))}"
-            return back()
-        keeps_ledger = ledger_url(catalog.practice.ledger, catalog.search.practice) is not None
-        start_job(day, lines, queue, None if keeps_ledger else _log_printed(catalog, day))
-        day.notice = ""
+
+@bp.get("/today/<day_id>/<int:line>/preview.pdf")
+def preview(day_id: str, line: int):
+    """The handout as it will print, shown and not recorded (nothing is given yet)."""
+    catalog = load_catalog()
+    day = current()
+    if day is None or day.id != day_id:
+        abort(404, "This list has changed: open the Today page again.")
+    row = next((row for row in listed(catalog, day) if row.line == line), None)
+    if row is None or row.request is None:
+        abort(404, "There is no handout for this line: fix the row on the Today page first.")
+    return pdf_response(make(catalog, row.request, how=None), file_name(row.request, "pdf"))
+
+
+@bp.post("/today/print-all")
+def print_all():
+    """Every row not given yet, made and printed in a background job, as one print file in list order."""
+    catalog = load_catalog()
+    day = this_day()
+    day.separator = request.form.get("separator", "").lower() in TRUE
+    lines = [row.line for row in listed(catalog, day) if row.request and not row.given]
+    if not lines:
+        day.notice = "Everyone on the list has their handout."
         return back()
+    try:
+        queue = queue_for(catalog.practice)
+    except PrintError as exc:
+        day.notice = f"Not printed: {sentence(str(exc))}"
+        return back()
+    keeps_ledger = ledger_url(catalog.practice.ledger, catalog.search.practice) is not None
+    start_job(day, lines, queue, None if keeps_ledger else _log_printed(catalog, day))
+    day.notice = ""
+    return back()
 
-    @app.get("/today/job.json")
-    def today_job():
-        job = settings().jobs.latest(browser_session(), printing=True)
-        if job is None:
-            abort(404, "No job.")
-        return job.as_json() | {"message": job_message(job)}
 
-    def _log_printed(catalog: Catalog, day: Day):
-        """For a practice without a ledger: the rows a print-all job printed, into this server's log
-        (from the job's thread, outside any request: the log is taken here)."""
-        log = settings().given
+@bp.get("/today/job.json")
+def job():
+    job = settings().jobs.latest(browser_session(), printing=True)
+    if job is None:
+        abort(404, "No job.")
+    return job.as_json() | {"message": job_message(job)}
 
-        def done(job: Job) -> None:
-            wanted = set(job.result.get("printed", []))
-            for row in day.schedule_rows():
-                if row.line in wanted:
-                    try:
-                        request = day.request(catalog, row)
-                        log.add(request, PRINTED, of_row(row.line, row.values, request.patient))
-                    except UserError:
-                        continue
 
-        return done
+def _log_printed(catalog: Catalog, day: Day):
+    """For a practice without a ledger: the rows a print-all job printed, into this server's log
+    (from the job's thread, outside any request: the log is taken here)."""
+    log = settings().given
+
+    def done(job: Job) -> None:
+        wanted = set(job.result.get("printed", []))
+        for row in day.schedule_rows():
+            if row.line in wanted:
+                try:
+                    request = day.request(catalog, row)
+                    log.add(request, PRINTED, of_row(row.line, row.values, request.patient))
+                except UserError:
+                    continue
+
+    return done
 
 
 def job_message(job: Job) -> str:
