@@ -2,7 +2,7 @@
 
 Loading the command line (WeasyPrint, pydantic, Jinja2) makes hundreds of thousands of
 objects that live as long as the process. Python's cycle collector would walk them over and over
-while they load, for nothing: about a tenth of a cold `make`. So it waits until they are loaded,
+while they load, for nothing. So it waits until they are loaded,
 and then they are set aside (`gc.freeze`); what a command makes afterwards is collected as usual.
 """
 

@@ -3,7 +3,7 @@
 The real server (waitress) runs in a thread on a free loopback port. The tests use the page as a
 person would, by keyboard where it matters, and read the PDF the page offers for download.
 The screenshot of the page goes to tests/_artifacts/web-page.png (for a look after a CI run);
-HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the README's.
+HANDOUTS_WEB_SCREENSHOT=docs/web-page.png makes the one in docs/front-desk.md.
 """
 
 import json
@@ -202,7 +202,7 @@ def test_surgeon_approves_the_sheet_and_the_draft_mark_goes(browser: Browser, tm
 
 
 def test_screenshot(page: Page, base_url: str):
-    """The filled-in page, as in the README; written outside the tracked files unless asked."""
+    """The filled-in page, as in docs/front-desk.md; written outside the tracked files unless asked."""
     target = Path(os.environ.get("HANDOUTS_WEB_SCREENSHOT") or ARTIFACTS / "web-page.png")
     target.parent.mkdir(parents=True, exist_ok=True)
     page.goto(base_url + "/")
@@ -266,7 +266,7 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         assert NAME in pdfcheck.text(preview.body())  # what the Preview link shows, and nothing recorded for it
         assert pdfcheck.pages(cups.printed(job)) == pdfcheck.pages(preview.body())
 
-        # The README's picture: one given, one to fix, the rest to print.
+        # docs/front-desk.md's picture: one given, one to fix, the rest to print.
         target = Path(os.environ.get("HANDOUTS_DESK_SCREENSHOT") or ARTIFACTS / "front-desk.png")
         target.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(target), full_page=True)

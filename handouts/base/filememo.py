@@ -1,8 +1,8 @@
 """What is made from a file, made again only when the file changes.
 
 The page reads the practice's files for every handout, so an edit shows at once; parsing its 180
-TOML files and hashing its 10 MB of fonts and templates took about a tenth of a second a handout,
-twice (the page, then its render worker). A result is kept under the file's path, and reused
+TOML files and hashing its 10 MB of fonts and templates again for every handout, twice (the page,
+then its render worker), is work done for nothing. A result is kept under the file's path, and reused
 while the file's inode, size and modification time stay the same. As git does with its index, a
 file changed in the last seconds is read afresh every time: two writes within one tick of the
 file system's clock, same size, would otherwise look unchanged.

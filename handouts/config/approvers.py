@@ -27,7 +27,7 @@ from .models import Strict, Text
 
 FILE = "approvers.toml"
 MIN_SECRET = 10
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # about 16 MB and a twentieth of a second a try
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # 16 MB of memory a try (128 * n * r): costly to guess in bulk
 _HEADER = (
     "Who may approve texts on the surgeon page, each with a secret of their own (kept as a hash only).\n"
     "Written by `handouts approver --by \"NAME, ROLE\"`; run it again to change a secret."

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..base.errors import UserError
 from ..config.models import Practice
 
-TIMEOUT = 30  # seconds for lp or lpstat to answer; CUPS answers a local request in milliseconds
+TIMEOUT = 30  # seconds for lp or lpstat to answer: far more than a local CUPS takes, so only a hung one hits it
 MEDIA = {"letter": "Letter", "a4": "A4"}  # the handout's paper as CUPS names the size
 _JOB = re.compile(r"request id is (\S+)")
 

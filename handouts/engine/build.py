@@ -1,6 +1,6 @@
 """Request -> finished file bytes: the one pipeline `make`, `batch` and the web page all call.
 
-A handout is laid out in two parts and the pages joined (render.py says why): page 1, the
+A handout is laid out in two parts and the pages joined (render/renderer.py says why): page 1, the
 summary, from the whole request; the detail pages from a context without the patient. The
 detail layout is kept under the sha256 of its own HTML, so a batch reuses it for every patient
 whose detail pages are the same text, and a reuse can only ever return the layout of exactly

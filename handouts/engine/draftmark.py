@@ -184,8 +184,8 @@ def _margin_boxes(page_box: boxes.PageBox) -> Iterator[tuple[boxes.Box, boxes.Bo
 
 # --- reading the mark on the finished PDF ------------------------------------------------------
 # With PDFium (pypdfium2, which the surgeon page's preview draws with): it reads a page's text with
-# each character's box, size and colour, and draws the page, annotations too, in a few hundredths of
-# a second; `handouts check` reads every page of every draft handout.
+# each character's box, size and colour, and draws the page, annotations too, quickly enough for
+# `handouts check` to read every page of every draft handout.
 
 MIN_PT = 10  # the smallest type `unseen` takes as readable
 INK_SCALE = 2  # pixels a point when the page is drawn: 12 pt type is 24 pixels high

@@ -87,7 +87,7 @@ def weasyprint_warnings() -> Iterator[list[str]]:
 
 
 # --- WeasyPrint: a handout's <style> elements -----------------------------------------------------
-# Every handout has the same <style> elements, and parsing them was a fifth of laying out a page 1.
+# Every handout has the same <style> elements: parsing them again for each page 1 is work for nothing.
 # WeasyPrint shares its own parsed stylesheets between documents (`HTML._ua_stylesheets`); these are
 # shared the same way, with what parsing adds to the document (its @page rules) added to each, and
 # its warnings (a font that cannot be loaded) told again. WeasyPrint's public way to pass a parsed

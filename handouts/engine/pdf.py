@@ -20,8 +20,8 @@ from .ua import finish
 
 @cache
 def font_config() -> FontConfiguration:
-    """One font configuration per process: building it is a tenth of a render. Its font files go
-    to the process's private temporary folder, which is removed even after a crash."""
+    """One font configuration per process: it is the same for every handout, and costly to build.
+    Its font files go to the process's private temporary folder, which is removed even after a crash."""
     private_tempdir()
     return FontConfiguration()
 

@@ -37,7 +37,7 @@ class SearchPath:
     """The folders searched for each kind of file, in order of precedence.
 
     `builtin` is the installed built-ins, or a copy of them as they were when a recorded handout
-    was made (record/snapshot.py), so a reprint finds the text it was made from."""
+    was made (record/stored_files.py), so a reprint finds the text it was made from."""
 
     practice: Path | None = None
     builtin: Path = BUILTIN_ROOT

@@ -5,7 +5,7 @@ handout (searchpath.BUILTIN_FILES and PRACTICE_FILES: the language folders besid
 included). A snapshot is taken once per command, batch, web request and worker call (Catalog.load,
 before anything of the practice is read), and its id, a hash of the whole map, is the one answer to
 "the same inputs?": the batch's resume key, the web builder's cache, and the files a record keeps
-to make its handout again (record/snapshot.py lays them out) all use it, so none can miss a file
+to make its handout again (record/stored_files.py lays them out) all use it, so none can miss a file
 the others see.
 
 Taking it is also the check that the practice folder holds only its own plain files and folders:

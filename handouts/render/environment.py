@@ -34,7 +34,7 @@ MAX_REPEAT = 100_000  # characters or items a template may make with `*`
 NESTED = "brackets, filters or blocks are nested too deeply to read: write it in steps"
 
 
-FIGURE = "figure"  # the global that draws a figure (render.py)
+FIGURE = "figure"  # the global that draws a figure (renderer.py)
 # A figure() call as written: (name, options) where both are constants; None for what is worked out
 # when the page is made (a name: any figure; options: any options of that figure).
 FigureCall = tuple[str | None, tuple[tuple[str, Any], ...] | None]

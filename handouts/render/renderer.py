@@ -131,8 +131,8 @@ def _drawn(name: str, size: float, lang: str, options: tuple) -> Markup:
 
 def drawn_figure(name: str, size: float, lang: str = DEFAULT, **options) -> Markup:
     """`figure` in `lang`, drawn once per process for the same name, size, language and options: a
-    figure is the same for every patient, and drawing it again was most of the time the detail
-    pages' HTML took."""
+    figure is the same for every patient, and drawing it again for each would be the detail pages'
+    HTML's largest cost."""
     key = tuple(sorted(options.items()))
     try:
         hash(key)

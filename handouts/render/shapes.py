@@ -3,7 +3,7 @@
 The figures were drawn with reportlab's graphics: these classes take the same arguments and
 defaults (y up, stroke black 1 unit wide, shapes filled black unless told otherwise), so the
 drawing code reads as before. Writing them here costs a cold `handouts make` nothing to import:
-reportlab's graphics package loads its whole page-layout package first (a tenth of a second), and
+reportlab's graphics package loads its whole page-layout package first, and
 its SVG writer builds an XML DOM. Text is measured with the bundled font's widths (figures.py).
 """
 

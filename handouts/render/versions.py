@@ -9,7 +9,7 @@ an approval of the old version no longer covers it and the draft mark comes back
 the code that draws without changing a drawing and nothing changes.
 
 Which drawings a unit makes is read from its templates' figure() calls, from the same parse that
-compiles them (templating.py): a call written with constants is that one drawing; a call whose
+compiles them (environment.py): a call written with constants is that one drawing; a call whose
 options come from data (the pathway's step, the recovery timeline) stands for every drawing the
 figure makes (`figures.variants`); a name worked out when rendered, for every figure. Each is
 drawn in the unit's language at both print sizes, once per process (`_drawn`). Reading the calls,

@@ -47,7 +47,7 @@ def garbled(line: str) -> bool:
     text = line.rstrip("\r\n")
     if text.isascii():
         return False
-    from charset_normalizer.md import mess_ratio  # 0.05 s to load: only for a file in a code page
+    from charset_normalizer.md import mess_ratio  # slow to load: only for a file in a code page
 
     if mess_ratio(text, MESS) >= MESS:
         return True

@@ -1,7 +1,7 @@
 """Warm worker processes that make the page's PDFs, so ten people at the desk do not wait in one line.
 
 WeasyPrint is not made for renders in threads, so the page once made every PDF under one lock:
-with many browsers, each waited for all the others (200 clients: 6 s a handout). Here each PDF is
+with many browsers, each waited for all the others. Here each PDF is
 made in one of a few worker processes (one per core by default), and the page's threads wait
 only for a free worker.
 
@@ -162,8 +162,8 @@ class RenderPool:
             self._give(worker)
 
     def warm(self) -> None:
-        """Start every worker now, without waiting (a worker loads the pipeline in about a second), so
-        the desk's first handout of the day does not wait for it. Call before serving requests."""
+        """Start every worker now, without waiting (a worker loads the whole pipeline before its first
+        handout), so the desk's first handout of the day does not wait for it. Call before serving requests."""
         for worker in self._workers:
             worker.executor_in(self._context).submit(_ready)
 

@@ -1,8 +1,8 @@
 """The page's background jobs: a whole day's handouts made, or printed, in a worker process.
 
 A schedule uploaded on the page, or "Print all not yet given", is too long for a request: it would
-hold the page's render workers for minutes (a front-desk handout once waited 74 s behind a 300-row
-upload) and keep a day's layouts in memory. So each job runs `handouts.web.worker` in
+hold the page's render workers for minutes (the front desk's handouts would wait behind it) and
+keep a day's layouts in memory. So each job runs `handouts.web.worker` in
 a process of its own, one job at a time (two cores: one for the desk, one for the day), while the
 page shows its progress. Results are kept on disk in the job's folder, inside this process's
 private temporary folder (scratch.py: owner-only, removed after a crash by the next start), for

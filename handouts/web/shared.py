@@ -53,7 +53,8 @@ def browser_session() -> str:
 
 
 def load_catalog() -> Catalog:
-    """The catalog, read again for each request (a few milliseconds): edits and saved defaults show at once."""
+    """The catalog, read again for each request (filememo.py keeps what did not change): edits and saved defaults
+    show at once."""
     return Catalog.load(settings().practice)
 
 
