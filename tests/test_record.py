@@ -224,3 +224,51 @@ def test_many_writers_at_once_lose_no_record(backend):
     assert len(records) == workers * count
     assert len({r.patient_id for r in records}) == workers * count
     assert all(r.units for r in records)
+
+
+def test_a_practice_moves_its_record_from_sqlite_to_postgresql(tmp_path, monkeypatch, postgresql_url):
+    """`copy-record` takes every handout given (numbers, files, versions) into an empty PostgreSQL database: the
+    practice points at it and history, reprint (byte for byte) and the next number go on from there."""
+    monkeypatch.delenv("HANDOUTS_LEDGER", raising=False)
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    made = tmp_path / "first.pdf"
+    first = invoke("make", "injection", "-p", MRS_X, "-d", "2026-03-14", "--id", "A-1001", "-o", made,
+                   "--practice", practice)
+    assert first.exit_code == 0, first.output
+    schedule = tmp_path / "day.csv"
+    schedule.write_text("visit,patient,date\nnew-patient,Tom Baker,2026-03-14\npost-op,Ana Silva,2026-03-14\n")
+    assert invoke("batch", schedule, "-o", tmp_path / "batch", "-j", "1", "--practice", practice).exit_code == 0
+    before = json.loads(invoke("history", "--json", "--show-names", "--practice", practice).output)
+    assert len(before) == 3
+
+    ledger = Ledger.open(postgresql_url)
+    with ledger.engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE record_units, records, filesets, blobs RESTART IDENTITY")
+    ledger.close()
+    copied = invoke("copy-record", "--to", postgresql_url, "--practice", practice)
+    assert copied.exit_code == 0, copied.output
+    assert "Copied 3 handout record(s)" in copied.output and "handouts:" not in copied.output.split("to ", 1)[1][:12]
+    assert MRS_X not in copied.output
+
+    toml = practice / "practice.toml"
+    toml.write_text(f'ledger = "{postgresql_url}"\n' + toml.read_text())
+    (practice / "ledger.sqlite").rename(tmp_path / "old-ledger.sqlite")  # the copy alone must do
+    after = json.loads(invoke("history", "--json", "--show-names", "--practice", practice).output)
+    assert after == before
+    again = tmp_path / "again.pdf"
+    reprinted = invoke("reprint", "1", "-o", again, "--practice", practice)
+    assert reprinted.exit_code == 0 and again.read_bytes() == made.read_bytes(), reprinted.output
+    batch = invoke("reprint", "3", "-o", tmp_path / "three.pdf", "--practice", practice)
+    assert batch.exit_code == 0 and "identical to record 3" in batch.output, batch.output
+    nxt = invoke("make", "injection", "-p", "Li Wei", "-d", "2026-03-15", "-o", tmp_path / "n.pdf", "--practice",
+                 practice)
+    assert "(record 6)" in nxt.output, nxt.output  # the reprints were 4 and 5: numbers go on after the copied ones
+
+    # Into a ledger that holds handouts already: refused, nothing copied twice.
+    (tmp_path / "old-ledger.sqlite").rename(practice / "ledger.sqlite")
+    toml.write_text(toml.read_text().split("\n", 1)[1])
+    refused = invoke("copy-record", "--to", postgresql_url, "--practice", practice)
+    assert refused.exit_code == 2 and "already holds handouts" in refused.output, refused.output
+    assert len(json.loads(invoke("history", "--json", "--practice", practice).output)) == 3
+    same = invoke("copy-record", "--to", practice / "ledger.sqlite", "--practice", practice)
+    assert same.exit_code == 2 and "another ledger" in same.output, same.output

@@ -45,6 +45,7 @@ LAZY_COMMANDS = {
     "recall": "handouts.cli.record:recall",
     "purge": "handouts.cli.record:purge",
     "export": "handouts.cli.record:export",
+    "copy-record": "handouts.cli.record:copy_record",
 }
 
 

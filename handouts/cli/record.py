@@ -12,8 +12,10 @@ from ..base.errors import UserError
 from ..base.output import check_writable, outside_practice, write_atomic
 from ..compose.request import clean_id, parse_date
 from ..config.catalog import Catalog
+from ..record.address import ledger_url
+from ..record.copy import copy_ledger
 from ..record.fhir import bundle
-from ..record.ledger import Ledger, Record
+from ..record.ledger import Ledger, Record, describe_url
 from ..record.recorder import Recorder, open_ledger
 from ..record.reprint import reprint
 from ..render.renderer import Renderer
@@ -205,3 +207,39 @@ def export(records: tuple[int, ...], target: Path, practice: Path | None) -> Non
 
 
 COMMANDS = (history, reprint_command, recall, purge, export)
+
+
+@click.command("copy-record")
+@click.option(
+    "--to",
+    "address",
+    required=True,
+    metavar="ADDRESS",
+    help="The new, empty ledger: postgresql://USER:PASSWORD@HOST/DATABASE, or an SQLite file's path.",
+)
+@PRACTICE_OPTION
+def copy_record(address: str, practice: Path | None) -> None:
+    """Copy the practice's record of handouts given into a new database: SQLite to PostgreSQL, when
+    several desks are to share one record. The old ledger is left as it was.
+
+    \b
+    Examples:
+      handouts copy-record --practice ./my-practice --to postgresql://handouts:SECRET@db.clinic.lan/handouts
+      handouts copy-record --practice ./my-practice --to /backups/ledger-copy.sqlite
+
+    Then point the practice at the copy (practice.toml: ledger = "postgresql://...", or HANDOUTS_LEDGER)
+    and check it with `handouts history --practice ./my-practice`.
+    """
+    catalog = Catalog.load(practice)
+    source = _open(catalog)
+    url = ledger_url(address, catalog.search.practice, env={})
+    if url is None or url == str(source.engine.url.render_as_string(hide_password=False)):
+        raise UserError("--to must name another ledger than the practice's own: a new, empty database")
+    target = Ledger.open(url)
+    click.get_current_context().call_on_close(target.close)
+    counts = copy_ledger(source, target)
+    click.echo(
+        f"Copied {counts['records']} handout record(s) and {counts['blobs']} stored file(s) to {describe_url(url)}. "
+        f"Now set ledger = \"...\" in practice.toml to that address (or HANDOUTS_LEDGER), and check it with "
+        "'handouts history'."
+    )

@@ -82,7 +82,7 @@ class Record:
         return data
 
 
-def _describe(url: str) -> str:
+def describe_url(url: str) -> str:
     """The URL without its password (an SQLite ledger by its path), for messages."""
     try:
         parsed = make_url(url)
@@ -139,10 +139,10 @@ class Ledger:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
-            raise self._fault(exc, f"cannot open the ledger {_describe(str(self.engine.url))}") from None
+            raise self._fault(exc, f"cannot open the ledger {describe_url(str(self.engine.url))}") from None
         except CommandError:
             raise LedgerBroken(
-                f"the ledger {_describe(str(self.engine.url))} was made by a newer version of handouts "
+                f"the ledger {describe_url(str(self.engine.url))} was made by a newer version of handouts "
                 "(its schema is unknown here): run that version, or install it here"
             ) from None
 
@@ -175,7 +175,8 @@ class Ledger:
             os.close(fd)
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def writing(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it fails; an error as one plain line."""
         try:
             with self.engine.begin() as connection:
                 yield connection
@@ -183,7 +184,8 @@ class Ledger:
             raise self._fault(exc, "the ledger could not be written") from None
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read with; a database error as one plain line."""
         try:
             with self.engine.connect() as connection:
                 yield connection
@@ -191,7 +193,7 @@ class Ledger:
             raise self._fault(exc, "cannot read the ledger") from None
 
     def has_fileset(self, fileset: str) -> bool:
-        with self._read() as connection:
+        with self.reading() as connection:
             return connection.execute(select(filesets.c.id).where(filesets.c.id == fileset)).first() is not None
 
     def store_fileset(self, files: Snapshot) -> None:
@@ -203,10 +205,10 @@ class Ledger:
         if self.has_fileset(fileset):
             return
         for digest in sorted({f[2] for f in files}):
-            with self._write() as connection:
+            with self.writing() as connection:
                 if connection.execute(select(blobs.c.id).where(blobs.c.id == digest)).first() is None:
                     _insert_once(connection, blobs, {"id": digest, "data": read(digest)})
-        with self._write() as connection:
+        with self.writing() as connection:
             _insert_once(connection, filesets, {"id": fileset, "files": [list(f) for f in files]})
 
     def add(
@@ -246,7 +248,7 @@ class Ledger:
             "key": key,
         }
         try:
-            with self._write() as connection:
+            with self.writing() as connection:
                 number = connection.execute(insert(records).values(row).returning(records.c.id)).scalar_one()
                 connection.execute(
                     insert(record_units), [{"record_id": number, "unit": u, "version": v} for u, v in units.items()]
@@ -260,7 +262,7 @@ class Ledger:
     def _numbers(self, keys: list[str]) -> dict[str, int]:
         """key -> record number, for the `keys` the ledger has."""
         found = {}
-        with self._read() as connection:
+        with self.reading() as connection:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 query = select(records.c.key, records.c.id).where(records.c.key.in_(chunk))
@@ -274,7 +276,7 @@ class Ledger:
     def batch_sha256s(self, digests: list[str]) -> set[str]:
         """Which of these PDFs (by sha256) a batch has recorded: a record from before keys counts too."""
         found = set()
-        with self._read() as connection:
+        with self.reading() as connection:
             for start in range(0, len(digests), 500):
                 chunk = digests[start : start + 500]
                 query = select(records.c.sha256).where(records.c.how == "batch", records.c.sha256.in_(chunk))
@@ -282,7 +284,7 @@ class Ledger:
         return found
 
     def _records(self, query) -> list[Record]:
-        with self._read() as connection:
+        with self.reading() as connection:
             rows = connection.execute(query.order_by(records.c.id)).mappings().all()
             ids = [row["id"] for row in rows]
             units: dict[int, dict[str, str]] = {i: {} for i in ids}
@@ -314,7 +316,7 @@ class Ledger:
         """(when, how, request, patient id) of every handout given since `since`, oldest first: the
         front desk's list says from these who has theirs (a light query: no texts, no files)."""
         query = select(records.c.created_at, records.c.how, records.c.request, records.c.patient_id)
-        with self._read() as connection:
+        with self.reading() as connection:
             rows = connection.execute(query.where(records.c.created_at >= since).order_by(records.c.id)).all()
         return [(when.replace(tzinfo=when.tzinfo or UTC), how, request, pid) for when, how, request, pid in rows]
 
@@ -335,7 +337,7 @@ class Ledger:
 
     def files(self, fileset: str) -> tuple[list[tuple[str, str, str]], dict[str, bytes]]:
         """A stored fileset and its files' contents, to make an old handout again."""
-        with self._read() as connection:
+        with self.reading() as connection:
             row = connection.execute(select(filesets.c.files).where(filesets.c.id == fileset)).first()
             if row is None:
                 raise UserError(f"the files of fileset {fileset[:12]} are no longer in the ledger")
@@ -354,7 +356,7 @@ class Ledger:
     def purge(self, before: date) -> int:
         """Delete the records made before `before`; returns how many."""
         cutoff = datetime.combine(before, time(), UTC)
-        with self._write() as connection:
+        with self.writing() as connection:
             old = select(records.c.id).where(records.c.created_at < cutoff)
             connection.execute(delete(record_units).where(record_units.c.record_id.in_(old)))
             return connection.execute(delete(records).where(records.c.created_at < cutoff)).rowcount
