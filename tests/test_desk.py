@@ -79,11 +79,18 @@ def test_the_list_shows_every_patient_with_visit_language_surgeon_and_status(pra
     assert "Correct the visit or date" in row(page, 3)
     # The search and the filter work without script too (the page with script never puts a name in the address).
     found = client.get("/today?q=walter")
-    assert 'id="row-4" data-name="Walter Jankowski" data-id="A-3" data-status="not-given">' in found.text
+    assert 'id="row-4" data-name="Walter Jankowski" data-id="A-3" data-find="walter jankowski\na 3" ' \
+        'data-status="not-given">' in found.text
     name = NAME.replace("'", "&#39;")
-    assert f'id="row-2" data-name="{name}" data-id="A-1" data-status="not-given" hidden>' in found.text
+    assert f'id="row-2" data-name="{name}" data-id="A-1" data-find="zoe obrien nunez\na 1" ' \
+        'data-status="not-given" hidden>' in found.text
     assert "Showing 1 of 4." in text(found)
     assert "Showing 1 of 4." in text(client.get("/today?status=fix"))
+    for typed in ("obrien", "O’Brien", "zoe", "NUNEZ", "o brien-nunez"):  # as a desk types Zoë O'Brien-Nuñez
+        found = client.get("/today", query_string={"q": typed})
+        assert f'id="row-2" data-name="{name}" data-id="A-1" data-find="zoe obrien nunez\na 1" ' \
+            'data-status="not-given">' in found.text, typed
+        assert "Showing 1 of 4." in text(found), typed
 
 
 def test_a_row_is_corrected_on_the_page(practice):

@@ -272,3 +272,20 @@ def test_a_practice_moves_its_record_from_sqlite_to_postgresql(tmp_path, monkeyp
     assert len(json.loads(invoke("history", "--json", "--practice", practice).output)) == 3
     same = invoke("copy-record", "--to", practice / "ledger.sqlite", "--practice", practice)
     assert same.exit_code == 2 and "another ledger" in same.output, same.output
+
+
+def test_history_finds_a_name_as_it_is_typed_at_the_desk(backend, tmp_path):
+    """`history --patient` finds "Zoë O'Brien-Núñez" typed without accents, apostrophe or hyphen, or with a curly
+    apostrophe, in SQLite and PostgreSQL alike; a name that only looks close is not found."""
+    practice, _ = backend
+    made = invoke("make", "injection", "-p", "Zoë O'Brien-Núñez", "-d", "2026-03-14", "-o", tmp_path / "z.pdf",
+                  "--practice", practice)
+    assert made.exit_code == 0, made.output
+    other = invoke("make", "injection", "-p", "Tom Baker", "-o", tmp_path / "t.pdf", "--practice", practice)
+    assert other.exit_code == 0, other.output
+    for typed in ("obrien", "O’Brien", "o'brien", "zoe", "ZOË", "Nunez", "zoe o brien nunez", "brien-nunez"):
+        found = invoke("history", "--json", "--show-names", "--patient", typed, "--practice", practice).output
+        found = json.loads(found)
+        assert [r["patient"] for r in found] == ["Zoë O'Brien-Núñez"], typed
+    for typed in ("zoey", "baker nunez"):
+        assert json.loads(invoke("history", "--json", "--patient", typed, "--practice", practice).output) == [], typed

@@ -276,6 +276,10 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         expect(page.locator("#row-5")).to_be_hidden()
         expect(page.locator("#shown")).to_have_text("Showing 1 of 5.")
         assert "walter" not in page.url  # the name typed never goes into the address
+        for typed in ("obrien nunez", "O’Brien", "zoe"):  # Zoë O'Brien-Nuñez as a desk types her name
+            page.get_by_label("Find a patient").fill(typed)
+            expect(page.locator("#row-2")).to_be_visible()
+            expect(page.locator("#row-3")).to_be_hidden()
         page.get_by_label("Find a patient").fill("")
 
         # The row the schedule got wrong: its error, and the fix typed on the page.

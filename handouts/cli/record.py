@@ -58,7 +58,7 @@ def _show(found: list[Record], show_names: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--patient", help="Only records whose patient name contains this text (any case).")
+@click.option("--patient", help="Only records whose patient name holds this text (any case, accents or apostrophes).")
 @click.option("--id", "patient_id", help="Only records with this patient id (as given to make --id or a schedule).")
 @click.option("--since", help="Only records made on or after this date, YYYY-MM-DD.")
 @SHOW_NAMES

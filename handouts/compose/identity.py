@@ -24,6 +24,26 @@ def fold_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
+# Marks that are part of how a name is written but not of what is typed to find it: O'Brien, O’Brien, OBrien.
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼʹ"), None)
+
+
+def search_key(text: str) -> str:
+    """A name or id as the search box finds it: any case, no accents, no apostrophes, a hyphen or other mark as
+    a space ("zoe o brien nunez" finds "Zoë O'Brien-Núñez"; "obrien" and "O’Brien" too). For finding only:
+    who a handout is for is decided by `fold_name` and the patient id, never by this looser match."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    plain = plain.translate(_APOSTROPHES).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
+
+
+def found_by(query: str, *texts: str) -> bool:
+    """Whether `query` (as typed in a search box) is in any of `texts`, by `search_key`; an empty query finds
+    everything. Written with and without spaces between words is the same: "obrien" finds "O Brien"."""
+    key = search_key(query)
+    return not key or any(key in search_key(t) or key.replace(" ", "") in search_key(t).replace(" ", "") for t in texts)
+
+
 @dataclass(frozen=True)
 class Identity:
     """A patient id (and the name it was given with), or with no id the key of the schedule row the

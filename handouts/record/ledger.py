@@ -18,19 +18,20 @@ import fcntl
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from .. import __version__
 from ..base.errors import UserError
+from ..compose.identity import found_by
 from ..inputs.snapshot import Snapshot
 from .faults import LedgerBroken, LedgerDown
 from .schema import blobs, filesets, record_units, records
@@ -283,9 +284,11 @@ class Ledger:
                 found |= set(connection.execute(query).scalars())
         return found
 
-    def _records(self, query) -> list[Record]:
+    def _records(self, query, keep: Callable[[Mapping[str, Any]], bool] | None = None) -> list[Record]:
+        """The records `query` selects (and `keep` keeps), oldest first, each with the versions it carried."""
         with self.reading() as connection:
             rows = connection.execute(query.order_by(records.c.id)).mappings().all()
+            rows = [row for row in rows if keep is None or keep(row)]
             ids = [row["id"] for row in rows]
             units: dict[int, dict[str, str]] = {i: {} for i in ids}
             for start in range(0, len(ids), 500):
@@ -304,13 +307,13 @@ class Ledger:
         self, patient: str | None = None, patient_id: str | None = None, since: date | None = None
     ) -> list[Record]:
         query = select(records)
-        if patient:
-            query = query.where(func.lower(records.c.patient).contains(patient.lower(), autoescape=True))
         if patient_id:
             query = query.where(records.c.patient_id == patient_id)
         if since:
             query = query.where(records.c.created_at >= datetime.combine(since, time(), UTC))
-        return self._records(query)
+        # found as the desk's search box finds a name (no accents, no apostrophes), which SQL cannot say alike
+        # in SQLite and PostgreSQL: the other conditions narrow it there first
+        return self._records(query, (lambda row: found_by(patient, row["patient"])) if patient else None)
 
     def given_since(self, since: datetime) -> list[tuple[datetime, str, dict[str, Any], str | None]]:
         """(when, how, request, patient id) of every handout given since `since`, oldest first: the

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..base.errors import UserError
 from ..base.i18n import LANGUAGES, parse_lang
-from ..compose.identity import NO_ONE, Identity, fold_name, of_row
+from ..compose.identity import NO_ONE, Identity, fold_name, found_by, of_row, search_key
 from ..compose.request import Request, build_request
 from ..config.catalog import Catalog
 from ..record.recorder import identity
@@ -89,6 +89,11 @@ class DeskRow:
     @property
     def patient(self) -> str:
         return self.request.patient if self.request else self.values.get("patient", "").strip()
+
+    @property
+    def find(self) -> str:
+        """What the page's search box looks in: the name and the id, keyed as `found_by` keys them."""
+        return "\n".join(search_key(text) for text in (self.patient, self.values.get("id", "")))
 
     @property
     def language(self) -> str:
@@ -215,14 +220,12 @@ def earliest(rows: list[DeskRow]) -> datetime:
 
 
 def search(rows: list[DeskRow], text: str, status: str) -> list[DeskRow]:
-    """The rows whose name or patient id contains `text` (any case, any spacing) and whose status is
-    `status` (or all)."""
-    words = fold_name(text)
+    """The rows whose name or patient id holds `text` (any case, accents or apostrophes: `found_by`) and whose
+    status is `status` (or all)."""
     return [
         row
         for row in rows
-        if (not words or words in fold_name(row.patient) or words in fold_name(row.values.get("id", "")))
-        and (status in ("", "all") or row.status == status)
+        if found_by(text, row.patient, row.values.get("id", "")) and (status in ("", "all") or row.status == status)
     ]
 
 

@@ -182,19 +182,27 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // What is typed in the search box, keyed as identity.search_key keys a name: any case, no accents,
+  // no apostrophes, any other mark a space ("obrien" and "O’Brien" find "O'Brien-Núñez").
+  function searchKey(text) {
+    return text.normalize("NFKD").replace(/\p{M}/gu, "").replace(/['’‘`´ʼʹ]/g, "").toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  }
+
   // Today's list: the search and the status filter show and hide rows in place (the name typed
   // never goes into the address), and the rows' forms are sent in the background.
   function filterList() {
     const search = document.getElementById("q");
     const chosen = document.getElementById("status-filter");
     if (!search || !chosen) return;
-    const words = search.value.trim().replace(/\s+/g, " ").toLowerCase();
+    const words = searchKey(search.value);
+    const joined = words.replace(/ /g, "");
     const rows = document.querySelectorAll("table.day tbody tr");
     let shown = 0;
     rows.forEach((row) => {
-      const name = (row.dataset.name || "").replace(/\s+/g, " ").toLowerCase();
-      const id = (row.dataset.id || "").toLowerCase();
-      const found = !words || name.includes(words) || id.includes(words);
+      // data-find: the row's name and id as the server keys them (identity.search_key), one per line
+      const keys = (row.dataset.find || "").split("\n");
+      const found = !words || keys.some((key) => key.includes(words) || key.replace(/ /g, "").includes(joined));
       const show = found && (chosen.value === "all" || row.dataset.status === chosen.value);
       row.hidden = !show;
       if (show) shown += 1;
