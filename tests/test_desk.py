@@ -4,6 +4,7 @@ to a real CUPS server (the `cups` fixture, a cups-pdf queue named FrontDesk)."""
 import io
 import json
 import re
+import shutil
 import subprocess
 import time
 from html import unescape
@@ -40,6 +41,10 @@ def text(page) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
 
 
+def row_html(page, line: int) -> str:
+    return re.search(rf'<tr id="row-{line}".*?</tr>', page.text, re.S).group(0)
+
+
 def row(page, line: int) -> str:
     found = re.search(rf'<tr id="row-{line}".*?</tr>', page.text, re.S)
     assert found, f"no row {line}"
@@ -72,11 +77,12 @@ def test_the_list_shows_every_patient_with_visit_language_surgeon_and_status(pra
     assert "No schedule is loaded yet" in text(client.get("/today"))
     assert load(client).status_code == 303
     page = client.get("/today")
-    assert "4 patients on the list, 3 not given yet. Prints go to the printer FrontDesk." in text(page)
+    assert "4 patients: 1 needs a fix, 3 ready to print, 0 given. Prints go to the printer FrontDesk." in text(page)
     first = row(page, 2)
     assert first.startswith(f"2 After your decompression surgery March 14, 2026 {NAME} ID A-1 English — Not given")
     assert "Needs fixing ! Unknown visit type 'consult'" in row(page, 3)
-    assert "Correct the visit or date" in row(page, 3)
+    assert "Fix for line 3" in row(page, 3) and "Correct the visit or date" in row(page, 2)
+    assert re.search(r'<details class="more fix needs">', row_html(page, 3))  # folded: the form opens on Fix
     # The search and the filter work without script too (the page with script never puts a name in the address).
     found = client.get("/today?q=walter")
     assert 'id="row-4" data-name="Walter Jankowski" data-id="A-3" data-find="walter jankowski\na 3" ' \
@@ -154,15 +160,33 @@ def test_a_failed_print_says_why_and_the_handout_stays(practice, cups):
     load(client)
     page = act(client, "print", line="4")
     assert (
-        "Not printed: The printer Jammed is stopped (paper jam): fix it (paper, toner, a jam), start it again "
-        "(cupsenable Jammed, or the computer's printer settings), then print again. The handout is ready: "
-        "print it again, or download it."
+        "Not printed: The printer Jammed is stopped (paper jam): fix it (paper, toner, a jam) and start it again "
+        "in the computer's printer settings, then print again. The handout is ready: print it again, or download it."
     ) in row(page, 4)
+    assert "cupsenable" not in page.text  # the command is for whoever looks after the computer: the log has it
     assert "Not given" in row(page, 4) and "Print for Walter Jankowski" in row(page, 4)
     download = client.post("/today/download", data={**form_fields(client), "line": "4"})
     assert download.headers["Content-Disposition"] == 'attachment; filename="injection-2026-03-14.pdf"'
     assert "Walter Jankowski" in pdfcheck.text(download.data)
     assert re.search(r"Downloaded at \d\d:\d\d", row(client.get("/today"), 4))
+
+
+def test_the_print_system_down_is_said_in_the_desks_words(practice, tmp_path, monkeypatch):
+    """CUPS not running and no printer named: the desk reads that the print system is not running (not "no
+    printer is chosen"), with no command, setting or file name; the whole story goes to the server's log."""
+    monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "no-cups.sock"))
+    if shutil.which("lpstat") is None:
+        pytest.skip("CUPS's lpstat is not installed (scripts/setup --test installs cups-client)")
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace('printer = "FrontDesk"\n', ""))
+    client = create_app(practice).test_client()
+    load(client)
+    for page, where in ((act(client, "print", line="4"), row), (act(client, "print-all"), lambda p, _: text(p))):
+        said = where(page, 4)
+        assert "Not printed: The print system is not running on this computer: ask whoever looks after the " \
+            "handouts computer" in said, said
+        for technical in ("lpstat", "practice.toml", "--print", "sudo", "CUPS", "no printer is chosen"):
+            assert technical not in page.text, technical
 
 
 def test_print_all_not_yet_given_in_the_background(practice, cups, monkeypatch):

@@ -99,7 +99,7 @@ def test_one_given_is_not_her_namesake_on_the_list_and_in_the_record(recorded):
     client = create_app(recorded).test_client()
     load(client)
     page = client.get("/today")
-    assert "4 patients on the list, 4 not given yet." in text(page)
+    assert "4 patients: 0 need a fix, 4 ready to print, 0 given." in text(page)
     assert "Maria Garcia ID MRN-1 Same name as line 3: another patient" in row(page, 2)
     assert "Maria Garcia ID MRN-2 Same name as line 2: another patient" in row(page, 3)
     assert "Tom Baker Same name as line 5: another patient" in row(page, 4)
@@ -111,7 +111,7 @@ def test_one_given_is_not_her_namesake_on_the_list_and_in_the_record(recorded):
     page = client.get("/today")
     assert [status(page, line) for line in (2, 3, 4, 5)] == ["given", "not-given", "given", "not-given"]
     assert "Not given" in row(page, 3) and "Not given" in row(page, 5)
-    assert "4 patients on the list, 2 not given yet." in text(page)
+    assert "4 patients: 0 need a fix, 2 ready to print, 2 given." in text(page)
     assert "Print all not yet given (2)" in text(page)
     assert shown(client.get("/today?status=not-given")) == [3, 5]
     assert shown(client.get("/today?status=given")) == [2, 4]

@@ -248,7 +248,7 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
     practice = printing_practice(tmp_path)
     with running(practice) as url:
         context, page = today_with(browser, url, tmp_path, DAY)
-        expect(page.get_by_text("5 patients on the list, 4 not given yet.")).to_be_visible()
+        expect(page.get_by_text("5 patients: 1 needs a fix, 4 ready to print, 0 given.")).to_be_visible()
 
         first = page.locator("#row-2")
         expect(first.get_by_role("rowheader")).to_have_text(NAME)
@@ -285,6 +285,9 @@ def test_the_desk_prints_one_and_all_not_yet_given(browser: Browser, cups, tmp_p
         # The row the schedule got wrong: its error, and the fix typed on the page.
         wrong = page.locator("#row-4")
         expect(wrong).to_contain_text("Unknown visit type 'consult'")
+        expect(wrong.get_by_label("Visit type")).to_be_hidden()  # folded: one line with its Fix button
+        wrong.locator("summary", has_text="Fix").focus()
+        page.keyboard.press("Enter")
         wrong.get_by_label("Visit type").select_option("surgical-consult")
         wrong.get_by_role("button", name="Save for this row").press("Enter")
         expect(page.locator("#row-4")).to_contain_text("Talking about surgery")
@@ -364,7 +367,7 @@ def test_two_patients_with_one_name_stay_two(browser: Browser, cups, tmp_path: P
     practice = printing_practice(tmp_path)
     with running(practice) as url:
         context, page = today_with(browser, url, tmp_path, NAMESAKES)
-        expect(page.get_by_text("4 patients on the list, 4 not given yet.")).to_be_visible()
+        expect(page.get_by_text("4 patients: 0 need a fix, 4 ready to print, 0 given.")).to_be_visible()
         headers = {2: "Maria Garcia ID MRN-1", 3: "Maria Garcia ID MRN-2", 5: "Tom Baker Same name as line 4"}
         for line, header in headers.items():
             expect(page.locator(f"#row-{line}").get_by_role("rowheader", name=header)).to_be_visible()
@@ -375,7 +378,7 @@ def test_two_patients_with_one_name_stay_two(browser: Browser, cups, tmp_path: P
         expect(page.locator("#row-4 .given")).to_contain_text("Printed at", timeout=60_000)
         for line in (3, 5):
             expect(page.locator(f"#row-{line} .state")).to_have_text("Not given")
-        expect(page.get_by_text("4 patients on the list, 2 not given yet.")).to_be_visible()
+        expect(page.get_by_text("4 patients: 0 need a fix, 2 ready to print, 2 given.")).to_be_visible()
 
         page.get_by_label("Show").select_option("not-given")
         for line in (3, 5):

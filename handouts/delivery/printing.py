@@ -29,8 +29,16 @@ MEDIA = {"letter": "Letter", "a4": "A4"}  # the handout's paper as CUPS names th
 _JOB = re.compile(r"request id is (\S+)")
 
 
+ASK = "ask whoever looks after the handouts computer"
+
+
 class PrintError(UserError):
-    """The handout was not printed; the message says why and what to do."""
+    """The handout was not printed; the message says why and what to do. `desk` says the same to the front
+    desk: no commands, setting names or files, which go to the command line and the server's log."""
+
+    def __init__(self, message: str, desk: str | None = None) -> None:
+        super().__init__(message)
+        self.desk = desk or message
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,11 @@ def queue_for(practice: Practice, given: str | None = None) -> str:
     found = re.search(r"system default destination: (\S+)", default)
     if found:
         return found.group(1)
+    _check_running()  # no default printer, as CUPS says when it is not running: that is the trouble then
     raise PrintError(
         'no printer is chosen: set printer = "FrontDesk" (the CUPS queue\'s name) in practice.toml, '
-        "or give one with --print QUEUE; `lpstat -p` lists the printers"
+        "or give one with --print QUEUE; `lpstat -p` lists the printers",
+        f"no printer is set up for this page: {ASK}, to choose the desk's printer",
     )
 
 
@@ -83,25 +93,36 @@ def check_queue(queue: str) -> None:
     """Whether `queue` exists, is started and accepts jobs, from `lpstat`; `PrintError` when not."""
     state = _run(["lpstat", "-p", queue, "-a", queue])
     if state.returncode:
-        if "not running" in _run(["lpstat", "-r"]).stdout:
-            raise PrintError(
-                "the print system (CUPS) is not running on this computer: start it "
-                "(sudo systemctl start cups, or restart the computer), then print again"
-            )
+        _check_running()
         raise PrintError(
             f"the printer {queue} is not found: check its name with `lpstat -p` (or the computer's printer "
-            'settings) and set it in practice.toml (printer = "NAME") or give it with --print NAME'
+            'settings) and set it in practice.toml (printer = "NAME") or give it with --print NAME',
+            f"the printer {queue} is not found on this computer: {ASK}",
         )
     lines = state.stdout.splitlines()
     if re.search(rf"^printer {re.escape(queue)} disabled", state.stdout, re.M):
         raise PrintError(
             f"the printer {queue} is stopped{_why(lines, 'disabled')}: fix it (paper, toner, a jam), start it "
-            f"again (cupsenable {queue}, or the computer's printer settings), then print again"
+            f"again (cupsenable {queue}, or the computer's printer settings), then print again",
+            f"the printer {queue} is stopped{_why(lines, 'disabled')}: fix it (paper, toner, a jam) and start it "
+            "again in the computer's printer settings, then print again",
         )
     if re.search(rf"^{re.escape(queue)} not accepting", state.stdout, re.M):
         raise PrintError(
             f"the printer {queue} refuses jobs{_why(lines, 'not accepting')}: let it take jobs again "
-            f"(cupsaccept {queue}, or the computer's printer settings), then print again"
+            f"(cupsaccept {queue}, or the computer's printer settings), then print again",
+            f"the printer {queue} refuses jobs{_why(lines, 'not accepting')}: let it take jobs again in the "
+            "computer's printer settings, then print again",
+        )
+
+
+def _check_running() -> None:
+    """`PrintError` when the print system itself is not running: no printer can be found then."""
+    if "not running" in _run(["lpstat", "-r"]).stdout:
+        raise PrintError(
+            "the print system (CUPS) is not running on this computer: start it "
+            "(sudo systemctl start cups, or restart the computer), then print again",
+            f"the print system is not running on this computer: {ASK} (restarting the computer starts it)",
         )
 
 
@@ -126,13 +147,17 @@ def _run(command: list[str], data: bytes | None = None) -> subprocess.CompletedP
     if shutil.which(command[0]) is None:
         raise PrintError(
             f"printing needs CUPS's {command[0]} command, which is not installed: on Debian or Ubuntu, "
-            "sudo apt-get install cups-client (and cups, for a printer on this computer)"
+            "sudo apt-get install cups-client (and cups, for a printer on this computer)",
+            f"printing is not set up on this computer: {ASK}",
         )
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
         done = subprocess.run(command, input=data or b"", capture_output=True, timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
-        raise PrintError(f"the print system did not answer within {TIMEOUT} s: check that CUPS is running") from None
+        raise PrintError(
+            f"the print system did not answer within {TIMEOUT} s: check that CUPS is running",
+            f"the print system did not answer: check the printer, then print again; if it happens again, {ASK}",
+        ) from None
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
     )
@@ -145,4 +170,4 @@ def print_kept(
     try:
         return str(send(data, title, queue_for(practice, given), practice, paper))
     except PrintError as exc:
-        raise PrintError(f"{exc}. Not printed; {kept}") from None
+        raise PrintError(f"{exc}. Not printed; {kept}", exc.desk) from None

@@ -9,7 +9,7 @@ such a form does nothing but show the new list.
 
 from pathlib import Path
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from ..base.errors import UserError
 from ..compose.identity import of_row
@@ -93,6 +93,7 @@ def page(errors: dict[str, str] | None = None, status: int = 200):
             statuses=STATUSES,
             visits=list(catalog.visits.values()),
             waiting=[row for row in rows if row.request and not row.given],
+            counts=counts(rows),
             needs_order=needs_order(rows),
             warnings=day.warnings(catalog) if day else [],
             dates=DATES,
@@ -194,9 +195,10 @@ def print_row():
             data, file_name(row.request, "pdf"), queue_for(catalog.practice), catalog.practice, row.request.paper
         )
     except PrintError as exc:
+        current_app.logger.warning("not printed: %s", exc)  # the whole story, for whoever looks after it
         day.messages[row.line] = (
             "error",
-            f"Not printed: {sentence(str(exc))} The handout is ready: print it again, or download it.",
+            f"Not printed: {sentence(exc.desk)} The handout is ready: print it again, or download it.",
         )
         return back(row.line)
     notice = record(catalog, row.request, data, PRINTED, row.identity)
@@ -244,7 +246,8 @@ def print_all():
     try:
         queue = queue_for(catalog.practice)
     except PrintError as exc:
-        day.notice = f"Not printed: {sentence(str(exc))}"
+        current_app.logger.warning("not printed: %s", exc)
+        day.notice = f"Not printed: {sentence(exc.desk)}"
         return back()
     keeps_ledger = ledger_url(catalog.practice.ledger, catalog.search.practice) is not None
     start_job(day, lines, queue, None if keeps_ledger else _log_printed(catalog, day))
@@ -276,6 +279,14 @@ def _log_printed(catalog: Catalog, day: Day):
                     continue
 
     return done
+
+
+def counts(rows: list[DeskRow]) -> str:
+    """The list in one line that says what needs doing: "3 need a fix, 12 ready to print, 0 given"."""
+    fix = sum(row.status == "fix" for row in rows)
+    given = sum(row.status == "given" for row in rows)
+    ready = len(rows) - fix - given
+    return f"{fix} {'needs' if fix == 1 else 'need'} a fix, {ready} ready to print, {given} given"
 
 
 def job_message(job: Job) -> str:

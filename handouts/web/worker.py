@@ -26,7 +26,7 @@ from ..base.errors import UserError
 from ..base.output import write_atomic
 from ..compose.identity import of_row
 from ..config.catalog import Catalog
-from ..delivery.printing import send
+from ..delivery.printing import PrintError, send
 from ..record.recorder import Recorder
 from ..render.renderer import Renderer
 from ..runs.batch import _die_with_parent, run_batch
@@ -79,8 +79,8 @@ def run(folder: Path) -> dict[str, Any]:
     if printing and result.made:
         try:
             printed = send(merged.read_bytes(), merged.name, spec["print"], catalog.practice)
-        except UserError as exc:
-            answer["print_error"] = str(exc)
+        except PrintError as exc:
+            answer["print_error"] = exc.desk
         else:
             answer["job"], answer["printed"] = printed.job, _record(catalog, day, rows, out)
     shutil.rmtree(out, ignore_errors=True)
