@@ -189,6 +189,32 @@ def test_the_print_system_down_is_said_in_the_desks_words(practice, tmp_path, mo
             assert technical not in page.text, technical
 
 
+def test_a_spanish_row_that_cannot_be_made_in_spanish_is_one_click_from_english(practice, monkeypatch):
+    """The practice's own texts not yet translated: the row says why in one line (no file names) and offers the
+    English handout; downloaded, it is English, recorded as English, and the row shows it given."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    toml = practice / "practice.toml"
+    toml.write_text(toml.read_text().replace('languages = ["en"]', 'languages = ["en", "es"]'))
+    client = create_app(practice).test_client()
+    load(client, "visit,patient,date,id,lang,surgeon\npost-op,Ana Silva,2026-03-14,A-7,es,lee\n")
+    said = row(client.get("/today"), 2)
+    assert "Not in Spanish: some of the practice's text has no Spanish version yet. It can be printed in English." \
+        in said, said
+    assert "Print in English for Ana Silva" in said and "surgeons/" not in said and ".toml" not in said
+    assert "1 needs a fix" in text(client.get("/today"))
+    pdf = client.post("/today/download", data={**form_fields(client), "line": "2", "in": "en"})
+    assert pdf.mimetype == "application/pdf"
+    words = pdfcheck.text(pdf.data)
+    assert "Ana Silva" in words and "After your decompression surgery" in words
+    assert re.search(r"Downloaded at \d\d:\d\d", row(client.get("/today"), 2))
+    history = CliRunner().invoke(main, ["history", "--practice", str(practice), "--json"])
+    assert [(r["lang"], r["how"]) for r in json.loads(history.stdout)] == [("en", "web")]
+    # Without `in=en` the same button does not quietly give English.
+    load(client, "visit,patient,date,id,lang,surgeon\npost-op,Ana Silva,2026-03-15,A-7,es,lee\n")
+    refused = client.post("/today/download", data={**form_fields(client), "line": "2"})
+    assert refused.status_code == 303
+
+
 def test_print_all_not_yet_given_in_the_background(practice, cups, monkeypatch):
     """With the practice's ledger on: the statuses come from the record, and the record says web-print."""
     monkeypatch.delenv("HANDOUTS_LEDGER")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.errors import UserError
-from ..base.i18n import LANGUAGES, parse_lang
+from ..base.i18n import DEFAULT, LANGUAGES, parse_lang
 from ..compose.identity import NO_ONE, Identity, fold_name, found_by, of_row, search_key
 from ..compose.request import Request, build_request
 from ..config.catalog import Catalog
@@ -85,6 +85,12 @@ class DeskRow:
     error: str = ""
     given: Given | None = None
     namesakes: list[int] = field(default_factory=list)  # the lines of other patients with this name
+    english: Request | None = None  # a row that cannot be made in its language, made in English: one click away
+
+    @property
+    def handout(self) -> Request | None:
+        """The handout this row gives: its own, else its English one."""
+        return self.request or self.english
 
     @property
     def patient(self) -> str:
@@ -125,7 +131,7 @@ class DeskRow:
     @cached_property
     def identity(self) -> Identity:
         """Who this row's patient is (identity.py); no one for a row that cannot be made."""
-        return of_row(self.line, self.values, self.request.patient) if self.request else NO_ONE
+        return of_row(self.line, self.values, self.handout.patient) if self.handout else NO_ONE
 
     @property
     def label(self) -> str:
@@ -174,8 +180,9 @@ class Day:
         rows = parse_schedule(self.data, Path(self.name))
         return [Row(row.line, {**row.values, **self.fixes.get(row.line, {})}) for row in rows]
 
-    def request(self, catalog: Catalog, row: Row) -> Request:
-        return build_request(catalog, **request_kwargs(catalog, row.values, dates=self.dates))
+    def request(self, catalog: Catalog, row: Row, lang: str | None = None) -> Request:
+        kwargs = request_kwargs(catalog, row.values, dates=self.dates)
+        return build_request(catalog, **(kwargs | {"lang": lang} if lang else kwargs))
 
     def rows(self, catalog: Catalog, given: list[Given]) -> list[DeskRow]:
         found = []
@@ -183,7 +190,7 @@ class Day:
             try:
                 desk = DeskRow(row.line, row.values, self.request(catalog, row))
             except UserError as exc:
-                desk = DeskRow(row.line, row.values, None, sentence(str(exc)))
+                desk = _in_english(catalog, row, self) or DeskRow(row.line, row.values, None, sentence(str(exc)))
             desk.given = match(desk, given)
             found.append(desk)
         for desk in found:  # another patient with this name: told apart on the page
@@ -206,9 +213,9 @@ def needs_order(rows: list[DeskRow]) -> bool:
 
 def match(row: DeskRow, given: list[Given]) -> Given | None:
     """The latest handout given for this row's patient (by identity, see identity.py), visit type and date."""
-    if row.request is None:
+    if row.handout is None:
         return None
-    visit, day = row.request.visit.id, row.request.visit_date.isoformat()
+    visit, day = row.handout.visit.id, row.handout.visit_date.isoformat()
     found = [g for g in given if g.visit == visit and g.date == day and row.identity.same(g.who)]
     return found[-1] if found else None
 
@@ -233,3 +240,32 @@ def safe_suffix(name: str) -> str:
     """The upload's ending, if it is a plain one (it tells JSON Lines from CSV); else .csv."""
     suffix = Path(name or "").suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".csv"
+
+
+def _in_english(catalog: Catalog, row: Row, day: Day) -> DeskRow | None:
+    """A row asked in another language that cannot be made in it but can in English: why, in one line, and the
+    English handout ready for its button (recorded as English). None when English cannot be made either."""
+    try:
+        lang = parse_lang(row.values.get("lang", ""), "the language") if row.values.get("lang", "").strip() else None
+        english = day.request(catalog, row, DEFAULT) if lang and lang != DEFAULT else None
+    except UserError:
+        return None
+    if english is None:
+        return None
+    name = LANGUAGES[lang][0]
+    surgeon = english.surgeon
+    if lang not in catalog.practice.languages:
+        why = f"the practice does not offer {name} handouts"
+    elif surgeon is not None and surgeon.id in _broken_in(catalog, lang):
+        why = f"{surgeon.display_name}'s instructions have no {name} version yet"
+    else:
+        why = f"some of the practice's text has no {name} version yet"
+    return DeskRow(row.line, row.values, None, f"Not in {name}: {why}. It can be printed in English.", english=english)
+
+
+def _broken_in(catalog: Catalog, lang: str) -> dict[str, str]:
+    """The surgeons whose profile cannot print in `lang`; none known when the language cannot print at all."""
+    try:
+        return catalog.edition(lang).broken_surgeons
+    except UserError:
+        return {}

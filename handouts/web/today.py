@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 
 from ..base.errors import UserError
 from ..compose.identity import of_row
-from ..compose.request import parse_date
+from ..compose.request import Request, parse_date
 from ..config.catalog import Catalog
 from ..delivery.printing import PrintError, queue_for, send
 from ..engine.build import file_name
@@ -181,18 +181,24 @@ def fix():
     return back(row.line)
 
 
+def chosen(row: DeskRow) -> Request | None:
+    """The handout a row's button asks for: its own, or its English one where it has no other (`in=en`)."""
+    return row.request or (row.english if request.form.get("in") == "en" else None)
+
+
 @bp.post("/today/print")
 def print_row():
     catalog = load_catalog()
     day = this_day()
     row = this_row(catalog, day)
-    if row.request is None:
+    handout = chosen(row)
+    if handout is None:
         day.messages[row.line] = ("error", f"Not printed: {row.error}")
         return back(row.line)
-    data = make(catalog, row.request, how=None)
+    data = make(catalog, handout, how=None)
     try:
         printed = send(
-            data, file_name(row.request, "pdf"), queue_for(catalog.practice), catalog.practice, row.request.paper
+            data, file_name(handout, "pdf"), queue_for(catalog.practice), catalog.practice, handout.paper
         )
     except PrintError as exc:
         current_app.logger.warning("not printed: %s", exc)  # the whole story, for whoever looks after it
@@ -201,7 +207,7 @@ def print_row():
             f"Not printed: {sentence(exc.desk)} The handout is ready: print it again, or download it.",
         )
         return back(row.line)
-    notice = record(catalog, row.request, data, PRINTED, row.identity)
+    notice = record(catalog, handout, data, PRINTED, row.identity)
     day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
     return back(row.line)
 
@@ -211,13 +217,14 @@ def download():
     catalog = load_catalog()
     day = this_day()
     row = this_row(catalog, day)
-    if row.request is None:
+    handout = chosen(row)
+    if handout is None:
         day.messages[row.line] = ("error", row.error)
         return back(row.line)
-    data = make(catalog, row.request, DOWNLOADED, row.identity)
+    data = make(catalog, handout, DOWNLOADED, row.identity)
     if g.get("record_notice"):
         day.messages[row.line] = ("done", g.record_notice)
-    return pdf_response(data, file_name(row.request, "pdf"), download=True)
+    return pdf_response(data, file_name(handout, "pdf"), download=True)
 
 
 @bp.get("/today/<day_id>/<int:line>/preview.pdf")
