@@ -477,11 +477,15 @@ def test_save_needs_the_csrf_token(practice):
     assert (practice / "surgeons" / "lee.toml").read_bytes() == before
 
 
-def test_a_broken_practice_file_shows_on_the_page(practice):
+def test_a_broken_practice_file_is_said_plainly_and_named_in_the_log(practice, caplog):
+    """The desk reads that the settings have a problem and whom to tell; the file and key go to the server's
+    log, for whoever keeps the practice folder."""
     client = create_app(practice).test_client()
     (practice / "practice.toml").write_text('name = "Riverbend"\nnmae = "typo"\nphone = "555"\n')
     page = client.get("/")
-    assert page.status_code == 500 and "unknown key &#39;nmae&#39;" in page.text
+    assert page.status_code == 500 and "The practice settings have a problem" in page.text
+    assert "nmae" not in page.text and "practice.toml" not in page.text
+    assert "unknown key 'nmae'" in caplog.text and "practice.toml" in caplog.text
 
 
 # --- approving the texts, adding a profile --------------------------------------------------------

@@ -8,7 +8,7 @@ goes through `build_request` and `build`, as on the command line.
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -96,7 +96,15 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(UserError)
     def practice_problem(exc: UserError):
-        return _message("The practice settings have a problem", f"{exc}. Tell whoever looks after them.", 500)
+        """Which file and key is for whoever keeps the practice folder (the server's log, `handouts check`), not
+        for the desk (a UserError names files and settings, never a patient)."""
+        current_app.logger.error("the practice's settings have a problem: %s", exc)
+        return _message(
+            "The practice settings have a problem",
+            "This page cannot be made until they are put right. Tell whoever looks after the handouts computer: "
+            "the server's log says what and where.",
+            500,
+        )
 
     @app.errorhandler(HTTPException)
     def http_problem(exc: HTTPException):
