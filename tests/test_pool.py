@@ -40,6 +40,20 @@ def pid_of(_item: object = None) -> int:
     return os.getpid()
 
 
+class Counted:
+    """An argument that counts how often it is sent to a worker (pickled in this process)."""
+
+    sent = 0
+
+    def __reduce__(self) -> tuple:
+        Counted.sent += 1
+        return Counted, ()
+
+
+def pid_with(_item: int, _shared: Counted) -> int:
+    return os.getpid()
+
+
 def stop_over_a_limit() -> None:
     raise Stopped("over a limit")
 
@@ -106,6 +120,19 @@ def test_a_batch_s_workers_are_replaced_after_their_tasks_too():
     assert sorted(made) == list(range(14))
     per_process = Counter(made.values())
     assert max(per_process.values()) <= 3 and len(per_process) >= 5, per_process
+
+
+def test_what_a_batch_s_tasks_share_crosses_once_to_each_worker_process():
+    """The batch's catalog (80 kB pickled) goes to a worker process once, not with every row."""
+    Counted.sent = 0
+    pool = Pool(2, fork=True, per_worker=4)
+    try:
+        made = dict(pool.each(pid_with, list(range(12)), Counted(), kind=str))
+    finally:
+        pool.close()
+    assert sorted(made) == list(range(12))
+    processes = len(set(made.values()))
+    assert processes >= 3 and Counted.sent == processes
 
 
 def test_a_task_stopped_over_a_limit_leaves_a_new_worker_for_the_next():

@@ -27,8 +27,8 @@ What every worker does the same way:
   task whose worker died is made again alone in a new one, and fails (`CRASHED`) only if that one
   dies too: then it was the task that killed it, and every other task is made.
 
-Only plain values cross to a worker; a task and its arguments are pickled (a task is a function of a
-module, found by name).
+A task and its arguments are pickled to the worker (a task is a function of a module, found by
+name); what every task of a batch shares (its catalog) crosses once per worker process.
 """
 
 import contextlib
@@ -99,16 +99,21 @@ def _call(task: Callable[..., T], args: tuple) -> T:
 
 
 def _serve(tasks: Connection, parent: int, nice: int) -> None:
-    """A worker's life: its tasks, one after another, each answered (True, result) or (False, exception)."""
+    """A worker's life: its tasks, one after another, each answered (True, result) or (False, exception).
+    A task comes as (function, arguments, shared): `shared`, the arguments every task of a batch ends
+    with, comes once (None after that) and is kept."""
     signal.signal(signal.SIGTERM, _end)  # stopped with the process that started it (multiprocessing at its exit)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal: the process that started it stops it
     _die_with(parent)
     os.nice(nice)
     font_config()  # one per worker's life; its font files go to the worker's private temporary folder (scratch.py)
+    shared: tuple = ()
     try:
         while (call := _next(tasks)) is not None:
+            task, args, new = call
+            shared = shared if new is None else new
             try:
-                answer: tuple[bool, Any] = (True, _call(*call))
+                answer: tuple[bool, Any] = (True, _call(task, (*args, *shared)))
             except Exception as exc:  # noqa: BLE001 - raised in the process that asked, as if the task ran there
                 if not isinstance(exc, UserError):  # a bug: where it happened
                     exc.add_note(f"In the worker process:\n{traceback.format_exc()}")
@@ -179,6 +184,7 @@ class _Worker:
     process: multiprocessing.process.BaseProcess | None = None
     connection: Connection | None = None
     given: int = 0  # tasks sent to this process
+    shared: tuple = ()  # the arguments its tasks end with, as this process has them
     sent: deque = field(default_factory=deque)  # what was sent and not yet answered, oldest first
     kinds: set[str] = field(default_factory=set)
 
@@ -198,13 +204,15 @@ class _Worker:
             self.connection = mine
         return self.connection
 
-    def send(self, task: Callable, args: tuple, what: Any) -> None:
-        """`task(*args)` to the worker; `what` comes back with its answer (`receive`)."""
+    def send(self, task: Callable, args: tuple, what: Any, shared: tuple = ()) -> None:
+        """`task(*args, *shared)` to the worker, `shared` only if the process does not have it yet (a
+        batch's catalog crosses once, not with each row); `what` comes back with its answer (`receive`)."""
         try:
-            self.start().send((task, args))
+            self.start().send((task, args, None if shared is self.shared else shared))
         except OSError:  # it died while idle (killed, out of memory): a new one, nothing lost
             self.stop()
-            self.start().send((task, args))
+            self.start().send((task, args, shared))
+        self.shared = shared
         self.given += 1
         self.sent.append(what)
 
@@ -225,10 +233,10 @@ class _Worker:
             self.stop()  # at once, so its memory goes back now
         return what, ok, result
 
-    def call(self, task: Callable[..., T], args: tuple) -> T:
-        """`task(*args)` alone in this worker; once more in a new one if the worker dies meanwhile."""
+    def call(self, task: Callable[..., T], args: tuple, shared: tuple = ()) -> T:
+        """`task(*args, *shared)` alone in this worker; once more in a new one if the worker dies meanwhile."""
         for _ in range(2):
-            self.send(task, args, None)
+            self.send(task, args, None, shared)
             try:
                 _, ok, result = self.receive()
             except _Died:
@@ -242,7 +250,7 @@ class _Worker:
         """Let the process go and wait for it: at once when it is idle; stopped when it is making
         something (a batch stopped half way), without waiting for that."""
         process, connection, busy = self.process, self.connection, bool(self.sent)
-        self.process, self.connection, self.given = None, None, 0
+        self.process, self.connection, self.given, self.shared = None, None, 0, ()
         self.sent.clear()
         self.kinds.clear()
         if process is None or connection is None:
@@ -334,7 +342,7 @@ class Pool:
             for worker, mine in team.items():
                 while worker.takes_more and (source := mine or max(team.values(), key=len)):
                     item = source.popleft() if source is mine else source.pop()
-                    worker.send(task, (item, *args), item)
+                    worker.send(task, (item,), item, args)
             by_connection = {worker.connection: worker for worker in team if worker.sent}
             if not by_connection:
                 return
@@ -344,7 +352,7 @@ class Pool:
                     item, ok, result = worker.receive()
                 except _Died as died:
                     for item in died.sent:
-                        yield item, _alone(worker, task, (item, *args))
+                        yield item, _alone(worker, task, item, args)
                     continue
                 if not ok and not isinstance(result, UserError):
                     raise result  # a bug
@@ -374,9 +382,9 @@ class Pool:
         turn.given.set()
 
 
-def _alone(worker: _Worker, task: Callable[..., T], args: tuple) -> T | UserError:
+def _alone(worker: _Worker, task: Callable[..., T], item: Any, args: tuple) -> T | UserError:
     try:
-        return worker.call(task, args)
+        return worker.call(task, (item,), args)
     except UserError as exc:
         return exc
 
