@@ -16,7 +16,7 @@ What every worker does the same way:
   process runs threads, and a fork could copy a lock one of them holds; nor from a fork server (its
   socket lives in the temporary folder, and a long TMPDIR makes its path too long to bind).
 - **Gone with the process that started it** (`_die_with`), even when that is killed with kill -9,
-  removing its own temporary folder as it goes; so is one stopped with the process (`_end`).
+  removing its own temporary folder as it goes, as when that process stops it on its way out.
 - **Warm.** A worker keeps its builder (`builder`): a kind of handout's detail pages are laid out and
   painted once, then only page 1 per patient. A handout goes to the worker that made its kind last
   when that one is free (`Pool.run`), and a batch's rows go out kind by kind (`share`).
@@ -143,8 +143,9 @@ def _end(*_: object) -> NoReturn:
 
 
 def _die_with(parent: int) -> None:
-    """End this process when process `parent` ends, however it ends (kill -9 too). Not by waiting for its
-    connection to close: a forked worker also holds the connections of the workers forked before it."""
+    """End this process when process `parent` ends, however it ends (kill -9 too). Not when its
+    connection closes: a worker making a handout is not reading it, and a forked worker holds the
+    pool's end of the connections of the workers forked before it, which would never close."""
     try:
         handle = os.pidfd_open(parent)
     except ProcessLookupError:  # gone already
@@ -278,8 +279,10 @@ class _Turn:
 class Pool:
     """`size` worker processes (default: one per core), started on first use; see the module's docstring.
 
-    `fork=True` only in a command's own process (one thread, the batch's): the page's processes
-    run threads, whose locks a fork could copy while held. `nice`: the workers' lower priority.
+    `fork=True` only in a command's own process (the batch's), inside `with`: its workers start at
+    once and share what it has loaded. The page's processes serve requests in threads, and a fork
+    copies the locks those hold at that moment, so their workers are spawned afresh. `per_worker`:
+    the tasks a worker makes before it is replaced; `nice`: the workers' lower priority.
     """
 
     def __init__(
