@@ -88,13 +88,14 @@ def rss_mb(pid: int) -> float:
 
 
 def render_workers(pid: int) -> list[int]:
-    """The server's render workers (pool.py): the processes multiprocessing spawned for it. Not a
-    background job's process (that one is a whole batch of its own)."""
+    """The server's render workers (runs/pool.py): the processes multiprocessing spawned for it. Not a
+    background job's worker (that one is a whole batch of its own, at a lower priority: nice 10)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if parent == pid and b"multiprocessing.spawn" in (stat.parent / "cmdline").read_bytes():
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # from the state on: parent 2nd, nice 17th
+            spawned = b"multiprocessing.spawn" in (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == pid and spawned and int(fields[16]) == 0:
                 found.append(int(stat.parent.name))
         except (OSError, ValueError):
             continue

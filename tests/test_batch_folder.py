@@ -189,21 +189,13 @@ def test_a_web_server_killed_mid_upload_leaves_nothing_after_the_next_start(tmp_
     server = subprocess.Popen([sys.executable, "-c", script], env=env)
     private = tmp / f"handouts-{os.getuid()}"
     wait_until(lambda: len(list(private.glob("*/job-*/handouts/*.pdf"))) >= 2)
+    workers = children(server.pid)  # the job's worker (and multiprocessing's resource tracker)
+    assert workers
     server.kill()
     server.wait()
     [left] = list(private.glob("*/job-*"))
     assert (left / "schedule").is_file()
-
-    def worker_running() -> bool:
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                if str(left).encode() in cmdline.read_bytes():
-                    return True
-            except OSError:
-                continue
-        return False
-
-    wait_until(lambda: not worker_running())  # the worker died with the server
+    wait_until(lambda: not any(running(pid) for pid in workers))  # the worker died with the server
     assert sorted(p.name for p in tmp.iterdir()) == [private.name]  # nothing in the shared folder itself
 
     made = subprocess.run(

@@ -221,16 +221,17 @@ def test_a_character_no_font_has_is_refused_not_boxed(tmp_path):
 
 
 def test_a_crashing_worker_costs_only_its_row(tmp_path, catalog, monkeypatch):
+    from handouts.engine.build import Builder
     from handouts.runs import batch
 
-    original = batch.Builder.pdf
+    original = Builder.pdf
 
     def crash_on_one(self, request):
         if request.patient == "Crash Me":
             os._exit(3)  # a worker dying mid-handout, as a segfault would
         return original(self, request)
 
-    monkeypatch.setattr(batch.Builder, "pdf", crash_on_one)  # forked workers inherit it
+    monkeypatch.setattr(Builder, "pdf", crash_on_one)  # the batch's workers are forks: they inherit it
     schedule = tmp_path / "day.csv"
     rows = ["Ana Silva", "Crash Me", "Tom Baker", "Li Wei", "Rosa Diaz"]
     schedule.write_text("visit,patient\n" + "".join(f"injection,{r}\n" for r in rows))

@@ -315,11 +315,12 @@ def test_a_process_with_its_own_temporary_folder_and_render_workers_exits_clean(
     """A process that ends normally takes its workers' temporary folders with it, and says nothing
     (with a fork server, its socket's folder inside the private one gave a traceback at every stop)."""
     script = (
-        "from handouts.base.scratch import private_tempdir; from handouts.runs.pool import RenderPool; "
+        "from handouts.base.scratch import private_tempdir; "
+        "from handouts.runs.pool import Pool, handout_pdf, with_catalog; "
         "from handouts.config.catalog import Catalog; from handouts.compose.request import build_request; "
         "private_tempdir(); "
         "request = build_request(Catalog.load(None), 'injection', 'Exit Test Patient', '2026-03-14'); "
-        "assert RenderPool(1).pdf(None, request).startswith(b'%PDF-')"
+        "assert Pool(1).run(with_catalog, None, handout_pdf, request).startswith(b'%PDF-')"
     )
     done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)},
                           capture_output=True, text=True, timeout=120)

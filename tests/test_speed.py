@@ -23,7 +23,7 @@ from handouts.engine.build import Builder
 from handouts.engine.internals import ReplayedPage
 from handouts.render.environment import HandoutEnvironment
 from handouts.render.renderer import Renderer
-from handouts.runs.batch import Job, _share
+from handouts.runs.pool import share
 
 import pdfcheck
 from conftest import NAME, ROOT
@@ -98,12 +98,12 @@ def test_each_template_of_a_handout_is_parsed_once(catalog, monkeypatch):
 
 def test_a_batch_shares_the_rows_out_kind_by_kind():
     visits = ("new-patient", "injection", "post-op")
-    jobs = [Job(i, {}, {"visit_id": visits[i % 3], "patient": f"P {i}"}, f"{i}.pdf", "") for i in range(13)]
-    shares = _share(jobs, 2)
-    assert [len(share) for share in shares] == [7, 6]
-    kinds = [{job.kwargs["visit_id"] for job in share} for share in shares]
+    rows = [(i, visits[i % 3]) for i in range(13)]
+    shares = share(rows, 2, kind=lambda row: row[1])
+    assert [len(mine) for mine in shares] == [7, 6]
+    kinds = [{visit for _, visit in mine} for mine in shares]
     assert len(kinds[0] & kinds[1]) == 1  # one kind split between the two workers, the others on one each
-    assert sorted(job.line for share in shares for job in share) == list(range(13))
+    assert sorted(line for mine in shares for line, _ in mine) == list(range(13))
 
 
 def test_a_batch_makes_the_same_bytes_as_make(tmp_path, monkeypatch):

@@ -190,7 +190,7 @@ class Builder:
 class KeptBuilder:
     """The builder of the last catalog asked for, kept while nothing it is made from changes.
 
-    A long-running process (the web page's render workers) reuses its detail layouts from one
+    A worker process (runs/pool.py: the batch's, the web page's) reuses its detail layouts from one
     handout to the next; any edit to a file the catalog's snapshot holds gives a new builder."""
 
     def __init__(self) -> None:

@@ -14,44 +14,33 @@
   record's key comes from its manifest line, so a batch run again records what the manifest has and
   the ledger lacks (a record the spool could not keep either), and never one twice.
 - The output folder, and every folder made for it, is owner-only (0700): file names carry names.
-- The rows are shared out among forked workers kind by kind, so each worker lays out and paints a
-  kind's detail pages once (build.py, pdf.py) and most kinds are laid out by one worker only.
-  Workers are replaced after a number of handouts so memory stays flat; a crashed worker costs
+- The rows are made in the worker pool (pool.py), shared out kind by kind, so each worker lays out
+  and paints a kind's detail pages once (build.py, pdf.py) and most kinds are laid out by one worker
+  only. Workers are replaced after a number of handouts so memory stays flat; a crashed worker costs
   only the row it was making. Workers die with the main process, even when it is killed with kill -9.
 """
 
-import ctypes
-import gc
+import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..base.errors import UserError
-from ..base.limits import Stopped
 from ..base.output import WriteError, check_writable, one_writer, outside_practice, remove_leftovers, write_atomic
 from ..compose.identity import of_row
 from ..compose.request import build_request, typed_language_warnings
 from ..config.catalog import Catalog
-from ..engine.build import Builder
-from ..engine.pdf import font_config
 from ..record.recorder import Recorder
-from ..render.renderer import Renderer
 from .manifest import Journal, csv_line, read_manifest
+from .pool import Pool, builder, here, kind
 from .printfile import merge_for_printing
 from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
 from .schedule import Row, read_schedule
-
-TASKS_PER_WORKER = 500  # then a worker is replaced, so memory stays flat on long batches
 
 
 @dataclass(frozen=True)
@@ -111,164 +100,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-# --- manifest ------------------------------------------------------------------------------------
-
-
-# --- workers ---------------------------------------------------------------------------------------
-
-# The builder of the batch being run. Set anew by every run_batch from the catalog it was given
-# (so a long-running process never reuses another run's practice or layouts); forked workers
-# inherit it, and each keeps in it the layouts of the kinds of handout it makes.
-_builder: Builder | None = None
-
-
-def _make(job: Job, folder: Path) -> tuple[int, str | None, str | None]:
-    """(row line, sha256, None) when the file is written, (row line, None, reason) when not."""
-    global _builder
-    assert _builder is not None
+def _make(job: Job, catalog: Catalog, folder: Path) -> str:
+    """Make the row's file (in a worker, or in this process); its sha256. Why not, as a UserError."""
+    made = builder(catalog)  # the process's own, kept: a kind's detail pages are laid out once
+    data = made.pdf(build_request(made.renderer.catalog, **job.kwargs))
     try:
-        request = build_request(_builder.renderer.catalog, **job.kwargs)
-        data = _builder.pdf(request)
-        write_atomic(folder / job.file, data, _builder.renderer.catalog.practice.file_mode)
-        return job.line, hashlib.sha256(data).hexdigest(), None
+        write_atomic(folder / job.file, data, made.renderer.catalog.practice.file_mode)
     except WriteError as exc:
-        return job.line, None, f"could not write this row's handout: {exc.reason}"
-    except Stopped as exc:  # stopped half way: this process goes on with a builder made afresh
-        _builder = Builder(Renderer(_builder.renderer.catalog))
-        return job.line, None, str(exc)
-    except UserError as exc:
-        return job.line, None, str(exc)
-
-
-def _kind(job: Job) -> str:
-    """Rows of one kind have the same detail pages: everything but the patient is the same."""
-    return json.dumps({k: v for k, v in job.kwargs.items() if k != "patient"}, sort_keys=True, default=str)
-
-
-def _share(jobs: list[Job], workers: int) -> list[deque[Job]]:
-    """The rows for each worker, kind by kind: a worker lays out and paints a kind's detail pages
-    once (build.py, pdf.py), so each kind goes to as few workers as keeps them equally busy."""
-    kinds: dict[str, list[Job]] = {}
-    for job in jobs:
-        kinds.setdefault(_kind(job), []).append(job)
-    shares: list[deque[Job]] = [deque() for _ in range(workers)]
-    each, worker = -(-len(jobs) // workers), 0
-    for job in (job for rows in kinds.values() for job in rows):
-        if len(shares[worker]) == each:
-            worker += 1
-        shares[worker].append(job)
-    return shares
-
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: the kernel kills the worker when the process that started it dies, even
-    by kill -9. Left alone, a worker would wait for work forever, holding 100 MB and the folder's lock."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the line above took effect
-        os._exit(1)
-
-
-def _pool() -> ProcessPoolExecutor:
-    """One forked worker. It dies with the process that started it (`_die_with_parent`)."""
-    return ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
-    )
-
-
-@dataclass
-class _Worker:
-    """A worker and the rows it is to make; it is replaced by a fresh one every TASKS_PER_WORKER rows."""
-
-    share: deque[Job]
-    pool: ProcessPoolExecutor | None = None
-    given: int = 0  # rows given to this worker
-    busy: dict[Future, Job] = field(default_factory=dict)
-
-    def fill(self, team: list["_Worker"], folder: Path) -> None:
-        """Two rows in flight: its own next ones, and when it has none left, the busiest one's last."""
-        while len(self.busy) < 2:
-            if self.given == TASKS_PER_WORKER:
-                if self.busy:
-                    return
-                self.stop(wait=True)
-            most = self if self.share else max(team, key=lambda w: len(w.share))
-            if not most.share:
-                return
-            job = most.share.popleft() if most is self else most.share.pop()
-            if self.pool is None:
-                self.pool = _pool()
-            self.busy[self.pool.submit(_make, job, folder)] = job
-            self.given += 1
-
-    def stop(self, wait: bool) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=True)
-        self.pool, self.given = None, 0
-
-
-def _in_pool(jobs: list[Job], folder: Path, workers: int) -> Iterator[tuple]:
-    """Results as they finish, from forked workers that each make the rows of a few kinds (`_share`).
-
-    A worker with no rows left takes the last rows of the busiest one. Only two handouts per worker
-    are in flight at a time, so Ctrl-C stops the batch at once. Each worker is replaced after
-    TASKS_PER_WORKER handouts, so memory stays flat. When a worker crashes, the handouts it had in
-    flight are made again one at a time, each in a worker of its own, so the crash costs only the
-    row that caused it; then the batch goes on. Workers die with the process that started them
-    (`_die_with_parent`), and are waited for at the end, so the folder is free for the next batch
-    when this one returns.
-    """
-    font_config()  # made here, so every worker shares it and this process's folder for its font files
-    # The workers share this process's memory until they write to it, and the cycle collector
-    # writes to every object it walks: set aside what is here, so each worker keeps sharing it.
-    gc.freeze()
-    team = [_Worker(share) for share in _share(jobs, workers)]
-    try:
-        while True:
-            for worker in team:
-                worker.fill(team, folder)
-            running = {future: worker for worker in team for future in worker.busy}
-            if not running:
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                worker = running[future]
-                if future not in worker.busy:
-                    continue  # it was in flight on a worker that crashed: made again below
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    suspects = list(worker.busy.values())
-                    worker.busy.clear()
-                    worker.stop(wait=False)
-                    yield from (_alone(job, folder) for job in suspects)
-                    continue
-                del worker.busy[future]
-                yield result
-        for worker in team:
-            worker.stop(wait=True)
-    finally:
-        for worker in team:
-            worker.stop(wait=False)
-        gc.unfreeze()
-
-
-def _alone(job: Job, folder: Path) -> tuple:
-    """One row in a worker of its own, after a crash: it fails alone if it was the one that crashed."""
-    pool = _pool()
-    try:
-        return pool.submit(_make, job, folder).result()
-    except BrokenProcessPool:
-        return job.line, None, "a worker process crashed while making this handout"
-    finally:
-        pool.shutdown(wait=True)
-
-
-def _in_process(jobs: list[Job], folder: Path) -> Iterator[tuple]:
-    for job in jobs:
-        yield _make(job, folder)
+        raise UserError(f"could not write this row's handout: {exc.reason}") from None
+    return hashlib.sha256(data).hexdigest()
 
 
 # --- the batch -----------------------------------------------------------------------------------
@@ -301,12 +141,14 @@ def run_batch(
     result.warnings = unused_columns(catalog, rows)
 
     valid: list[tuple[Row, dict]] = []
+    kinds: dict[int, str] = {}  # by line: rows of one kind share their detail pages (pool.py)
     for row in rows:
         try:
             kwargs = request_kwargs(catalog, row.values, archival, dates)
             request = build_request(catalog, **kwargs)
             result.warnings += [f"line {row.line}: {w}" for w in typed_language_warnings(catalog, request)]
             valid.append((row, kwargs))
+            kinds[row.line] = kind(request)
         except UserError as exc:
             result.failed.append(RowError(row.line, str(exc)))
 
@@ -328,31 +170,33 @@ def run_batch(
             else:
                 jobs.append(job)
 
-        global _builder
-        _builder = Builder(Renderer(catalog))
-        recorder = Recorder(catalog, _builder.renderer, "batch", enabled=record)
+        recorder = Recorder(catalog, builder(catalog).renderer, "batch", enabled=record)
         unrecorded: list[str] = []  # why each handout neither the ledger nor the spool could keep was not
         if kept and recorder.on:
             _record_missing(catalog, recorder, kept, result, unrecorded)
-        by_line = {job.line: job for job in jobs}
         workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-        runner = _in_process(jobs, out_dir) if workers == 1 else _in_pool(jobs, out_dir, workers)
         try:
-            for count, (line, digest, error) in enumerate(runner, 1):
-                job = by_line[line]
-                if not error:
-                    try:
-                        journal.add(job.record(digest or ""))
-                        result.made += 1
-                    except WriteError as exc:
-                        (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
-                        error = f"could not record this row's handout in manifest.csv: {exc.reason}"
-                    else:
-                        _record(catalog, recorder, job, digest or "", unrecorded)
-                if error:
-                    result.failed.append(RowError(line, error))
-                if progress:
-                    progress(count, len(jobs))
+            with contextlib.ExitStack() as stack:
+                if workers == 1:
+                    made = here(_make, jobs, catalog, out_dir)
+                else:  # the workers are forks of this process: they share what it has loaded
+                    pool = stack.enter_context(Pool(workers, fork=True))
+                    made = pool.each(_make, jobs, catalog, out_dir, kind=lambda job: kinds[job.line])
+                for count, (job, outcome) in enumerate(made, 1):
+                    error = str(outcome) if isinstance(outcome, UserError) else None
+                    if error is None:
+                        try:
+                            journal.add(job.record(outcome))
+                            result.made += 1
+                        except WriteError as exc:
+                            (out_dir / job.file).unlink(missing_ok=True)  # a handout is made once it is recorded
+                            error = f"could not record this row's handout in manifest.csv: {exc.reason}"
+                        else:
+                            _record(catalog, recorder, job, outcome, unrecorded)
+                    if error:
+                        result.failed.append(RowError(job.line, error))
+                    if progress:
+                        progress(count, len(jobs))
         finally:
             recorder.finish()
             result.failed.sort(key=lambda e: e.line)

@@ -2,21 +2,18 @@
 
 A schedule uploaded on the page, or "Print all not yet given", is too long for a request: it would
 hold the page's render workers for minutes (the front desk's handouts would wait behind it) and
-keep a day's layouts in memory. So each job runs `handouts.web.worker` in
-a process of its own, one job at a time (two cores: one for the desk, one for the day), while the
-page shows its progress. Results are kept on disk in the job's folder, inside this process's
-private temporary folder (scratch.py: owner-only, removed after a crash by the next start), for
-`KEEP_SECONDS` or until newer jobs push them out, and then removed. They answer only to the
-browser session that started the job: a result URL seen by someone else (over a shoulder, in a
-shared history) opens nothing.
+keep a day's layouts in memory. So each job runs `worker.run` in a worker process of its own
+(runs/pool.py: started for the job, gone after it, at a lower priority), one job at a time (two
+cores: one for the desk, one for the day), while the page shows its progress. Results are kept on
+disk in the job's folder, inside this process's private temporary folder (scratch.py: owner-only,
+removed after a crash by the next start), for `KEEP_SECONDS` or until newer jobs push them out, and
+then removed. They answer only to the browser session that started the job: a result URL seen by
+someone else (over a shoulder, in a shared history) opens nothing.
 """
 
 import json
-import os
 import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,10 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..base.errors import UserError
 from ..base.scratch import private_tempdir
+from ..runs.pool import Crashed, Pool
+from . import worker
 
 KEEP_SECONDS = 30 * 60
 KEEP_MAX = 4  # finished jobs kept; older ones (and their print files) are removed
+NICE = 10  # the job's worker's lower priority: the desk's own handouts come first
+STOPPED = "the job stopped before it was done: try again"
 
 
 @dataclass
@@ -78,7 +80,8 @@ class Jobs:
     def __init__(self) -> None:
         self._items: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._one = threading.Lock()  # one worker at a time
+        self._one = threading.Lock()  # one job at a time
+        self._pool = Pool(1, per_worker=1, nice=NICE)  # a new worker for each job, gone after it
 
     def start(
         self,
@@ -100,16 +103,15 @@ class Jobs:
         return job
 
     def _run(self, job: Job) -> None:
-        """The worker, waited for in this thread (the worker dies with it: see worker.main)."""
+        """The job, in its worker, waited for in this thread."""
         with self._one:
             job.state = "running"
-            command = [sys.executable, "-m", "handouts.web.worker", str(job.folder), str(os.getpid())]
-            # Its output is not shown or kept: a traceback could quote a patient's row.
-            code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        try:
-            job.result = json.loads((job.folder / "result.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            job.result = {"error": f"the job stopped before it was done (exit code {code}): try again"}
+            try:
+                job.result = self._pool.run(worker.run, job.folder)
+            except UserError as exc:  # the schedule or the practice cannot be read: said on the page
+                job.result = {"error": STOPPED if isinstance(exc, Crashed) else str(exc)}
+            except Exception:  # noqa: BLE001 - not shown or kept: it could quote a patient's row
+                job.result = {"error": STOPPED}
         job.state = "failed" if "error" in job.result else "done"
         job.finished = time.monotonic()
         if job.on_done is not None:

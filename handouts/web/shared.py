@@ -19,7 +19,7 @@ from ..config.catalog import Catalog
 from ..engine.build import KeptBuilder
 from ..record.faults import SpoolError
 from ..record.recorder import Ledgers, Recorder
-from ..runs.pool import render_pool
+from ..runs.pool import handout_pdf, kind, render_pool, with_catalog
 from .desk import DOWNLOADED, Day, GivenLog
 from .forms import sentence
 from .jobs import KEEP_SECONDS, Job, Jobs
@@ -62,7 +62,7 @@ def make(catalog: Catalog, handout: Request, how: str | None = DOWNLOADED, who: 
     """The PDF through the one pipeline, in a warm worker process; recorded as given `how` to `who` (None: a
     preview)."""
     recorder = _recorder(catalog, how) if how is not None else None  # a bad ledger address stops here
-    data = render_pool().pdf(catalog.search.practice, handout)
+    data = render_pool().run(with_catalog, catalog.search.practice, handout_pdf, handout, kind=kind(handout))
     if how is not None:
         record(catalog, handout, data, how, who, recorder)
     return data

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from ..base.errors import UserError
 from ..config.catalog import Catalog
 from ..render.renderer import Renderer
-from ..runs.pool import render_pool
+from ..runs.pool import render_pool, with_catalog
 from .drafts import ApproveForm, approve, approving_off, sheet_drafts
 from .forms import FieldInput, sentence
 from .profiles import (
@@ -119,7 +119,7 @@ def preview():
         problems = [f"{labels.get(key, 'Form')}: {message}" for key, message in errors.items()]
         return render_template("preview_message.html", problems=problems)
     try:
-        pages = render_pool().run(catalog.search.practice, preview_pages, form, steps)
+        pages = render_pool().run(with_catalog, catalog.search.practice, preview_pages, form, steps)
     except UserError as exc:
         return render_template("preview_message.html", problems=[str(exc)])
     response = Response(render_template("preview.html", pages=pages), mimetype="text/html")
@@ -135,7 +135,9 @@ def save():
     if steps is not None:
         try:
             with settings().write_lock:  # a trial print of the sheet first, in a worker
-                render_pool().run(catalog.search.practice, save_defaults, form.surgeon, steps, form.version, form.base)
+                render_pool().run(
+                    with_catalog, catalog.search.practice, save_defaults, form.surgeon, steps, form.version, form.base
+                )
         except StaleProfile as exc:  # what was typed stays; saving again now replaces theirs knowingly
             form.version, form.base, errors = exc.version, exc.now, stale_errors(exc)
         except UserError as exc:

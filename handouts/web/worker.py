@@ -1,40 +1,34 @@
-"""A whole day's handouts made (and printed) in a process of its own, for the page's background jobs.
+"""A whole day's handouts made (and printed), for the page's background jobs: in a worker of its own.
 
-`python -m handouts.web.worker FOLDER` reads FOLDER/job.json (written by jobs.py), runs `run_batch`
-on the schedule there, with the page's choices, and leaves in FOLDER:
+`run(FOLDER)` reads FOLDER/job.json (written by jobs.py), runs `run_batch` on the schedule there,
+with the page's choices, in this process, and leaves in FOLDER:
 
 - progress: "done total", rewritten as each handout is made, for the page's progress bar;
 - print.pdf: the print file, every handout starting on a front side (separator sheets if asked);
-- errors.csv: the rows that failed, line and reason (no names);
-- result.json: what happened, written last, so its presence means the job is over.
+- errors.csv: the rows that failed, line and reason (no names).
 
 The single handouts (their file names carry patients' names) are removed once the print file is
-made. A process of its own, not one of the page's render workers (pool.py): they stay free for the
-front desk's single handouts, the memory a day's layouts take goes back to the system when the process ends, and the
-process runs at a lower priority (nice 10) so the desk's own handouts come first. It dies with the
-server (see `batch._die_with_parent`).
+made. jobs.py runs it in a worker process of its own (runs/pool.py), not in one of the page's
+render workers: they stay free for the front desk's single handouts, the memory a day's layouts
+take goes back to the system when the job's worker ends, and that worker runs at a lower priority
+so the desk's own handouts come first.
 """
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import UserError
 from ..base.output import write_atomic
 from ..compose.identity import of_row
 from ..config.catalog import Catalog
 from ..delivery.printing import PrintError, send
 from ..record.recorder import Recorder
 from ..render.renderer import Renderer
-from ..runs.batch import _die_with_parent, run_batch
+from ..runs.batch import run_batch
 from ..runs.manifest import read_manifest
 from ..runs.schedule import Row
 from .desk import PRINTED, Day
-
-NICE = 10
 
 
 def job_day(folder: Path) -> tuple[dict[str, Any], Day]:
@@ -46,7 +40,8 @@ def job_day(folder: Path) -> tuple[dict[str, Any], Day]:
 
 
 def run(folder: Path) -> dict[str, Any]:
-    """The job in `folder`, as result.json will say it."""
+    """The job in `folder`: what it made, printed and could not make. UserError when the schedule or the
+    practice cannot be read."""
     spec, day = job_day(folder)
     catalog = Catalog.load(Path(spec["practice"]) if spec["practice"] else None)
     rows = day.schedule_rows()
@@ -105,20 +100,3 @@ def _record(catalog: Catalog, day: Day, rows: list[Row], out: Path) -> list[int]
     finally:
         recorder.finish()
     return sorted(lines)
-
-
-def main(argv: list[str]) -> int:
-    folder = Path(argv[1])
-    _die_with_parent(int(argv[2]))
-    os.nice(NICE)
-    try:
-        answer = run(folder)
-    except UserError as exc:  # the schedule or the practice cannot be read: said on the page
-        answer = {"error": str(exc)}
-    data = json.dumps(answer).encode()
-    write_atomic(folder / "result.json", data)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
