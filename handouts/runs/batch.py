@@ -47,9 +47,10 @@ from ..engine.pdf import font_config
 from ..record.recorder import Recorder
 from ..render.renderer import Renderer
 from .manifest import Journal, csv_line, read_manifest
+from .mapped import read_rows
 from .printfile import merge_for_printing
-from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
-from .schedule import Row, read_schedule
+from .rows import DEFAULT_NAMES, file_names, request_kwargs, schedule_warnings
+from .schedule import Row
 
 TASKS_PER_WORKER = 500  # then a worker is replaced, so memory stays flat on long batches
 
@@ -293,12 +294,12 @@ def run_batch(
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees.
     `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
-    rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
+    rows = read_rows(catalog, schedule, encoding).rows if isinstance(schedule, Path) else schedule
     for target in (out_dir, *([merge] if merge is not None else [])):
         outside_practice(target, catalog.search.practice)
     make_private_folder(out_dir)
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
-    result.warnings = unused_columns(catalog, rows)
+    result.warnings = schedule_warnings(catalog, rows)
 
     valid: list[tuple[Row, dict]] = []
     for row in rows:
