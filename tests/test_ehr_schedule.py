@@ -247,6 +247,8 @@ def test_schedule_check_shows_how_each_column_and_value_is_read(tmp_path):
     assert "KIM, DANIEL MD (4 rows) -> kim: Dr. Daniel Kim, MD" in lines
     assert "Spanish (1 row) -> es: Spanish" in lines
     assert f"{US} -> {TOMORROW.isoformat()} ({TOMORROW:%A}, {PRINTED})" in lines
+    assert "Dates: the surgery date, month first (schedule.toml dates = \"us\"):" in lines
+    assert not any(line.startswith("(empty)") for line in lines)  # a surgery date may be left empty
     assert any('Last, First' in line and 'names = "last-first"' in line for line in lines)
     assert "Maria" not in result.output  # names only with --show-names
     assert "3 rows ready, 1 cannot be made:" in lines
@@ -331,6 +333,7 @@ def test_schedule_check_of_a_clinic_export_says_what_is_skipped(tmp_path):
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     assert "Patient Last Name -> last_name" in lines and "Patient First Name -> first_name" in lines
     assert "CANCELLED (1 row) -> skipped (schedule.toml skip)" in lines
+    assert 'written in capitals in 9 of 9 rows: printed capitalized (schedule.toml capitals = "capitalize")' in lines
     assert "9 rows ready, 1 skipped." in lines
 
 
@@ -452,6 +455,7 @@ def test_a_fhir_appointment_whose_type_is_not_mapped_is_refused_with_its_code(tm
     assert result.exit_code == 2
     assert "NPSPINE (1 row) -> unknown: add it to schedule.toml [visits]" in " ".join(result.output.split())
     assert "cancelled (1 row) -> skipped" in " ".join(result.output.split())
+    assert "(empty)" not in result.output  # the cancelled appointment is not a visit without a type
 
 
 def test_a_fhir_bundle_that_is_one_page_of_a_search_is_refused(tmp_path):

@@ -125,7 +125,8 @@ def _column(catalog: Catalog, name: str) -> tuple[str, str]:
 def _values(catalog: Catalog, mapping: ScheduleMap, made: list[Row], skipped: list[Row]) -> None:
     """Each distinct visit name, provider and language, and what it means."""
     visits = []
-    for name, n in Counter(row.values.get("visit", "").strip() for row in [*made, *skipped]).items():
+    named = [row for row in [*made, *skipped] if not row.values.get("_skip")]  # not a cancelled FHIR appointment
+    for name, n in Counter(row.values.get("visit", "").strip() for row in named).items():
         visits.append((f"{name or '(empty)'} ({_count(n)})", _visit(catalog, mapping, name)))
     _section("Visit types", visits)
     surgeons = []
@@ -182,9 +183,11 @@ def _dates(catalog: Catalog, made: list[Row], dates: str | None) -> None:
     how = {"us": "month first", "eu": "day first"}.get(order or "", "no order given for dates like 3/14/2026")
     fields = {"date": "the visit date"}
     for visit in catalog.visits.values():
-        fields |= {name: field.label for name, field in visit.fields.items() if field.kind == "date"}
+        fields |= {name: f"the {field.label.lower()}" for name, field in visit.fields.items() if field.kind == "date"}
     for key, label in fields.items():
         written = list(dict.fromkeys(row.values.get(key, "").strip() for row in made if key in row.values))
+        if key != "date":  # a visit type's date field may be left empty
+            written = [text for text in written if text]
         if written:
             title = f"Dates: {label}, {how}" + (f" ({said})" if said else "")
             _section(title, [_date(text, order, said) for text in written])
@@ -218,8 +221,13 @@ def _names(mapping: ScheduleMap, made: list[Row], show: bool) -> None:
     elif commas:
         lines.append(f"written 'Last, First' in {commas} of {_count(len(made))}, and printed so: add "
                      'names = "last-first" to schedule.toml to print them \'First Last\'')
-    if mapping.capitals == "capitalize":
-        lines.append('written in capitals: printed capitalized (schedule.toml capitals = "capitalize")')
+    capitals = sum(_capitals(row.values) for row in made)
+    if capitals and mapping.capitals == "capitalize":
+        lines.append(f"written in capitals in {capitals} of {_count(len(made))}: printed capitalized "
+                     '(schedule.toml capitals = "capitalize")')
+    elif capitals:
+        lines.append(f"written in capitals in {capitals} of {_count(len(made))}, and printed so: add "
+                     'capitals = "capitalize" to schedule.toml to print them "Mary-Kate O\'Connell"')
     click.echo("\nNames:")
     for line in lines or ["printed as written"]:
         click.echo(f"  {line}")
@@ -231,6 +239,11 @@ def _names(mapping: ScheduleMap, made: list[Row], show: bool) -> None:
             row.values.get(key, "").strip() for key in ("first_name", "last_name")
         )
         click.echo(f"  Line {row.line}: {written} -> {patient_name(mapping, row.values)}")
+
+
+def _capitals(values: dict[str, str]) -> bool:
+    written = " ".join(values.get(key, "") for key in ("patient", "first_name", "last_name"))
+    return any(char.isalpha() for char in written) and written == written.upper()
 
 
 def _rows(catalog: Catalog, made: list[Row], skipped: list[Row], dates: str | None) -> None:
