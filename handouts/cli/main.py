@@ -548,10 +548,12 @@ def batch(
     print_to: str | None,
     practice: Path | None,
 ) -> None:
-    """Make one handout per row of a clinic schedule (CSV or JSON Lines).
+    """Make one handout per row of a clinic schedule (CSV, JSON Lines, or FHIR Appointments).
 
     Columns: visit, patient, date (YYYY-MM-DD, or see --dates); optional: surgeon, lang,
-    large_print, id, and any field a visit type declares (e.g. surgery_date). Bad rows are listed
+    large_print, id, and any field a visit type declares (e.g. surgery_date). The EHR's own
+    column, visit and provider names are set up once in the practice's schedule.toml
+    ('handouts schedule check FILE' shows how a file reads). Bad rows are listed
     with their line number (and in errors.csv) and every good row is still made; exit code 1 when
     any row failed. Run again after an interruption: only what is missing is made.
 
