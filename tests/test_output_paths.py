@@ -98,7 +98,7 @@ def test_a_path_through_a_file_or_too_long_is_one_line_for_every_output(tmp_path
     (tmp_path / "FILE").write_text("not a folder")
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     schedule = tmp_path / "day.csv"
-    schedule.write_text(f"visit,patient\ninjection,{NAME}\n")
+    schedule.write_text(f"visit,patient,date\ninjection,{NAME},2026-03-14\n")
     for target, reason in [
         (tmp_path / "FILE" / "x.pdf", f"a part of its path ({tmp_path / 'FILE'}) is a file, not a folder"),
         (tmp_path / "FILE" / "sub" / "x.pdf", "is a file, not a folder"),

@@ -141,7 +141,7 @@ def test_sizes_are_bounded_before_rendering(tmp_path):
     assert "the most allowed is 150" in invoke("make", "injection", "-p", "word " * 40_000).output
     assert "the most allowed is 1500" in invoke("make", "injection", "-p", "A B", "--note", "x" * 1501).output
     rows = tmp_path / "big.csv"
-    rows.write_text("visit,patient\n" + "injection,A B\n" * 20_001)
+    rows.write_text("visit,patient,date\n" + "injection,A B,2026-03-14\n" * 20_001)
     result = invoke("batch", str(rows), "-o", str(tmp_path / "out"))
     assert result.exit_code == 2 and "the most allowed is 20,000" in result.output
     practice = Path(shutil.copytree(FIXTURE, tmp_path / "p"))
@@ -234,7 +234,7 @@ def test_a_crashing_worker_costs_only_its_row(tmp_path, catalog, monkeypatch):
     monkeypatch.setattr(Builder, "pdf", crash_on_one)  # the batch's workers are forks: they inherit it
     schedule = tmp_path / "day.csv"
     rows = ["Ana Silva", "Crash Me", "Tom Baker", "Li Wei", "Rosa Diaz"]
-    schedule.write_text("visit,patient\n" + "".join(f"injection,{r}\n" for r in rows))
+    schedule.write_text("visit,patient,date\n" + "".join(f"injection,{r},2026-03-14\n" for r in rows))
     result = batch.run_batch(catalog, schedule, tmp_path / "out", workers=2)
     assert result.made == 4 and [(e.line, e.reason) for e in result.failed] == [
         (3, "a worker process crashed while making this handout")
@@ -255,7 +255,8 @@ def test_disk_full_mid_batch_fails_the_rows_and_keeps_the_rest(tmp_path, catalog
 
     monkeypatch.setattr(output.os, "replace", full_for_one)
     schedule = tmp_path / "day.csv"
-    schedule.write_text("visit,patient\ninjection,Ana Silva\ninjection,Tom Baker\ninjection,Li Wei\n")
+    rows = ("Ana Silva", "Tom Baker", "Li Wei")
+    schedule.write_text("visit,patient,date\n" + "".join(f"injection,{r},2026-03-14\n" for r in rows))
     result = batch.run_batch(catalog, schedule, tmp_path / "out", workers=1)
     assert result.made == 2 and "No space left on device" in result.failed[0].reason
     made = sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".pdf")

@@ -57,7 +57,8 @@ def test_an_oversize_cell_fails_its_row_and_the_others_are_made(tmp_path, kind):
     if kind == "csv":
         data = "visit,patient,date,id\n" + "".join(f'injection,{p},2026-03-14,"{i}"\n' for p, i in rows)
     else:
-        data = "".join(json.dumps({"visit": "injection", "patient": p, "id": i}) + "\n" for p, i in rows)
+        values = [{"visit": "injection", "patient": p, "date": "2026-03-14", "id": i} for p, i in rows]
+        data = "".join(json.dumps(value) + "\n" for value in values)
     result = batch(tmp_path, data, name=f"day.{kind}")
     assert result.exit_code == 1, result.output
     line = 3 if kind == "csv" else 2
@@ -96,7 +97,7 @@ def test_json_values_that_are_not_text_are_refused_naming_line_and_column(tmp_pa
         {"visit": "injection", "patient": "Ana Silva", "date": 20260314},
         {"visit": "post-op", "patient": "Ana Silva", "procedure": False},
         {"visit": "injection", "patient": "Ana Silva", "id": 1.5},
-        {"visit": "injection", "patient": "Li Wei", "id": 1001, "large_print": True},
+        {"visit": "injection", "patient": "Li Wei", "date": "2026-03-14", "id": 1001, "large_print": True},
     ]
     data = "".join(json.dumps(line) + "\n" for line in lines)
     result = batch(tmp_path, data, name="day.jsonl")
@@ -119,7 +120,7 @@ def test_a_json_line_that_gives_a_key_twice_is_refused(tmp_path):
     the record the other's id."""
     data = (
         '{"visit": "injection", "patient": "Ana Silva", "patient": "Bob Other", "id": "MRN-1"}\n'
-        '{"visit": "injection", "patient": "Li Wei", "id": "MRN-2"}\n'
+        '{"visit": "injection", "patient": "Li Wei", "date": "2026-03-14", "id": "MRN-2"}\n'
     )
     result = batch(tmp_path, data, name="day.jsonl")
     assert result.exit_code == 1 and "Line 1: the key 'patient' is in this line twice" in result.output, result.output
@@ -129,7 +130,7 @@ def test_a_json_line_that_gives_a_key_twice_is_refused(tmp_path):
 def test_a_json_line_nested_too_deep_or_with_an_endless_number_is_one_rows_error(tmp_path, monkeypatch):
     deep = '{"visit": "injection", "patient": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
     endless = '{"visit": "injection", "patient": "Tom Baker", "id": ' + "9" * 5000 + "}\n"
-    good = '{"visit": "injection", "patient": "Li Wei"}\n'
+    good = '{"visit": "injection", "patient": "Li Wei", "date": "2026-03-14"}\n'
     result = batch(tmp_path, deep + endless + good, name="day.jsonl")
     assert result.exit_code == 1, result.output
     assert "Line 1: not a schedule row: its JSON is nested too deeply" in result.output
@@ -237,9 +238,9 @@ def test_excel_unicode_text_and_old_mac_line_endings(tmp_path):
 
 
 def test_an_unquoted_comma_in_a_name_is_a_row_error_that_says_to_quote_it(tmp_path):
-    result = batch(tmp_path, 'visit,patient\ninjection,Baker, Tom\ninjection,"Silva, Ana"\n')
+    result = batch(tmp_path, HEADER + 'injection,Baker, Tom,2026-03-14\ninjection,"Silva, Ana",2026-03-14\n')
     assert result.exit_code == 1, result.output
-    assert "Line 2: this row has 3 cells but the header names 2 columns" in result.output
+    assert "Line 2: this row has 4 cells but the header names 3 columns" in result.output
     assert "must be in double quotes" in result.output
     assert made(tmp_path) == ["Silva, Ana"]
     assert "Baker" not in report(tmp_path, result) and "Tom" not in report(tmp_path, result)
@@ -290,11 +291,11 @@ def test_a_file_written_with_spaces_after_its_commas_is_read_as_written(tmp_path
 def test_a_schedule_without_a_header_line_is_refused_without_echoing_it(tmp_path):
     result = batch(tmp_path, "new-patient, Maria Lopez, 2026-03-14\ninjection, Ana Silva, 2026-03-14\n")
     assert result.exit_code == 2
-    assert "has no column patient or visit in its first line" in result.output
+    assert "has no column visit, patient or date in its first line" in result.output
     assert "add one if the file starts with a patient's row" in result.output
     assert "maria" not in result.output.lower() and "lopez" not in result.output.lower()
     misspelt = batch(tmp_path, "visit,patiemt,date\ninjection,Ana Silva,2026-03-14\n")
-    assert misspelt.exit_code == 2 and "has no column patient in its first line (it names visit, date)" in (
+    assert misspelt.exit_code == 2 and "has no column patient in its first line (its columns are 'visit', " in (
         misspelt.output
     )
 

@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "purge": "handouts.cli.record:purge",
     "export": "handouts.cli.record:export",
     "copy-record": "handouts.cli.record:copy_record",
+    "schedule": "handouts.cli.schedule:schedule",
 }
 
 
@@ -547,10 +548,12 @@ def batch(
     print_to: str | None,
     practice: Path | None,
 ) -> None:
-    """Make one handout per row of a clinic schedule (CSV or JSON Lines).
+    """Make one handout per row of a clinic schedule (CSV, JSON Lines, or FHIR Appointments).
 
     Columns: visit, patient, date (YYYY-MM-DD, or see --dates); optional: surgeon, lang,
-    large_print, id, and any field a visit type declares (e.g. surgery_date). Bad rows are listed
+    large_print, id, and any field a visit type declares (e.g. surgery_date). The EHR's own
+    column, visit and provider names are set up once in the practice's schedule.toml
+    ('handouts schedule check FILE' shows how a file reads). Bad rows are listed
     with their line number (and in errors.csv) and every good row is still made; exit code 1 when
     any row failed. Run again after an interruption: only what is missing is made.
 
@@ -571,8 +574,10 @@ def batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..runs.batch import run_batch
+    from ..runs.mapped import read_rows
 
     catalog = Catalog.load(practice)
+    read = read_rows(catalog, schedule, encoding)  # with the practice's schedule.toml, as the Today list reads it
     if print_to is not None and merge is None:
         merge = folder / PRINT_FILE  # --print prints the print file, in the schedule's order
     show = sys.stderr.isatty()
@@ -595,7 +600,7 @@ def batch(
         try:
             result = run_batch(
                 catalog,
-                schedule,
+                read.rows,
                 folder,
                 workers=workers,
                 force=force,
@@ -619,6 +624,8 @@ def batch(
         click.echo(f"Warning: {warning}", err=True)
     for where, reason in folded([(error.line, error.reason) for error in result.failed]):
         click.echo(f"{where}: {reason}", err=True)
+    for where, reason in folded(read.skipped):
+        click.echo(f"{where}: no handout: {reason}", err=True)
     click.echo(
         f"Made {result.made}, skipped {result.skipped} (already made), failed {len(result.failed)}"
         f" in {result.seconds:.1f} s. Manifest: {result.manifest}"

@@ -18,7 +18,7 @@ import click
 
 from ..base.errors import UserError
 from ..config.catalog import Catalog
-from ..runs.schedule import read_schedule
+from ..runs.mapped import read_rows
 
 MIN_PASSWORD = 8
 
@@ -161,10 +161,10 @@ def serve(
 
     try:
         check_listen(host, password)
-        Catalog.load(practice)  # a broken practice folder stops here, not at the front desk
+        catalog = Catalog.load(practice)  # a broken practice folder stops here, not at the front desk
         names = allowed_names(host, list(allow_hosts))
         if schedule is not None:
-            read_schedule(schedule)  # a schedule that cannot be read stops here, with its reason
+            read_rows(catalog, schedule)  # a schedule that cannot be read stops here, with its reason
         on_network = not is_loopback(host)  # approving on the page is off there (web/drafts.py)
         app = create_app(practice, password=password, trusted_hosts=names, schedule=schedule, on_network=on_network)
         server = make_server(app, host, port)

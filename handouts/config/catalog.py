@@ -5,6 +5,7 @@ into a `UserError` that names the file, the key and the fix.
 """
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from ..base.errors import UserError
@@ -15,7 +16,8 @@ from . import approvals as approvals_file
 from .approvals import Approvals
 from .editions import Texts, translated
 from .loading import POST_OP_STARTER, Fonts, check_printable, load_model, read_toml
-from .models import RED_FLAGS, Module, PostOpInstructions, Practice, Surgeon, VisitType
+from .models import RED_FLAGS, Module, PostOpInstructions, Practice, ScheduleMap, Surgeon, VisitType
+from .schedule_map import load_schedule_map
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ class Catalog:
         """The practice's post-op instructions: its own [post_op] topics over the built-in starter set."""
         own = self.practice.post_op.model_dump(exclude_none=True)
         return self.post_op_starter.model_copy(update=own)
+
+    @cached_property
+    def schedule(self) -> ScheduleMap:
+        """How the practice's schedule export reads (schedule.toml), read when a schedule first is."""
+        return load_schedule_map(self.search.practice, self.visits, [*self.surgeons, *self.broken_surgeons])
 
     @classmethod
     def load(cls, practice_dir: Path | None = None, builtin: Path = BUILTIN_ROOT) -> "Catalog":

@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -326,3 +327,57 @@ class Surgeon(Strict):
     @property
     def display_name(self) -> str:
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+def fold(text: str) -> str:
+    """A name as a schedule's names are matched: any case, any spacing ("New  patient" is "NEW PATIENT")."""
+    return " ".join(text.casefold().split())
+
+
+def column_name(header: str) -> str:
+    """A column's heading as headings are matched: 'Appt Date ', 'APPT-DATE' and 'appt_date' are 'appt_date'."""
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+# The columns of a schedule the handouts read, besides the fields a visit type declares: the
+# patient's name is one column, or two (first_name and last_name, joined "First Last").
+SCHEDULE_COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id", "first_name", "last_name")
+
+
+class ScheduleMap(Strict):
+    """How the practice's schedule export reads (schedule.toml), set up once: its column names,
+    visit-type names and codes, provider names, name order and date order. `batch`, `serve`, the
+    Today page and `schedule check` all read a schedule through it (runs/mapped.py)."""
+
+    # The order of dates written with slashes: "us" 12/07/2026 (month first), "eu" 07/12/2026 (day first).
+    dates: Literal["us", "eu"] | None = None
+    # How a name with a comma is written: "last-first" prints "Lopez, Maria" as "Maria Lopez".
+    names: Literal["first-last", "last-first"] | None = None
+    # "capitalize" prints a name written all in capitals as "Mary-Kate O'Connell"; "as-written" leaves it.
+    capitals: Literal["as-written", "capitalize"] = "as-written"
+    # Columns the handouts do not read (a time, a birth date): no warning about them.
+    ignore: list[Text] = Field(default=[], max_length=200)
+    # Visit names that get no handout (a cancelled visit): such rows are left out of the day.
+    skip: list[Text] = Field(default=[], max_length=200)
+    # A column the handouts read (date, patient, id, visit, surgeon, lang, a visit type's field) -> its
+    # heading in the export.
+    columns: dict[FieldName, Text] = {}
+    # The export's visit names, or a FHIR appointment's type codes, -> visit type IDs.
+    visits: dict[Text, Ident] = Field(default={}, max_length=500)
+    # The export's provider names (or FHIR Practitioner references) -> surgeon profile IDs ("" for none).
+    surgeons: dict[Text, Ident | Literal[""]] = Field(default={}, max_length=500)
+    # The export's language names or codes -> language codes ("SPA" = "es").
+    languages: dict[Text, Lang] = Field(default={}, max_length=200)
+    _folded: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object) -> None:
+        tables = {"visits": self.visits, "surgeons": self.surgeons, "languages": self.languages}
+        tables |= {"skip": dict.fromkeys(self.skip, "")}
+        self._folded = {table: {fold(name): value for name, value in names.items()} for table, names in tables.items()}
+        self._folded["columns"] = {column_name(name): key for key, name in self.columns.items()}
+        self._folded["ignore"] = {column_name(name): "" for name in self.ignore}
+
+    def named(self, table: str, name: str) -> str | None:
+        """What the export's `name` means in `table` (visits, surgeons, languages, skip; columns: a
+        heading -> its key; ignore), matched in any case and spacing; None when the table does not name it."""
+        return self._folded[table].get(column_name(name) if table in ("columns", "ignore") else fold(name))

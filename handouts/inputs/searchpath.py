@@ -22,13 +22,16 @@ _BUILTIN_LAYOUT = {
 _PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules", "surgeons": "surgeons"}
 
 APPROVALS_FILE = "approvals.toml"  # who approved which text (config/approvals.py)
+SCHEDULE_FILE = "schedule.toml"  # how the practice's schedule export reads (config/schedule_map.py)
 BUILTIN_PRACTICE_FILE = "content/practice.toml"  # the sample practice, relative to the built-in root
 # A practice's text in another language is a folder of that language's code beside the file
 # (editions.translation_file): `es/practice.toml` beside practice.toml, `visits/es/` in visits.
 LANGUAGE_FOLDERS = tuple(code for code in LANGUAGES if code != DEFAULT)
 # Everything of a root that can change a handout, relative to it: what snapshot.py hashes, what a
 # practice folder is checked for (links, special files) and what the record keeps to make it again.
-PRACTICE_FILES = ("practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())), *LANGUAGE_FOLDERS)
+PRACTICE_FILES = (
+    "practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())), *LANGUAGE_FOLDERS, SCHEDULE_FILE
+)
 BUILTIN_FILES = ("assets", "content", "styles", "templates")
 
 

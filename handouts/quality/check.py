@@ -16,6 +16,7 @@ from ..engine.build import build
 from ..engine.draftmark import unseen
 from ..engine.pdf import weasyprint_warnings
 from ..inputs.practice_folder import STARTER
+from ..inputs.searchpath import SCHEDULE_FILE
 from ..render.renderer import Renderer
 from ..render.versions import Unit
 
@@ -25,6 +26,7 @@ SAMPLE_PATIENT = "Maria Lopez"
 def check(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
     """(what was rendered, problems) for each visit type, and for each surgeon's post-op sheet."""
     yield from _placeholders(catalog)
+    yield from _schedule(catalog)
     for sid, problem in catalog.broken_surgeons.items():
         yield f"surgeon {sid}", [problem]
     renderer = Renderer(catalog)
@@ -61,6 +63,18 @@ def _placeholders(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
                 f"surgeon {sid}",
                 [f"still the example surgeon's name {example!r}: edit surgeons/{sid}.toml or remove it"],
             )
+
+
+def _schedule(catalog: Catalog) -> Iterator[tuple[str, list[str]]]:
+    """The practice's schedule.toml, if it has one: read only with a schedule, so checked here before clinic day."""
+    if catalog.search.practice is None or not (catalog.search.practice / SCHEDULE_FILE).is_file():
+        return
+    try:
+        catalog.schedule  # noqa: B018 (reading it is the check)
+    except UserError as exc:
+        yield SCHEDULE_FILE, [str(exc)]
+        return
+    yield SCHEDULE_FILE, []
 
 
 def unapproved(catalog: Catalog, renderer: Renderer) -> list[tuple[Unit, str]]:

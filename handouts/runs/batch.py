@@ -37,10 +37,11 @@ from ..compose.request import build_request, typed_language_warnings
 from ..config.catalog import Catalog
 from ..record.recorder import Recorder
 from .manifest import Journal, csv_line, read_manifest
+from .mapped import read_rows
 from .pool import Pool, builder, here, kind
 from .printfile import merge_for_printing
-from .rows import DEFAULT_NAMES, file_names, request_kwargs, unused_columns
-from .schedule import Row, read_schedule
+from .rows import DEFAULT_NAMES, file_names, request_kwargs, schedule_warnings
+from .schedule import Row
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,12 @@ def run_batch(
     """Make every valid row's handout into `out_dir`; see the module docstring for the guarantees.
     `schedule` is the file, or rows read from it already (the page's list, with its corrections)."""
     started = time.perf_counter()
-    rows = read_schedule(schedule, encoding) if isinstance(schedule, Path) else schedule
+    rows = read_rows(catalog, schedule, encoding).rows if isinstance(schedule, Path) else schedule
     for target in (out_dir, *([merge] if merge is not None else [])):
         outside_practice(target, catalog.search.practice)
     make_private_folder(out_dir)
     result = BatchResult(manifest=out_dir / "manifest.csv", errors_csv=out_dir / "errors.csv")
-    result.warnings = unused_columns(catalog, rows)
+    result.warnings = schedule_warnings(catalog, rows)
 
     valid: list[tuple[Row, dict]] = []
     kinds: dict[int, str] = {}  # by line: rows of one kind share their detail pages (pool.py)

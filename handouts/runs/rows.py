@@ -12,6 +12,7 @@ from ..base.errors import UserError
 from ..base.i18n import parse_lang
 from ..compose.request import clean_id
 from ..config.catalog import Catalog
+from .mapped import language, last_first_names, patient_name, surgeon_id, visit_id
 from .schedule import COLUMNS, Row
 
 DEFAULT_NAMES = "{date}_{visit}_{patient}"
@@ -33,12 +34,17 @@ _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # The same words on every row it hits, so `folded` says it once for the whole schedule.
 NEEDS_ORDER = (
     "dates written with slashes (3/14/2026 or 14/03/2026) need their order: run the batch with --dates us "
-    "(month first) or --dates eu (day first), or write them as YYYY-MM-DD"
+    "(month first) or --dates eu (day first), or write them as YYYY-MM-DD, or say it once in the practice's "
+    'schedule.toml (dates = "us" or "eu")'
 )
+# A row without its visit's date is refused: a handout dated the day it is made would tell the
+# patient of another day's visit.
+NO_DATE = "this row has no visit date: write the date of the visit in the schedule's date column"
 
 
-def iso_date(text: str, order: str | None, what: str) -> str:
-    """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given."""
+def iso_date(text: str, order: str | None, what: str, said: str | None = None) -> str:
+    """A date as spreadsheets write it (3/14/2026 or 14/03/2026) in YYYY-MM-DD, by the order given
+    (`said`: where the order was given, for the message; default --dates)."""
     match = _SLASHED.match(text.strip())
     if not match:
         return text
@@ -49,33 +55,70 @@ def iso_date(text: str, order: str | None, what: str) -> str:
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        reading = "month/day/year (--dates us)" if order == "us" else "day/month/year (--dates eu)"
+        reading = "month/day/year" if order == "us" else "day/month/year"
         raise UserError(
-            f"{what} {text.strip()!r} is not a real date read as {reading}: check the month and day"
+            f"{what} {text.strip()!r} is not a real date read as {reading} ({said or f'--dates {order}'}): "
+            "check the month and day"
         ) from None
 
 
 def request_kwargs(catalog: Catalog, values: dict[str, str], archival: bool = False, dates: str | None = None) -> dict:
-    """The arguments of `build_request` for one row; declared fields of its visit type only."""
+    """The arguments of `build_request` for one row, its values read through the practice's
+    schedule.toml (mapped.py); declared fields of its visit type only. `dates`: the order of slashed
+    dates as the command or the page says it, else as schedule.toml does."""
     if values.get("_error"):
         raise UserError(values["_error"])
-    lang = parse_lang(values["lang"], "the language") if values.get("lang", "").strip() else None
-    visit = catalog.visit(values.get("visit", ""))
+    mapping = catalog.schedule
+    said = None if dates else f'schedule.toml dates = "{mapping.dates}"'
+    dates = dates or mapping.dates
+    written = language(mapping, values.get("lang", ""))
+    lang = parse_lang(written, "the language") if written else None
+    visit = catalog.visit(_visit(catalog, values.get("visit", "")))
     clean_id(values.get("id"))  # a record number goes into the manifest and the record: checked like a name
+    if not values.get("date", "").strip():
+        raise UserError(NO_DATE)
     return {
         "visit_id": visit.id,
-        "patient": values.get("patient", ""),
-        "visit_date": iso_date(values.get("date") or date.today().isoformat(), dates, "the date"),
+        "patient": patient_name(mapping, values),
+        "visit_date": iso_date(values["date"], dates, "the date", said),
         "sets": {
-            k: iso_date(v, dates, f"the {visit.fields[k].label.lower()}") if visit.fields[k].kind == "date" else v
+            k: iso_date(v, dates, f"the {visit.fields[k].label.lower()}", said) if visit.fields[k].kind == "date" else v
             for k, v in values.items()
             if k in visit.fields and v
         },
         "large_print": _flag(values.get("large_print", ""), "large_print"),
-        "surgeon": values.get("surgeon") or None,
+        "surgeon": surgeon_id(catalog, values.get("surgeon", "")),
         "archival": archival,
         "lang": lang,
     }
+
+
+def _visit(catalog: Catalog, name: str) -> str:
+    """The row's visit type ID; an empty or unknown one is refused in words the desk can act on."""
+    visit = visit_id(catalog.schedule, name)
+    if not visit:
+        raise UserError(
+            f"this row has no visit type: write one of {', '.join(sorted(catalog.visits))} (see 'handouts list')"
+        )
+    if visit not in catalog.visits:
+        raise UserError(
+            f"unknown visit type {visit[:80]!r}: choose one of {', '.join(sorted(catalog.visits))} "
+            "(see 'handouts list'), or name it once in the practice's schedule.toml [visits]"
+        )
+    return visit
+
+
+def schedule_warnings(catalog: Catalog, rows: list[Row]) -> list[str]:
+    """What about the whole schedule may not be as the practice meant: the columns no visit type
+    reads, and names written "Last, First" that print so (schedule.toml's names not said)."""
+    warnings = unused_columns(catalog, rows)
+    commas = last_first_names(rows) if catalog.schedule.names is None else 0
+    if commas:
+        warnings.append(
+            f"{commas} name(s) are written 'Last, First' and print so: to print them 'First Last', add "
+            'names = "last-first" to the practice\'s schedule.toml (names = "first-last" keeps them as written)'
+        )
+    return warnings
 
 
 def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
@@ -88,7 +131,9 @@ def unused_columns(catalog: Catalog, rows: list[Row]) -> list[str]:
         if column not in known:
             guess = difflib.get_close_matches(column, sorted(known), n=1)
             hint = f"did you mean '{guess[0]}'?" if guess else f"the columns used are: {', '.join(sorted(known))}"
-            warnings.append(f"column '{column}' is not used by any visit type: {hint}")
+            warnings.append(
+                f"column '{column}' is not used by any visit type: {hint} (or list it in schedule.toml ignore)"
+            )
     return warnings
 
 
@@ -135,7 +180,7 @@ def file_names(pattern: str, rows: list[tuple[Row, dict]]) -> list[str]:
             "id": row.values.get("id", ""),
             "visit": kwargs["visit_id"],
             "date": kwargs["visit_date"],
-            "patient": row.values.get("patient", ""),
+            "patient": kwargs["patient"],
             "surgeon": kwargs["surgeon"] or "",
         }
         stem = pattern.format(**{k: safe_name(v) if v else "" for k, v in parts.items()}).strip("_-") or "handout"

@@ -23,24 +23,31 @@ mojibake ("ZoÃ«" for "Zoë"):
 
 A refused line keeps its place (read with stand-in characters, never used) so the rows after it
 are read where they are. Messages name lines and columns, never what a cell says.
+
+A practice's schedule.toml (config/schedule_map.py) names its export's columns ("Appt Date" is the
+date) and the columns it does not read; a column it names for a key takes that key from the
+built-in names ("Visit Date" is then not read). A schedule with no visit date column is refused,
+naming the columns it has: a handout is never dated by the day it is made. A FHIR Bundle or NDJSON
+of Appointment resources is read by fhir_schedule.py into the same rows.
 """
 
 import codecs
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import UserError
+from ..config.models import SCHEDULE_COLUMNS, ScheduleMap, column_name
+from .fhir_schedule import fhir_kind, fhir_rows
 from .plausible import encoded_twice, garbled
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 20_000
 MAX_CELL = 10_000  # far above any value a handout takes (a name: 150, a field: 2,000)
-COLUMNS = ("visit", "patient", "date", "surgeon", "lang", "large_print", "id")
+COLUMNS = SCHEDULE_COLUMNS
 ALIASES = {
     "patient_name": "patient",
     "name": "patient",
@@ -62,7 +69,15 @@ ALIASES = {
     "medical_record_number": "id",
     "mrn_number": "id",
     "chart_number": "id",
+    "patient_first_name": "first_name",
+    "given_name": "first_name",
+    "patient_last_name": "last_name",
+    "family_name": "last_name",
+    "surname": "last_name",
+    "preferred_language": "lang",
 }
+REQUIRED = ("visit", "patient", "date")  # the patient: one column, or first_name and last_name
+MAX_LISTED = 30  # a header's columns named in a message
 RESAVE = "retype the row, or save the whole file again as 'CSV UTF-8'"
 
 
@@ -82,8 +97,22 @@ class Lines:
 
 def normalize(header: str) -> str:
     """'Patient Name ' -> 'patient_name' -> 'patient' (through the aliases)."""
-    key = re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+    key = column_name(header)
     return ALIASES.get(key, key)
+
+
+def column_key(header: str, mapping: ScheduleMap | None = None) -> str:
+    """The key a column is read as: the one schedule.toml names it for, else its built-in name;
+    '' for a column not read (schedule.toml ignores it, or names another column for its key)."""
+    if mapping is None:
+        return normalize(header)
+    named = mapping.named("columns", header)
+    if named is not None:
+        return named
+    if mapping.named("ignore", header) is not None:
+        return ""
+    key = normalize(header)
+    return "" if key in mapping.columns else key
 
 
 def decode(data: bytes, encoding: str | None) -> Lines:
@@ -169,17 +198,20 @@ def _by_line(data: bytes, encoding: str, label: str) -> Lines:
     return Lines(lines, bad)
 
 
-def read_schedule(path: Path, encoding: str | None = None) -> list[Row]:
+def read_schedule(path: Path, encoding: str | None = None, mapping: ScheduleMap | None = None) -> list[Row]:
     """Every data row of the schedule with its line number; a broken file is a UserError."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read the schedule {path}: {exc.strerror}") from None
-    return parse_schedule(data, path, encoding)
+    return parse_schedule(data, path, encoding, mapping)
 
 
-def parse_schedule(data: bytes, path: Path, encoding: str | None = None) -> list[Row]:
-    """`read_schedule` for a file's bytes in hand (an upload); `path` names it in messages and tells JSON Lines."""
+def parse_schedule(
+    data: bytes, path: Path, encoding: str | None = None, mapping: ScheduleMap | None = None
+) -> list[Row]:
+    """`read_schedule` for a file's bytes in hand (an upload); `path` names it in messages and tells
+    JSON Lines. `mapping`: the practice's schedule.toml, for its column names and FHIR's names."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise UserError(
             f"{path} is a spreadsheet workbook, not text: in Excel use File > Save As > 'CSV UTF-8' and use that file"
@@ -188,13 +220,29 @@ def parse_schedule(data: bytes, path: Path, encoding: str | None = None) -> list
         raise UserError(f"the schedule {path} is {len(data):,} bytes; the most allowed is {MAX_BYTES:,}")
     lines = decode(data, encoding)
     first = next((line for line in lines.text if line.strip()), "")
-    if path.suffix.lower() in (".jsonl", ".ndjson") or first.lstrip().startswith("{"):
-        rows = _json_lines(lines)
+    fhir = fhir_rows(lines.text, lines.bad, path, mapping or ScheduleMap()) if first.lstrip()[:1] == "{" else None
+    if fhir is not None:
+        rows = [_row(line, values) for line, values in fhir]
+    elif path.suffix.lower() in (".jsonl", ".ndjson") or first.lstrip().startswith("{"):
+        rows = _json_lines(lines, mapping)
     else:
-        rows = _csv(lines, path)
+        rows = _csv(lines, path, mapping)
     if len(rows) > MAX_ROWS:
         raise UserError(f"the schedule has {len(rows):,} rows; the most allowed is {MAX_ROWS:,}: split it")
     return rows
+
+
+def layout(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, list[str]]:
+    """What kind of schedule the bytes are (CSV, JSON Lines, FHIR Bundle, FHIR NDJSON) and a CSV's
+    header as written, for `schedule check` to show how each column is read."""
+    lines = decode(data, encoding)
+    first = next((line for line in lines.text if line.strip()), "")
+    if first.lstrip()[:1] == "{":
+        return fhir_kind(lines.text) or "JSON Lines", []
+    if path.suffix.lower() in (".jsonl", ".ndjson") or not lines.text:
+        return "JSON Lines", []
+    _, _, cells = next(_records(lines.text, max(",;\t", key=lines.text[0].count)), (0, 0, []))
+    return "CSV", cells if isinstance(cells, list) else []
 
 
 def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[str] | str]]:
@@ -231,7 +279,7 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[
             yield offset + before + 1, offset + reader.line_num, cells
 
 
-def _csv(lines: Lines, path: Path) -> list[Row]:
+def _csv(lines: Lines, path: Path, mapping: ScheduleMap | None) -> list[Row]:
     if not lines.text or not lines.text[0].strip():
         raise UserError(f"the schedule {path} is empty: it needs a header line (visit, patient, date)")
     if 1 in lines.bad:
@@ -241,16 +289,8 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
     _, _, cells = next(records)
     if isinstance(cells, str):
         raise UserError(f"the schedule {path}, header: {cells}")
-    header = [normalize(h) for h in cells]
-    missing = {"visit", "patient"} - set(header)
-    if missing:
-        named = [c for c in COLUMNS if c in header]
-        raise UserError(
-            f"the schedule {path} has no column {' or '.join(sorted(missing))} in its first line"
-            + (f" (it names {', '.join(named)})" if named else "")
-            + ": the first line must name the columns, like visit,patient,date;"
-            " add one if the file starts with a patient's row"
-        )
+    header = [column_key(h, mapping) for h in cells]
+    _has_columns(path, cells, header, mapping)
     twice = _twice(cells, header)
     if twice:
         raise UserError(f"the schedule {path}, header: {twice}")
@@ -265,6 +305,41 @@ def _csv(lines: Lines, path: Path) -> list[Row]:
         elif any(cell.strip() for cell in cells):
             rows.append(_csv_row(first, last, cells, header, lines.bad, None if spaced else delimiter))
     return rows
+
+
+def _has_columns(path: Path, names: list[str], keys: list[str], mapping: ScheduleMap | None) -> None:
+    """A header that names the visit, the patient (or their first and last names) and the visit date.
+
+    A line that names two or more of the columns read is a header, and the message lists its
+    columns as written, so the person sees which to name in schedule.toml; any other first line may
+    be a patient's row (a file without a header), and nothing of it is repeated."""
+    found = set(keys) | ({"patient"} if {"first_name", "last_name"} <= set(keys) else set())
+    missing = [key for key in REQUIRED if key not in found]
+    if not missing:
+        return
+    what = f"the schedule {path} has no column {_either(missing)} in its first line"
+    if sum(key in COLUMNS for key in keys) < 2:
+        named = [c for c in COLUMNS if c in keys]
+        raise UserError(
+            what
+            + (f" (it names {', '.join(named)})" if named else "")
+            + ": the first line must name the columns, like visit,patient,date;"
+            " add one if the file starts with a patient's row"
+        )
+    listed = ", ".join(f"'{name.strip()[:60]}'" for name in names[:MAX_LISTED] if name.strip())
+    listed += f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    told = [key for key in missing if mapping is not None and key in mapping.columns]
+    if told:
+        said = ", ".join(f"columns.{key} = {mapping.columns[key]!r}" for key in told)
+        raise UserError(f"{what} (its columns are {listed}): schedule.toml says {said}; correct it there")
+    raise UserError(
+        f"{what} (its columns are {listed}): say which column it is in the practice's schedule.toml, "
+        f'like [columns] {missing[0]} = "its name here" (see docs/batch.md)'
+    )
+
+
+def _either(keys: list[str]) -> str:
+    return keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} or {keys[-1]}"
 
 
 def _twice(names: list[str], keys: list[str]) -> str | None:
@@ -349,7 +424,7 @@ def _keys_once(pairs: list[tuple[str, object]]) -> dict:
     return found
 
 
-def _json_lines(lines: Lines) -> list[Row]:
+def _json_lines(lines: Lines, mapping: ScheduleMap | None = None) -> list[Row]:
     rows = []
     for number, line in enumerate(lines.text, 1):
         if not line.strip():
@@ -374,11 +449,12 @@ def _json_lines(lines: Lines) -> list[Row]:
         if not isinstance(record, dict):
             rows.append(_refused(number, "each line must be a JSON object"))
             continue
-        twice = _twice(list(record), [normalize(k) for k in record])
+        keys = [column_key(k, mapping) for k in record]
+        twice = _twice(list(record), keys)
         if twice:
             rows.append(_refused(number, twice))
             continue
-        rows.append(_json_row(number, record))
+        rows.append(_json_row(number, record, keys))
     return rows
 
 
@@ -389,13 +465,14 @@ _JSON_NUMBERS = {"id", "large_print"}
 _JSON_FLAGS = {"large_print"}
 
 
-def _json_row(line: int, record: dict) -> Row:
+def _json_row(line: int, record: dict, keys: list[str]) -> Row:
     """The row, or its error when a value is not text where text is expected: `{'a': 1}` or `True`
     printed as a name is a wrong handout, so a list, an object, true/false or a number is refused,
     naming its column, except a whole number as the id and true/false (or 1/0) as large_print."""
     values = {}
-    for key, value in record.items():
-        column = normalize(key)
+    for value, column in zip(record.values(), keys, strict=True):
+        if not column:
+            continue
         if value is None:
             values[column] = ""
         elif isinstance(value, str):

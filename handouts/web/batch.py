@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from ..base.errors import UserError
 from ..config.catalog import Catalog
+from ..runs.mapped import schedule_rows
 from ..runs.rows import NEEDS_ORDER, folded
-from ..runs.schedule import parse_schedule
 from .desk import DATES, Day
 from .desk import safe_suffix as schedule_suffix
 from .forms import TRUE, sentence
@@ -44,7 +44,7 @@ def upload():
         return upload_page(catalog, {"schedule": "Choose the schedule file first."}, 400)
     data, name = upload.read(), f"schedule{schedule_suffix(upload.filename)}"
     try:
-        parse_schedule(data, Path(name))
+        schedule_rows(catalog, data, Path(name))
     except UserError as exc:
         return upload_page(catalog, {"schedule": sentence(str(exc))}, 400)
     day = Day(name, data, request.form.get("dates") or None, request.form.get("separator") in TRUE)

@@ -3,8 +3,9 @@
 A `Day` is a schedule as loaded (uploaded, or the file `serve --schedule` names) plus what the
 desk chose on the page: the order of slashed dates (`--dates us|eu`), separator sheets, and
 corrections of a row's visit type or date. Rows are read and checked with the same functions as
-`handouts batch` (`parse_schedule`, `request_kwargs`, `build_request`), so a row prints on the page
-exactly as in a batch, and a worker process running "Print all" reads the same rows again.
+`handouts batch` (`schedule_rows` with the practice's schedule.toml, `request_kwargs`,
+`build_request`), so a row prints on the page exactly as in a batch, and a worker process running
+"Print all" reads the same rows again.
 
 Who has their handout comes from the record of handouts given (the ledger); without a ledger,
 from this server's own log of what it printed or gave for download (`GivenLog`), kept in memory.
@@ -27,8 +28,9 @@ from ..compose.identity import NO_ONE, Identity, fold_name, found_by, of_row, se
 from ..compose.request import Request, build_request
 from ..config.catalog import Catalog
 from ..record.recorder import identity
-from ..runs.rows import NEEDS_ORDER, request_kwargs, unused_columns
-from ..runs.schedule import Row, parse_schedule
+from ..runs.mapped import patient_name, schedule_rows
+from ..runs.rows import NEEDS_ORDER, request_kwargs, schedule_warnings
+from ..runs.schedule import Row
 from .forms import sentence
 
 DATES = {"us": "month first (3/14/2026)", "eu": "day first (14/03/2026)"}
@@ -86,6 +88,7 @@ class DeskRow:
     given: Given | None = None
     namesakes: list[int] = field(default_factory=list)  # the lines of other patients with this name
     english: Request | None = None  # a row that cannot be made in its language, made in English: one click away
+    written: str = ""  # the name as it would print, for a row that cannot be made
 
     @property
     def handout(self) -> Request | None:
@@ -94,7 +97,7 @@ class DeskRow:
 
     @property
     def patient(self) -> str:
-        return self.request.patient if self.request else self.values.get("patient", "").strip()
+        return self.handout.patient if self.handout else self.written
 
     @property
     def find(self) -> str:
@@ -175,9 +178,9 @@ class Day:
             return self
         return Day.from_file(self.source) if changed else self
 
-    def schedule_rows(self) -> list[Row]:
-        """The rows as read, each with the desk's corrections in place."""
-        rows = parse_schedule(self.data, Path(self.name))
+    def schedule_rows(self, catalog: Catalog) -> list[Row]:
+        """The rows as the practice's schedule.toml reads them, each with the desk's corrections in place."""
+        rows = schedule_rows(catalog, self.data, Path(self.name)).rows
         return [Row(row.line, {**row.values, **self.fixes.get(row.line, {})}) for row in rows]
 
     def request(self, catalog: Catalog, row: Row, lang: str | None = None) -> Request:
@@ -186,11 +189,14 @@ class Day:
 
     def rows(self, catalog: Catalog, given: list[Given]) -> list[DeskRow]:
         found = []
-        for row in self.schedule_rows():
+        for row in self.schedule_rows(catalog):
             try:
                 desk = DeskRow(row.line, row.values, self.request(catalog, row))
             except UserError as exc:
-                desk = _in_english(catalog, row, self) or DeskRow(row.line, row.values, None, sentence(str(exc)))
+                written = patient_name(catalog.schedule, row.values)
+                desk = _in_english(catalog, row, self) or DeskRow(
+                    row.line, row.values, None, sentence(str(exc)), written=written
+                )
             desk.given = match(desk, given)
             found.append(desk)
         for desk in found:  # another patient with this name: told apart on the page
@@ -203,7 +209,7 @@ class Day:
         return found
 
     def warnings(self, catalog: Catalog) -> list[str]:
-        return [sentence(text) for text in unused_columns(catalog, self.schedule_rows())]
+        return [sentence(text) for text in schedule_warnings(catalog, self.schedule_rows(catalog))]
 
 
 def needs_order(rows: list[DeskRow]) -> bool:
@@ -246,7 +252,7 @@ def _in_english(catalog: Catalog, row: Row, day: Day) -> DeskRow | None:
     """A row asked in another language that cannot be made in it but can in English: why, in one line, and the
     English handout ready for its button (recorded as English). None when English cannot be made either."""
     try:
-        lang = parse_lang(row.values.get("lang", ""), "the language") if row.values.get("lang", "").strip() else None
+        lang = request_kwargs(catalog, row.values, dates=day.dates)["lang"]  # as schedule.toml reads it
         english = day.request(catalog, row, DEFAULT) if lang and lang != DEFAULT else None
     except UserError:
         return None

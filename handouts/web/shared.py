@@ -114,7 +114,7 @@ def give_batch(job: Job) -> None:
         return
     catalog = load_catalog()
     _, day = job_day(job.folder)
-    rows = {row.line: row for row in day.schedule_rows()}
+    rows = {row.line: row for row in day.schedule_rows(catalog)}
     recorder = _recorder(catalog, DOWNLOADED)
     for line, digest in job.result.get("handouts", []):
         row = rows[line]

@@ -19,8 +19,8 @@ from ..delivery.printing import PrintError, queue_for, send
 from ..engine.build import file_name
 from ..record.address import ledger_url
 from ..record.recorder import given_since
+from ..runs.mapped import schedule_rows
 from ..runs.rows import NEEDS_ORDER
-from ..runs.schedule import parse_schedule
 from .desk import (
     DATES,
     DOWNLOADED,
@@ -143,7 +143,7 @@ def load():
         return page({"schedule": "Choose the schedule file first."}, 400)
     data, name = upload.read(), f"schedule{safe_suffix(upload.filename)}"
     try:
-        parse_schedule(data, Path(name))
+        schedule_rows(load_catalog(), data, Path(name))
     except UserError as exc:
         return page({"schedule": sentence(str(exc))}, 400)
     settings().days[browser_session()] = Day(name, data)
@@ -277,7 +277,7 @@ def _log_printed(catalog: Catalog, day: Day):
 
     def done(job: Job) -> None:
         wanted = set(job.result.get("printed", []))
-        for row in day.schedule_rows():
+        for row in day.schedule_rows(catalog):
             if row.line in wanted:
                 try:
                     request = day.request(catalog, row)

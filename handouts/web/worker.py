@@ -44,7 +44,7 @@ def run(folder: Path) -> dict[str, Any]:
     practice cannot be read."""
     spec, day = job_day(folder)
     catalog = Catalog.load(Path(spec["practice"]) if spec["practice"] else None)
-    rows = day.schedule_rows()
+    rows = day.schedule_rows(catalog)
     if spec["lines"] is not None:
         wanted = set(spec["lines"])
         rows = [row for row in rows if row.line in wanted]
