@@ -5,12 +5,14 @@ Spanish; its Spanish footer lives in `es/practice.toml`, the file none of them u
 
 import re
 import shutil
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from handouts.base.errors import UserError
 from handouts.cli.main import main
 from handouts.compose.request import build_request
 from handouts.config.catalog import Catalog
@@ -74,6 +76,17 @@ def test_a_rerun_batch_remakes_the_spanish_handouts_after_es_practice_toml_chang
     again = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
     assert (again.made, again.skipped) == (1, 0)
     assert CHANGED in pdfcheck.text(pdf.read_bytes()) and FOOTER not in pdfcheck.text(pdf.read_bytes())
+
+
+def test_a_file_changed_after_the_snapshot_is_never_mixed_into_a_handout(practice):
+    """The catalog reads es/practice.toml when a Spanish handout is first asked for: a file changed since
+    its snapshot was taken is refused (make it again), never printed under the old snapshot's id."""
+    spanish_footer(practice, f"{FOOTER} {uuid.uuid4().hex}")  # bytes this process has never read
+    catalog = Catalog.load(practice)
+    spanish_footer(practice, CHANGED)
+    with pytest.raises(UserError, match=r"es/practice\.toml changed while a handout was made from it"):
+        builder = KeptBuilder()(catalog)
+        builder.pdf(build_request(catalog, "injection", "Rosa Delgado", date(2026, 3, 14), lang="es"))
 
 
 def test_the_web_builder_prints_the_new_spanish_footer_at_once(practice):

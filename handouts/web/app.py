@@ -9,6 +9,7 @@ answer that may carry patient data, and no request log. Every handout goes throu
 """
 
 import hmac
+import io
 import ipaddress
 import json
 import re
@@ -513,11 +514,12 @@ def _routes(app: Flask) -> None:
     @app.get("/assets/<path:name>")
     def asset(name: str):
         """A handout's own asset (logo, fonts), for the preview and the page: only what the fetcher would serve."""
-        path = load_catalog().search.find("assets", name)
+        search = load_catalog().search
+        path = search.find("assets", name)
         if path is None:
             abort(404, "No such file.")
         mime = mime_type(path)
-        response = send_file(path, mimetype=mime, max_age=3600)
+        response = send_file(io.BytesIO(search.read(path)), mimetype=mime, max_age=3600)  # as its snapshot took it
         response.headers["Content-Security-Policy"] = ASSET_CSP
         return response
 

@@ -361,7 +361,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
         except UserError as exc:
             errors[f"new_{key}"] = sentence(str(exc))
             continue
-        missing = glyphs.unprintable(values[key], fonts)
+        missing = glyphs.unprintable(values[key], fonts, catalog.search)
         if missing:  # it would print on every one of the surgeon's handouts: none could be made
             cannot = glyphs.describe(missing)
             errors[f"new_{key}"] = f"The handouts cannot print {cannot}: remove it, or say it in words."
