@@ -63,19 +63,26 @@ def test_the_snapshot_holds_the_language_folders_and_changes_with_them(practice)
 
 
 def test_a_rerun_batch_remakes_the_spanish_handouts_after_es_practice_toml_changes(practice, tmp_path):
+    """Only the Spanish handouts: the English ones are made from none of the Spanish files."""
     schedule = tmp_path / "day.csv"
-    schedule.write_text("visit,patient,date,lang\ninjection,Rosa Delgado,2026-03-14,es\n", encoding="utf-8")
+    schedule.write_text(
+        "visit,patient,date,lang\ninjection,Rosa Delgado,2026-03-14,es\ninjection,Ann Smith,2026-03-14,en\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     first = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
-    assert (first.made, first.failed) == (1, [])
-    (pdf,) = out.glob("*.pdf")
-    assert FOOTER in pdfcheck.text(pdf.read_bytes())
-    assert run_batch(Catalog.load(practice), schedule, out, workers=1, record=False).skipped == 1
+    assert (first.made, first.failed) == (2, [])
+    made = {pdf.name: pdf.read_bytes() for pdf in out.glob("*.pdf")}
+    spanish, english = sorted(made, key=lambda name: FOOTER not in pdfcheck.text(made[name]))
+    assert FOOTER in pdfcheck.text(made[spanish]) and FOOTER not in pdfcheck.text(made[english])
+    assert run_batch(Catalog.load(practice), schedule, out, workers=1, record=False).skipped == 2
 
     spanish_footer(practice, CHANGED)
     again = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
-    assert (again.made, again.skipped) == (1, 0)
-    assert CHANGED in pdfcheck.text(pdf.read_bytes()) and FOOTER not in pdfcheck.text(pdf.read_bytes())
+    assert (again.made, again.skipped, again.failed) == (1, 1, [])
+    text = pdfcheck.text((out / spanish).read_bytes())
+    assert CHANGED in text and FOOTER not in text
+    assert (out / english).read_bytes() == made[english]
 
 
 def test_a_file_changed_after_the_snapshot_is_never_mixed_into_a_handout(practice):
