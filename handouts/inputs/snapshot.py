@@ -95,6 +95,14 @@ class Snapshot(Mapping[tuple[str, str], str]):
         roots = {BUILTIN: builtin} | ({PRACTICE: practice} if practice is not None else {})
         return cls(tuple(files), roots)
 
+    @classmethod
+    def stored(cls, files: list[tuple[str, str, str]], blobs: Mapping[str, bytes], where: Path) -> "Snapshot":
+        """The files a record was made from, read from their stored bytes (`blobs`, checked against their
+        sha256 by the caller), each root named as a folder of `where`, which is never written or read."""
+        files = [tuple(entry) for entry in files]
+        roots = {root: where / root for root in (BUILTIN, PRACTICE) if any(entry[0] == root for entry in files)}
+        return cls(tuple(files), roots, blobs)  # type: ignore[arg-type]
+
     def __getitem__(self, key: tuple[str, str]) -> str:
         return self._index[key]
 
