@@ -315,7 +315,10 @@ def set_keys(table: Table, values: dict[str, Any]) -> None:
         else:
             body = table.value.body
             last = max((i for i, (name, _) in enumerate(body) if name is not None), default=-1)
-            table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+            if last + 1 < len(body):
+                table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+            else:  # nothing after the last key, or an empty table (tomlkit inserts only before an item)
+                table.append(key, item)
 
 
 # A new profile's fields besides its ID, each with the words its messages use; only the name is required.
