@@ -157,3 +157,23 @@ def test_a_link_under_a_language_folder_is_refused_in_one_line(practice, tmp_pat
     line = result.output.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     assert f"{link} (a link to {outside}" in line and not (tmp_path / "x.pdf").exists()
+
+
+def test_the_surgeon_pages_preview_is_a_catalog_of_its_own(tmp_path):
+    """The preview's copy of the practice, with the practice's unsaved post-op text, has its own snapshot: a
+    warm builder (the page's render worker keeps one) never prints the unsaved text on a handout, nor the
+    saved text in the preview."""
+    from handouts.web.profiles import post_op_sheet
+
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    catalog = Catalog.load(practice)
+    saved, unsaved = "Practice rule: no driving until your surgeon says it is safe.", "No driving for six weeks."
+    steps = catalog.practice.post_op.model_copy(update={"driving": unsaved})
+    edited, sample = post_op_sheet(catalog, "", steps)
+    kept = KeptBuilder()
+    handout = build_request(catalog, "post-op", "Ana Silva", date(2026, 3, 14))
+    assert saved in pdfcheck.text(kept(catalog).pdf(handout, gate=False))
+    preview = pdfcheck.text(kept(edited).pdf(sample, gate=False))
+    assert unsaved in preview and saved not in preview
+    assert saved in pdfcheck.text(kept(Catalog.load(practice)).pdf(handout, gate=False))
+    assert edited.snapshot.id != catalog.snapshot.id

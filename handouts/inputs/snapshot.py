@@ -103,6 +103,14 @@ class Snapshot(Mapping[tuple[str, str], str]):
         roots = {root: where / root for root in (BUILTIN, PRACTICE) if any(entry[0] == root for entry in files)}
         return cls(tuple(files), roots, blobs)  # type: ignore[arg-type]
 
+    def with_file(self, path: Path | str, data: bytes) -> "Snapshot":
+        """This snapshot with the file at `path` holding `data`: the inputs of a copy of a catalog with one
+        file edited and not saved (the surgeon page's preview), with an id of its own."""
+        root, relative, _digest = self._entry(path)
+        digest = hashlib.sha256(data).hexdigest()
+        files = tuple((r, p, digest if (r, p) == (root, relative) else d) for r, p, d in self.files)
+        return Snapshot(files, self.roots, {**self.blobs, digest: data})
+
     def __getitem__(self, key: tuple[str, str]) -> str:
         return self._index[key]
 
