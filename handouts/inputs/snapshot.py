@@ -30,6 +30,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -57,15 +58,15 @@ class Snapshot(Mapping[tuple[str, str], str]):
     roots: Mapping[str, Path]  # the folder of each root it holds (a record's: a name, no folder on disk)
     # bytes by sha256 read from here, not from the roots: a record's (`stored`), an edited file's (`with_file`)
     blobs: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-    id: str = field(init=False)
     _index: dict[tuple[str, str], str] = field(init=False, repr=False)
     _folders: dict[tuple[str, str], list[str]] = field(init=False, repr=False)  # (root, folder) -> file names
     _digests: dict[str, tuple[str, str]] = field(init=False, repr=False)  # sha256 -> a file with those bytes
-    _order: tuple[tuple[str, Path], ...] = field(init=False, repr=False)  # the roots, deepest folder first
+    # (root, its folder, that folder as the start of a path in it), the deepest folder first
+    _order: tuple[tuple[str, str, str], ...] = field(init=False, repr=False)
+    _found: dict[str, tuple[str, str] | None] = field(init=False, repr=False, default_factory=dict)  # by path
     _views: dict[str, "Snapshot"] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", hashlib.sha256(json.dumps(self.files).encode()).hexdigest())
         object.__setattr__(self, "_index", {(root, relative): digest for root, relative, digest in self.files})
         folders: dict[tuple[str, str], list[str]] = {}
         for root, relative, _digest in self.files:
@@ -77,7 +78,8 @@ class Snapshot(Mapping[tuple[str, str], str]):
         object.__setattr__(self, "_folders", {key: sorted(names) for key, names in folders.items()})
         object.__setattr__(self, "_digests", {digest: (root, relative) for root, relative, digest in self.files})
         deepest_first = sorted(self.roots.items(), key=lambda item: len(item[1].parts), reverse=True)
-        object.__setattr__(self, "_order", tuple(deepest_first))
+        starts = [(root, str(folder), _start(str(folder))) for root, folder in deepest_first]
+        object.__setattr__(self, "_order", tuple(starts))
 
     @classmethod
     def take(cls, practice: Path | None, builtin: Path = BUILTIN_ROOT) -> "Snapshot":
@@ -102,6 +104,11 @@ class Snapshot(Mapping[tuple[str, str], str]):
         files = [tuple(entry) for entry in files]
         roots = {root: where / root for root in (BUILTIN, PRACTICE) if any(entry[0] == root for entry in files)}
         return cls(tuple(files), roots, blobs)  # type: ignore[arg-type]
+
+    @cached_property
+    def id(self) -> str:
+        """The hash of the whole map: the same files, the same id."""
+        return hashlib.sha256(json.dumps(self.files).encode()).hexdigest()
 
     def with_file(self, path: Path | str, data: bytes) -> "Snapshot":
         """This snapshot with the file at `path` holding `data`: the inputs of a copy of a catalog with one
@@ -135,17 +142,21 @@ class Snapshot(Mapping[tuple[str, str], str]):
         return found if found is not None and found in self._index else None
 
     def _where(self, path: Path | str) -> tuple[str, str] | None:
-        """(root, relative path) of `path` under the deepest root folder that holds it (a practice folder
-        may sit inside the built-ins); None when under none."""
-        path = Path(path)
-        for root, folder in self._order:
-            if path == folder:
-                return root, ""
-            if path.is_relative_to(folder):
-                relative = path.relative_to(folder).as_posix()
+        """(root, relative path) of `path` under the deepest root folder that holds a file or folder there
+        (a practice folder may sit inside the built-ins); None when under none. Paths are compared as
+        written, as they are made from the roots (one that climbs out with `..` is under none), and
+        each is looked up once: no file system call."""
+        text = os.fspath(path)
+        if text not in self._found:
+            self._found[text] = None
+            for root, folder, start in self._order:
+                if text != folder and not text.startswith(start):
+                    continue
+                relative = "" if text == folder else text[len(start) :]
                 if (root, relative) in self._index or (root, relative) in self._folders:
-                    return root, relative
-        return None
+                    self._found[text] = (root, relative)
+                    break
+        return self._found[text]
 
     def is_file(self, path: Path | str) -> bool:
         return self.locate(path) is not None
@@ -243,6 +254,11 @@ class _Kept:
 
 _kept = _Kept()
 _made: dict[tuple[str, str], object] = {}  # (sha256, what) -> made from those bytes, KEEP_MADE at most
+
+
+def _start(folder: str) -> str:
+    """How the path of a file in `folder` starts, as `str(Path)` writes it (nothing for ".")."""
+    return "" if folder == "." else f"{folder.rstrip('/')}/"
 
 
 def _join(folder: str, name: str) -> str:
