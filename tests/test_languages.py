@@ -20,6 +20,7 @@ from handouts.base.i18n import DOMAIN, LOCALE_DIR, catalog_path, extract, long_d
 from handouts.cli.main import main
 from handouts.config.catalog import Catalog
 from handouts.config.editions import translate
+from handouts.inputs.searchpath import SearchPath
 from handouts.render.figures import FIGURES, figure
 from handouts.render.renderer import Renderer, timeline_rows
 
@@ -319,7 +320,7 @@ def test_a_translation_holds_all_the_text_and_only_the_text(tmp_path, catalog, c
     spanish = (ROOT / "content/visits/es/injection.toml").read_text(encoding="utf-8")
     path = _visit_translation(tmp_path, change(spanish))
     with pytest.raises(UserError, match=re.escape(message)):
-        translate(catalog.visits["injection"], path, "es")
+        translate(catalog.visits["injection"], path, "es", SearchPath(tmp_path))  # tmp_path as a practice folder
 
 
 def test_a_practice_file_without_its_translation_names_the_file_to_add(tmp_path):

@@ -5,12 +5,14 @@ Spanish; its Spanish footer lives in `es/practice.toml`, the file none of them u
 
 import re
 import shutil
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from handouts.base.errors import UserError
 from handouts.cli.main import main
 from handouts.compose.request import build_request
 from handouts.config.catalog import Catalog
@@ -61,19 +63,37 @@ def test_the_snapshot_holds_the_language_folders_and_changes_with_them(practice)
 
 
 def test_a_rerun_batch_remakes_the_spanish_handouts_after_es_practice_toml_changes(practice, tmp_path):
+    """Only the Spanish handouts: the English ones are made from none of the Spanish files."""
     schedule = tmp_path / "day.csv"
-    schedule.write_text("visit,patient,date,lang\ninjection,Rosa Delgado,2026-03-14,es\n", encoding="utf-8")
+    schedule.write_text(
+        "visit,patient,date,lang\ninjection,Rosa Delgado,2026-03-14,es\ninjection,Ann Smith,2026-03-14,en\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     first = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
-    assert (first.made, first.failed) == (1, [])
-    (pdf,) = out.glob("*.pdf")
-    assert FOOTER in pdfcheck.text(pdf.read_bytes())
-    assert run_batch(Catalog.load(practice), schedule, out, workers=1, record=False).skipped == 1
+    assert (first.made, first.failed) == (2, [])
+    made = {pdf.name: pdf.read_bytes() for pdf in out.glob("*.pdf")}
+    spanish, english = sorted(made, key=lambda name: FOOTER not in pdfcheck.text(made[name]))
+    assert FOOTER in pdfcheck.text(made[spanish]) and FOOTER not in pdfcheck.text(made[english])
+    assert run_batch(Catalog.load(practice), schedule, out, workers=1, record=False).skipped == 2
 
     spanish_footer(practice, CHANGED)
     again = run_batch(Catalog.load(practice), schedule, out, workers=1, record=False)
-    assert (again.made, again.skipped) == (1, 0)
-    assert CHANGED in pdfcheck.text(pdf.read_bytes()) and FOOTER not in pdfcheck.text(pdf.read_bytes())
+    assert (again.made, again.skipped, again.failed) == (1, 1, [])
+    text = pdfcheck.text((out / spanish).read_bytes())
+    assert CHANGED in text and FOOTER not in text
+    assert (out / english).read_bytes() == made[english]
+
+
+def test_a_file_changed_after_the_snapshot_is_never_mixed_into_a_handout(practice):
+    """The catalog reads es/practice.toml when a Spanish handout is first asked for: a file changed since
+    its snapshot was taken is refused (make it again), never printed under the old snapshot's id."""
+    spanish_footer(practice, f"{FOOTER} {uuid.uuid4().hex}")  # bytes this process has never read
+    catalog = Catalog.load(practice)
+    spanish_footer(practice, CHANGED)
+    with pytest.raises(UserError, match=r"es/practice\.toml changed while a handout was made from it"):
+        builder = KeptBuilder()(catalog)
+        builder.pdf(build_request(catalog, "injection", "Rosa Delgado", date(2026, 3, 14), lang="es"))
 
 
 def test_the_web_builder_prints_the_new_spanish_footer_at_once(practice):
@@ -137,3 +157,23 @@ def test_a_link_under_a_language_folder_is_refused_in_one_line(practice, tmp_pat
     line = result.output.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     assert f"{link} (a link to {outside}" in line and not (tmp_path / "x.pdf").exists()
+
+
+def test_the_surgeon_pages_preview_is_a_catalog_of_its_own(tmp_path):
+    """The preview's copy of the practice, with the practice's unsaved post-op text, has its own snapshot: a
+    warm builder (the page's render worker keeps one) never prints the unsaved text on a handout, nor the
+    saved text in the preview."""
+    from handouts.web.profiles import post_op_sheet
+
+    practice = Path(shutil.copytree(FIXTURE, tmp_path / "practice"))
+    catalog = Catalog.load(practice)
+    saved, unsaved = "Practice rule: no driving until your surgeon says it is safe.", "No driving for six weeks."
+    steps = catalog.practice.post_op.model_copy(update={"driving": unsaved})
+    edited, sample = post_op_sheet(catalog, "", steps)
+    kept = KeptBuilder()
+    handout = build_request(catalog, "post-op", "Ana Silva", date(2026, 3, 14))
+    assert saved in pdfcheck.text(kept(catalog).pdf(handout, gate=False))
+    preview = pdfcheck.text(kept(edited).pdf(sample, gate=False))
+    assert unsaved in preview and saved not in preview
+    assert saved in pdfcheck.text(kept(Catalog.load(practice)).pdf(handout, gate=False))
+    assert edited.snapshot.id != catalog.snapshot.id

@@ -84,7 +84,7 @@ def test_a_refactor_of_the_drawing_code_source_keeps_every_version(tmp_path):
     shutil.copytree(ROOT / "handouts", copy / "handouts", ignore=shutil.ignore_patterns("__pycache__"))
     for folder in ("templates", "styles", "content", "assets"):
         (copy / folder).symlink_to(ROOT / folder)
-    code = copy / "handouts" / "figures.py"
+    code = copy / "handouts" / "render" / "figures.py"
     source = code.read_text()
     assert "_spread(" in source
     code.write_text("# The drawings, refactored.\n" + source.replace("_spread(", "_spread_labels("))

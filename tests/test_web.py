@@ -411,6 +411,21 @@ def test_save_keeps_the_profile_files_comments_and_layout(practice):
     assert Catalog.load(practice).surgeons["lee"].post_op.activity == "Walk.\nRest."
 
 
+def test_save_into_a_profile_without_post_op_instructions(practice):
+    """A profile written by hand with no [post_op] table (or an empty one at the end of the file): the
+    first save gives it one (the page answered with an error, and the preview of the practice's own
+    defaults, an empty [post_op] at the end of practice.toml, did too)."""
+    path = practice / "surgeons" / "lee.toml"
+    text = path.read_text()
+    start, end = text.index("[post_op]"), text.index("[visits.post-op]")
+    path.write_text(text[:start] + text[end:])
+    client = create_app(practice).test_client()
+    data = {"csrf_token": token(client, "/surgeon?id=lee"), "surgeon": "lee", "driving": "Wait two weeks."}
+    assert client.post("/surgeon/save", data=data).status_code == 303
+    assert tomllib.loads(path.read_text())["post_op"] == {"driving": "Wait two weeks."}
+    assert Catalog.load(practice).surgeons["lee"].post_op.driving == "Wait two weeks."
+
+
 def opened(page: str) -> dict[str, str]:
     """The post-op form's fields as `page` holds them: what a browser sends back when Save is pressed."""
     start = page.index('<form id="postop"')

@@ -17,7 +17,7 @@ from ..base.i18n import LANGUAGES, parse_lang
 from ..compose.request import build_request
 from ..config.catalog import Catalog
 from ..config.models import SCHEDULE_COLUMNS, ScheduleMap
-from ..inputs.searchpath import SCHEDULE_FILE
+from ..inputs.layout import SCHEDULE_FILE
 from ..runs.mapped import language, last_first_names, patient_name, skipped_why, surgeon_id, visit_id
 from ..runs.rows import folded, iso_date, request_kwargs
 from ..runs.schedule import Row, layout, normalize, parse_schedule

@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, StringConstraints, ValidationError
 from ..base.errors import UserError
 from ..base.i18n import DEFAULT, LANGUAGES
 from ..base.output import write_atomic
-from ..inputs.searchpath import APPROVALS_FILE
+from ..inputs.layout import APPROVALS_FILE
 from .models import Strict, Text
 
 HEADER = (
@@ -82,14 +82,14 @@ class Approvals:
         return max(found, key=lambda a: a.date) if found else None
 
 
-def load(path: Path, data: dict[str, Any], texts: Collection[str]) -> Approvals:
-    """The approvals of `path` (`data`, its TOML as read), every entry checked against the practice's
+def load(path: Path, data: dict[str, Any], text: str, texts: Collection[str]) -> Approvals:
+    """The approvals of `path` (`data`, its TOML as read from `text`), every entry checked against the practice's
     `texts` (module:ID, visit:ID and surgeon:ID, in English): the first wrong entry is refused with
     its line and how to fix it."""
     if set(data) - {"approval"} or not isinstance(data.get("approval", []), list):
         raise UserError(f"{path}: the file holds [[approval]] entries only, as `handouts approve` writes them")
     entries = data.get("approval", [])
-    lines = _entry_lines(path.read_text(encoding="utf-8"))
+    lines = _entry_lines(text)
     latest = now() + CLOCK_SLACK
     items, gone = [], []
     for index, entry in enumerate(entries):

@@ -9,8 +9,10 @@ from functools import cached_property
 from pathlib import Path
 
 from ..base.errors import UserError
+from ..base.i18n import DEFAULT
 from ..base.paths import BUILTIN_ROOT
-from ..inputs.searchpath import APPROVALS_FILE, SearchPath
+from ..inputs.layout import APPROVALS_FILE
+from ..inputs.searchpath import SearchPath
 from ..inputs.snapshot import Snapshot
 from . import approvals as approvals_file
 from .approvals import Approvals
@@ -38,12 +40,14 @@ class Catalog:
     _editions: dict[str, "Catalog"] = field(init=False, default_factory=dict, compare=False, repr=False)
 
     def edition(self, lang: str) -> "Catalog":
-        """This catalog in `lang`, translated once and kept (editions.py)."""
+        """This catalog in `lang`, translated once and kept (editions.py), read through the part of the
+        snapshot that language is made from."""
         if lang == self.lang:
             return self
         if lang not in self._editions:
-            texts = translated(self.texts, self.search, lang)
-            self._editions[lang] = replace(self, **vars(texts), lang=lang)
+            search = SearchPath.of(self.snapshot.view(lang))
+            texts = translated(self.texts, search, lang)
+            self._editions[lang] = replace(self, **vars(texts), search=search, lang=lang)
         return self._editions[lang]
 
     @property
@@ -62,28 +66,38 @@ class Catalog:
     @cached_property
     def schedule(self) -> ScheduleMap:
         """How the practice's schedule export reads (schedule.toml), read when a schedule first is."""
-        return load_schedule_map(self.search.practice, self.visits, [*self.surgeons, *self.broken_surgeons])
+        return load_schedule_map(
+            self.search.practice, self.snapshot, self.visits, [*self.surgeons, *self.broken_surgeons]
+        )
 
     @classmethod
     def load(cls, practice_dir: Path | None = None, builtin: Path = BUILTIN_ROOT) -> "Catalog":
+        """The catalog of a practice folder (None: the built-in sample practice) as its files are now."""
         if practice_dir is not None and not practice_dir.is_dir():
             raise UserError(f"practice folder {practice_dir} does not exist: check the path")
-        search = SearchPath(practice_dir, builtin)
-        snapshot = Snapshot.take(practice_dir, builtin)  # refuses a link in the folder before anything is read
+        return cls.of(Snapshot.take(practice_dir, builtin))  # refuses a link in the folder before anything is read
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> "Catalog":
+        """The catalog made from a snapshot's files, read through it alone: the English text here, each
+        language's in `edition`, each through the part of the snapshot its language is made from."""
+        search = SearchPath.of(snapshot.view(DEFAULT))
+        files, practice_dir = search.files, search.practice
         practice_file = search.practice_file
-        if practice_dir is not None and not practice_file.is_file():
+        if practice_dir is not None and not files.is_file(practice_file):
             raise UserError(f"{practice_file} is missing: create it with 'handouts init-practice {practice_dir}'")
-        practice = load_model(Practice, practice_file)
+        practice = load_model(Practice, practice_file, files)
         _check_assets(practice, practice_file, search)
-        modules = {mid: load_model(Module, path, id=mid) for mid, path in search.names("modules", ".toml").items()}
+        module_files = search.names("modules", ".toml")
+        modules = {mid: load_model(Module, path, files, id=mid) for mid, path in module_files.items()}
         for mid, module in modules.items():
-            if not any((d / module.template_name).is_file() for d in search.dirs("templates")):
+            if not any(files.is_file(d / module.template_name) for d in search.dirs("templates")):
                 raise UserError(
-                    f"{search.names('modules', '.toml')[mid]}: template {module.template_name!r} not found in "
+                    f"{module_files[mid]}: template {module.template_name!r} not found in "
                     f"{' or '.join(str(d) for d in search.dirs('templates'))}"
                 )
         visit_files = search.names("visits", ".toml")
-        loaded = [load_model(VisitType, path, id=vid) for vid, path in visit_files.items()]
+        loaded = [load_model(VisitType, path, files, id=vid) for vid, path in visit_files.items()]
         visits = {v.id: v for v in sorted(loaded, key=lambda v: (v.order, v.id))}
         for vid, visit in visits.items():
             check_modules(visit.modules, modules, f"{visit_files[vid]}: key 'modules'")
@@ -93,22 +107,24 @@ class Catalog:
                     f"{practice_file}: key 'links.{vid}': unknown visit type; known: {', '.join(visits)}"
                 )
         starter_file = search.builtin / POST_OP_STARTER
-        starter = load_model(PostOpInstructions, starter_file) if starter_file.is_file() else PostOpInstructions()
+        has_starter = files.is_file(starter_file)
+        starter = load_model(PostOpInstructions, starter_file, files) if has_starter else PostOpInstructions()
         surgeons, broken = {}, {}
         fonts = Fonts(search, practice)
         for sid, path in search.names("surgeons", ".toml").items():
             try:
-                surgeons[sid] = _load_surgeon(path, sid, visits, modules)
+                surgeons[sid] = _load_surgeon(path, sid, visits, modules, files)
                 check_printable(surgeons[sid], path, fonts)
             except UserError as exc:  # one surgeon's typo must not stop the front desk for everyone
                 surgeons.pop(sid, None)
                 broken[sid] = str(exc)
         approvals = Approvals()
-        if practice_dir is not None and (practice_dir / APPROVALS_FILE).is_file():
+        if practice_dir is not None and files.is_file(practice_dir / APPROVALS_FILE):
             path = practice_dir / APPROVALS_FILE
             texts = {f"module:{m}" for m in modules} | {f"visit:{v}" for v in visits} | {"style:practice"}
             texts |= {f"surgeon:{s}" for s in [*surgeons, *broken]}  # a profile with a typo is still the practice's
-            approvals = approvals_file.load(path, read_toml(path), texts)
+            data = read_toml(path, files)  # UTF-8 TOML, or refused here
+            approvals = approvals_file.load(path, data, files.read(path).decode("utf-8"), texts)
         return cls(search, practice, visits, modules, surgeons, broken, snapshot, approvals, starter)
 
     def visit(self, visit_id: str) -> VisitType:
@@ -120,8 +136,10 @@ class Catalog:
             ) from None
 
 
-def _load_surgeon(path: Path, sid: str, visits: dict[str, VisitType], modules: dict[str, Module]) -> Surgeon:
-    surgeon = load_model(Surgeon, path, id=sid)
+def _load_surgeon(
+    path: Path, sid: str, visits: dict[str, VisitType], modules: dict[str, Module], files: Snapshot
+) -> Surgeon:
+    surgeon = load_model(Surgeon, path, files, id=sid)
     for vid, prefs in surgeon.visits.items():
         if vid not in visits:
             raise UserError(f"{path}: key 'visits.{vid}': unknown visit type; known: {', '.join(visits)}")

@@ -47,18 +47,18 @@ def translation_file(path: Path, lang: str) -> Path:
     return path.parent / lang / path.name
 
 
-def translate(model: Any, path: Path, lang: str) -> Any:
-    """`model` (loaded from `path`) with its printed text from its `lang` translation file."""
+def translate(model: Any, path: Path, lang: str, search: SearchPath) -> Any:
+    """`model` (loaded from `path`) with its printed text from its `lang` translation file (found on `search`)."""
     english = model.model_dump(exclude_none=True)
     if not _has_text(english, SHAPES[type(model)]):
         return model  # nothing to translate, e.g. a surgeon profile without instructions
     target = translation_file(path, lang)
-    if not target.is_file():
+    if not search.is_file(target):
         raise UserError(
             f"{path} has no {LANGUAGES[lang][0]} version: add {target} with its text in {LANGUAGES[lang][0]} "
             "(see docs/translation-review.md)"
         )
-    merged = _overlay(english, read_toml(target), SHAPES[type(model)], target, "")
+    merged = _overlay(english, read_toml(target, search.files), SHAPES[type(model)], target, "")
     return validate(type(model), merged, target)
 
 
@@ -128,18 +128,19 @@ class Texts:
 def translated(catalog: Texts, search: SearchPath, lang: str) -> Texts:
     """`catalog`'s texts in `lang`: every visit type, module and the practice's text translated; a surgeon
     whose profile has no translation is listed as broken for this language (only their handouts stop)."""
-    modules = {mid: translate(m, search.names("modules", ".toml")[mid], lang) for mid, m in catalog.modules.items()}
-    visits = {vid: translate(v, search.names("visits", ".toml")[vid], lang) for vid, v in catalog.visits.items()}
-    practice = translate(catalog.practice, search.practice_file, lang)
+    module_files, visit_files = search.names("modules", ".toml"), search.names("visits", ".toml")
+    modules = {mid: translate(m, module_files[mid], lang, search) for mid, m in catalog.modules.items()}
+    visits = {vid: translate(v, visit_files[vid], lang, search) for vid, v in catalog.visits.items()}
+    practice = translate(catalog.practice, search.practice_file, lang, search)
     starter = catalog.post_op_starter
     if starter.model_dump(exclude_none=True):
-        starter = translate(starter, search.builtin / POST_OP_STARTER, lang)
+        starter = translate(starter, search.builtin / POST_OP_STARTER, lang, search)
     surgeons, broken = {}, dict(catalog.broken_surgeons)
     fonts = Fonts(search, practice)
     for sid, surgeon in catalog.surgeons.items():
         try:
             path = search.names("surgeons", ".toml")[sid]
-            surgeons[sid] = translate(surgeon, path, lang)
+            surgeons[sid] = translate(surgeon, path, lang, search)
             check_printable(surgeons[sid], translation_file(path, lang), fonts)
         except UserError as exc:
             surgeons.pop(sid, None)

@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..base.filememo import derived
 from ..inputs.searchpath import SearchPath
 from .models import Practice
 
@@ -29,7 +28,7 @@ def handout_fonts(search: SearchPath, practice: Practice) -> list[Path]:
     for style in STYLES:
         path = search.find("styles", style)
         if path is not None:
-            names += _FONT_URL.findall(path.read_text(encoding="utf-8", errors="replace"))
+            names += _FONT_URL.findall(search.read(path).decode("utf-8", errors="replace"))
     found = (search.find("assets", name) for name in dict.fromkeys(names))
     return [path for path in found if path is not None]
 
@@ -44,22 +43,22 @@ def _codes(data: bytes) -> frozenset[int]:
     return frozenset(code for code, glyph in (font["cmap"].getBestCmap() or {}).items() if glyph != "g0")
 
 
-def _maps(fonts: list[Path]) -> Iterator[frozenset[int]]:
+def _maps(fonts: list[Path], search: SearchPath) -> Iterator[frozenset[int]]:
     """Each font's characters, read only when asked for (most text needs only the first font)."""
     for path in fonts:
         try:
-            yield derived(path, "codes", _codes)
+            yield search.files.derived(path, "codes", _codes)
         except Exception:  # a font fontTools cannot read prints nothing here; rendering says why
             continue
 
 
-def unprintable(text: str, fonts: list[Path]) -> str:
-    """The characters of `text` (each once, in order) that none of `fonts` can print."""
+def unprintable(text: str, fonts: list[Path], search: SearchPath) -> str:
+    """The characters of `text` (each once, in order) that none of `fonts` (found on `search`) can print."""
     wanted = dict.fromkeys(ch for ch in text if not ch.isspace() and not ch.isascii())
     if not wanted:
         return ""
     missing = set(wanted)
-    for codes in _maps(fonts):
+    for codes in _maps(fonts, search):
         missing = {ch for ch in missing if ord(ch) not in codes}
         if not missing:
             return ""

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from ..base.errors import UserError
 from ..base.filememo import derived
 from ..inputs.searchpath import SearchPath
+from ..inputs.snapshot import Snapshot
 from .glyphs import describe, handout_fonts, unprintable
 from .models import Practice
 
@@ -24,15 +25,19 @@ M = TypeVar("M", bound=BaseModel)
 POST_OP_STARTER = "content/post-op.toml"
 MAX_CONFIG_BYTES = 1_000_000
 
-MAX_CONFIG_BYTES = 1_000_000
 
+def read_toml(path: Path, files: Snapshot | None = None) -> dict[str, Any]:
+    """Parse a TOML file, reporting syntax errors with the file and line: through `files` (the snapshot a
+    catalog is made from, which reads it as it took it), else the file as it is now (one about to be
+    rewritten: a surgeon's profile saved from the page)."""
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, reporting syntax errors with the file and line."""
-    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
-        raise UserError(f"{path}: {path.stat().st_size:,} bytes is too large for a settings file")
+    def parse(data: bytes) -> bytes:
+        if len(data) > MAX_CONFIG_BYTES:
+            raise UserError(f"{path}: {len(data):,} bytes is too large for a settings file")
+        return pickle.dumps(tomllib.loads(data.decode("utf-8")))
+
     try:
-        return pickle.loads(derived(path, "toml", lambda data: pickle.dumps(tomllib.loads(data.decode("utf-8")))))
+        return pickle.loads(files.derived(path, "toml", parse) if files is not None else derived(path, "toml", parse))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(
             f"{path}: not valid TOML ({exc}); fix the line it names (text goes in quotes, dates are written "
@@ -102,8 +107,9 @@ def _field_names(model: type[BaseModel]) -> set[str]:
     return names
 
 
-def load_model(model: type[M], path: Path, **extra: Any) -> M:
-    return validate(model, {**read_toml(path), **extra}, path)
+def load_model(model: type[M], path: Path, files: Snapshot, **extra: Any) -> M:
+    """`model` from the TOML file at `path`, as `files` took it."""
+    return validate(model, {**read_toml(path, files), **extra}, path)
 
 
 class Fonts:
@@ -124,7 +130,7 @@ def check_printable(model: BaseModel, path: Path, fonts: Fonts) -> None:
     """Every text of a profile prints with the handout's fonts: "Dr. 👍" would stop every handout
     of that surgeon, so the file is refused at once, naming the key."""
     for key, text in _texts(model.model_dump(exclude_none=True)):
-        missing = unprintable(text, fonts.files) if not text.isascii() else ""
+        missing = unprintable(text, fonts.files, fonts.search) if not text.isascii() else ""
         if missing:
             raise UserError(
                 f"{path}: key '{key}': a character cannot be printed with the handout's fonts: {describe(missing)}; "

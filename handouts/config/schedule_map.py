@@ -11,19 +11,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..base.errors import UserError
-from ..inputs.searchpath import SCHEDULE_FILE
+from ..inputs.layout import SCHEDULE_FILE
+from ..inputs.snapshot import Snapshot
 from .loading import load_model
 from .models import SCHEDULE_COLUMNS, ScheduleMap, VisitType, column_name, fold
 
 
 def load_schedule_map(
-    practice: Path | None, visits: dict[str, VisitType], surgeons: Iterable[str]
+    practice: Path | None, files: Snapshot, visits: dict[str, VisitType], surgeons: Iterable[str]
 ) -> ScheduleMap:
-    """The practice's schedule.toml, validated, or the empty mapping when it has none."""
+    """The practice's schedule.toml as the catalog's snapshot took it, validated, or the empty mapping when it
+    has none."""
     path = practice / SCHEDULE_FILE if practice is not None else None
-    if path is None or not path.is_file():
+    if path is None or not files.is_file(path):
         return ScheduleMap()
-    mapping = load_model(ScheduleMap, path)
+    mapping = load_model(ScheduleMap, path, files)
     fields = {name for visit in visits.values() for name in visit.fields}
     for key in mapping.columns:
         if key not in SCHEDULE_COLUMNS and key not in fields:

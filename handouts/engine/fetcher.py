@@ -3,7 +3,8 @@
 WeasyPrint's default fetcher reads any `file:` path, follows `http:` and redirects, and lets
 `<base href>` and `../` walk anywhere. Documents here get relative URLs against a fixed
 virtual base; this fetcher maps them onto the asset folders (practice first) and refuses all
-else. A new fetcher per document keeps no state from one patient to the next.
+else. It reads them from the search path's snapshot, as it took them. A new fetcher per document
+keeps no state from one patient to the next.
 """
 
 import mimetypes
@@ -35,7 +36,7 @@ class AssetFetcher(URLFetcher):
         if path is None:
             folders = " or ".join(str(d) for d in self.search.dirs("assets"))
             raise FatalURLFetchingError(f"asset {name!r} not found in {folders}")
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type(path)})
+        return URLFetcherResponse(url, self.search.read(path), {"Content-Type": mime_type(path)})
 
 
 def mime_type(path: Path) -> str:

@@ -4,61 +4,52 @@ Templates, styles, visit types, content modules and assets are all found the sam
 practice replaces any of them by dropping a file with the same name into its own folder.
 """
 
-from dataclasses import dataclass
+import posixpath
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from ..base.i18n import DEFAULT, LANGUAGES
 from ..base.paths import BUILTIN_ROOT
-
-# Where each kind of file lives, relative to a root. The built-in root keeps its data under
-# content/; a practice folder keeps it at the top, where a practice manager will look for it.
-_BUILTIN_LAYOUT = {
-    "templates": "templates",
-    "styles": "styles",
-    "visits": "content/visits",
-    "modules": "content/modules",
-    "assets": "assets",
-}
-_PRACTICE_LAYOUT = {**_BUILTIN_LAYOUT, "visits": "visits", "modules": "modules", "surgeons": "surgeons"}
-
-APPROVALS_FILE = "approvals.toml"  # who approved which text (config/approvals.py)
-SCHEDULE_FILE = "schedule.toml"  # how the practice's schedule export reads (config/schedule_map.py)
-BUILTIN_PRACTICE_FILE = "content/practice.toml"  # the sample practice, relative to the built-in root
-# A practice's text in another language is a folder of that language's code beside the file
-# (editions.translation_file): `es/practice.toml` beside practice.toml, `visits/es/` in visits.
-LANGUAGE_FOLDERS = tuple(code for code in LANGUAGES if code != DEFAULT)
-# Everything of a root that can change a handout, relative to it: what snapshot.py hashes, what a
-# practice folder is checked for (links, special files) and what the record keeps to make it again.
-PRACTICE_FILES = (
-    "practice.toml", APPROVALS_FILE, *sorted(set(_PRACTICE_LAYOUT.values())), *LANGUAGE_FOLDERS, SCHEDULE_FILE
-)
-BUILTIN_FILES = ("assets", "content", "styles", "templates")
+from .layout import BUILTIN_LAYOUT, BUILTIN_PRACTICE_FILE, PRACTICE_LAYOUT
+from .snapshot import BUILTIN, PRACTICE, Snapshot
 
 
 @dataclass(frozen=True)
 class SearchPath:
-    """The folders searched for each kind of file, in order of precedence.
+    """The folders searched for each kind of file, in order of precedence, and the files in them as its
+    snapshot holds them: what is found, listed and read is what the snapshot took, never the disk now.
 
-    `builtin` is the installed built-ins, or a copy of them as they were when a recorded handout
-    was made (record/stored_files.py), so a reprint finds the text it was made from."""
+    `builtin` is the installed built-ins, or the name of a recorded handout's stored built-ins
+    (record/stored_files.py), so a reprint finds the text it was made from. Made with no snapshot, it
+    takes one when first asked for a file."""
 
     practice: Path | None = None
     builtin: Path = BUILTIN_ROOT
+    given: Snapshot | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, files: Snapshot) -> "SearchPath":
+        """The search path over a snapshot's files."""
+        return cls(files.roots.get(PRACTICE), files.roots[BUILTIN], files)
+
+    @cached_property
+    def files(self) -> Snapshot:
+        return self.given if self.given is not None else Snapshot.take(self.practice, self.builtin)
 
     def dirs(self, kind: str) -> list[Path]:
-        """Folders holding files of `kind`, practice first; missing practice folders are skipped."""
+        """Folders holding files of `kind`, practice first; practice folders without a file are skipped."""
         found = []
-        if self.practice is not None and kind in _PRACTICE_LAYOUT:
-            folder = self.practice / _PRACTICE_LAYOUT[kind]
-            if folder.is_dir():
+        if self.practice is not None and kind in PRACTICE_LAYOUT:
+            folder = self.practice / PRACTICE_LAYOUT[kind]
+            if self.files.is_dir(folder):
                 found.append(folder)
-        if kind in _BUILTIN_LAYOUT:
-            found.append(self.builtin / _BUILTIN_LAYOUT[kind])
+        if kind in BUILTIN_LAYOUT:
+            found.append(self.builtin / BUILTIN_LAYOUT[kind])
         return found
 
     def builtin_dir(self, kind: str) -> Path:
         """The built-in folder of `kind` (what `default:` template names refer to)."""
-        return self.builtin / _BUILTIN_LAYOUT[kind]
+        return self.builtin / BUILTIN_LAYOUT[kind]
 
     @property
     def practice_file(self) -> Path:
@@ -67,24 +58,34 @@ class SearchPath:
 
     def practice_dir(self, kind: str) -> Path | None:
         """Where the practice keeps files of `kind` (whether or not the folder exists yet)."""
-        return None if self.practice is None else self.practice / _PRACTICE_LAYOUT[kind]
+        return None if self.practice is None else self.practice / PRACTICE_LAYOUT[kind]
 
     def find(self, kind: str, name: str) -> Path | None:
         """The first file called `name` on the path for `kind`, refusing names that climb out."""
+        plain = posixpath.normpath(name) if name and "\0" not in name else ".."
+        if plain.startswith(("/", "../")) or plain in (".", ".."):
+            return None
         for folder in self.dirs(kind):
-            try:
-                candidate = (folder / name).resolve()
-                if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
-                    return candidate
-            except (OSError, ValueError):  # a NUL byte, a name too long for the file system: not a file here
-                continue
+            if self.files.is_file(folder / plain):
+                return folder / plain
         return None
 
     def names(self, kind: str, suffix: str) -> dict[str, Path]:
         """Every `*suffix` file of `kind` by stem; a practice file hides a built-in one."""
         found: dict[str, Path] = {}
         for folder in reversed(self.dirs(kind)):
-            for path in sorted(folder.glob(f"*{suffix}")):
+            for path in self.files.listed(folder, suffix):
                 found[path.name[: -len(suffix)]] = path
         return found
 
+    def read(self, path: Path) -> bytes:
+        """A file's bytes as the snapshot took them (snapshot.Snapshot.read)."""
+        return self.files.read(path)
+
+    def text(self, path: Path, errors: str = "strict") -> str:
+        """A text file as `open(path, encoding="utf-8")` reads it, its line ends as "\\n", from the snapshot;
+        UnicodeDecodeError for one that is not UTF-8 (with errors="strict")."""
+        return self.read(path).decode("utf-8", errors).replace("\r\n", "\n").replace("\r", "\n")
+
+    def is_file(self, path: Path) -> bool:
+        return self.files.is_file(path)

@@ -15,8 +15,8 @@ from ..config.loading import read_toml
 from ..engine.build import build
 from ..engine.draftmark import unseen
 from ..engine.pdf import weasyprint_warnings
+from ..inputs.layout import SCHEDULE_FILE
 from ..inputs.practice_folder import STARTER
-from ..inputs.searchpath import SCHEDULE_FILE
 from ..render.renderer import Renderer
 from ..render.versions import Unit
 

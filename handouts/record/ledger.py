@@ -199,7 +199,7 @@ class Ledger:
 
     def store_fileset(self, files: Snapshot) -> None:
         """Keep the files a handout was made from (each distinct file and set once)."""
-        self.store_files(files.id, files.files, files.read)
+        self.store_files(files.id, files.files, files.blob)
 
     def store_files(self, fileset: str, files: list[tuple[str, str, str]], read: Callable[[str], bytes]) -> None:
         """Keep a fileset (`files`) and its files' contents (`read(sha256)`), each once."""
@@ -344,7 +344,7 @@ class Ledger:
             row = connection.execute(select(filesets.c.files).where(filesets.c.id == fileset)).first()
             if row is None:
                 raise UserError(f"the files of fileset {fileset[:12]} are no longer in the ledger")
-            files = row.files  # checked where it is laid out (snapshot.lay_out): the database is not trusted
+            files = row.files  # checked where it is read (stored_files.py): the database is not trusted
             listed = files if isinstance(files, list) else []
             wanted = sorted({f[2] for f in listed if isinstance(f, list) and len(f) == 3 and isinstance(f[2], str)})
             data = {}

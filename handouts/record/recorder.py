@@ -185,7 +185,7 @@ class Recorder:
                 self.problem = exc
         listed = [list(f) for f in files.files] if files is not None else None
         try:
-            self.spool.put(target(self.url), key, record, listed, lambda digest: files.read(digest))
+            self.spool.put(target(self.url), key, record, listed, lambda digest: files.blob(digest))
         except SpoolError as exc:
             raise SpoolError(f"the handout was made but could not be recorded ({self.problem}; {exc})") from None
         self.spooled += 1

@@ -1,24 +1,23 @@
 """Make a recorded handout again, from the files it was made from, and prove it by its sha256.
 
 When nothing has changed since, the current files are used. When the practice's text, settings or
-the built-ins changed, the files stored with the record are laid out in a private folder and the
-handout is made from them: the old text, as it was given. Only a change of the software itself
-cannot be undone; the reprint then says so, and the sha256 check says whether the bytes still match.
+the built-ins changed, the handout is made from the files stored with the record, read from the
+ledger (a snapshot of its own, nothing laid out on disk): the old text, as it was given. Only a
+change of the software itself cannot be undone; the reprint then says so, and the sha256 check says
+whether the bytes still match.
 """
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..base.scratch import private_tempdir
 from ..config.catalog import Catalog
 from ..engine.build import Builder
 from ..render.renderer import Renderer
 from .ledger import Ledger, Record
 from .recorder import request_from_record
-from .stored_files import lay_out
+from .stored_files import stored_snapshot
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,8 @@ def reprint(catalog: Catalog, ledger: Ledger, number: int) -> Reprint:
         return _make(record, catalog, differences)
     differences += _changes(record, Renderer(catalog))
     files, blobs = ledger.files(record.fileset)
-    with tempfile.TemporaryDirectory(prefix="reprint-", dir=private_tempdir()) as folder:
-        search = lay_out(files, blobs, Path(folder))
-        return _make(record, Catalog.load(search.practice, builtin=search.builtin), differences)
+    stored = stored_snapshot(files, blobs, Path(f"/files-stored-with-record-{record.id}"))
+    return _make(record, Catalog.of(stored), differences)
 
 
 def _make(record: Record, catalog: Catalog, differences: list[str]) -> Reprint:

@@ -1,29 +1,28 @@
-"""The files a recorded handout was made from, laid out again to make it months later.
+"""The files a recorded handout was made from, a snapshot again to make it months later.
 
 A record names its files by the id of the snapshot it was made from (handouts/inputs/snapshot.py): the
 built-in templates, styles, content and fonts, and the practice's own files, its language folders
-included, each stored once by sha256 (blobs) and listed by (root, relative path, sha256). Laying that
-list out in a private folder gives back a catalog that makes the same handout.
+included, each stored once by sha256 (blobs) and listed by (root, relative path, sha256). That list
+and those bytes are a snapshot of their own (`Snapshot.stored`), read from the ledger's bytes, nothing
+laid out on disk: the catalog made from it makes the same handout.
 """
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
 from ..base.errors import UserError
-from ..inputs.searchpath import SearchPath
-from ..inputs.snapshot import ROOTS
+from ..inputs.snapshot import ROOTS, Snapshot
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 MAX_STORED_FILES = 20_000
 
 
 def _checked(files: object, blobs: dict[str, bytes]) -> list[tuple[str, str, str]]:
-    """A stored fileset as it may be laid out: each entry one of the two roots, a plain relative path
+    """A stored fileset as it may be read: each entry one of the two roots, a plain relative path
     inside what that root holds, listed once, its bytes present and matching their sha256. The list
     comes from the ledger, which anyone with its database login can edit: nothing in it may choose
-    where a file is written, or what a file holds."""
+    where a file is found, or what a file holds."""
     if not isinstance(files, list | tuple) or len(files) > MAX_STORED_FILES:
         raise ValueError("the list of files is not a list")
     seen: set[tuple[str, str]] = set()
@@ -44,23 +43,14 @@ def _checked(files: object, blobs: dict[str, bytes]) -> list[tuple[str, str, str
     return checked
 
 
-def lay_out(files: object, blobs: dict[str, bytes], folder: Path) -> SearchPath:
-    """Write a stored fileset into `folder` (private) and return the search path over it; a damaged or
-    edited one (`_checked`) is refused in one line."""
+def stored_snapshot(files: object, blobs: dict[str, bytes], where: Path) -> Snapshot:
+    """A stored fileset as the snapshot it was, read from `blobs`, its roots named as folders of `where`
+    (for messages: nothing is read from or written to it); a damaged or edited one (`_checked`) is
+    refused in one line."""
     try:
         entries = _checked(files, blobs)
     except ValueError as exc:
         raise UserError(
             f"the files stored with this record are damaged ({exc}): it cannot be made again from them"
         ) from None
-    top = folder.resolve()
-    for root, relative, digest in entries:
-        target = folder / root / relative
-        if not target.resolve().is_relative_to(top):  # cannot happen after _checked; a second lock on the door
-            raise UserError("the files stored with this record are damaged: a path leaves its folder")
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blobs[digest])
-    practice = folder / "practice"
-    return SearchPath(practice if practice.is_dir() else None, builtin=folder / "builtin")
+    return Snapshot.stored(entries, blobs, where)

@@ -21,7 +21,6 @@ from jinja2 import (
     BaseLoader,
     ChoiceLoader,
     Environment,
-    FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
     TemplateError,
@@ -31,6 +30,7 @@ from jinja2 import (
     nodes,
     pass_context,
 )
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -158,21 +158,23 @@ class LanguageLoader(BaseLoader):
     else the English `ROOT/NAME`, which carries its fixed words through gettext. Content that is not
     through gettext must be there in the language: a practice's own template, and every module's text.
     An English file there with no translation is an error that names the file to add, never English
-    text printed inside another language's handout."""
+    text printed inside another language's handout. Every source is read from the search path's
+    snapshot: a template is the same file for as long as the environment lives."""
 
-    def __init__(self, roots: list[tuple[Path, bool]], lang: str) -> None:
+    def __init__(self, roots: list[tuple[Path, bool]], lang: str, search: SearchPath) -> None:
         self.roots = roots  # (templates folder, is it the practice's own)
         self.lang = lang
+        self.search = search
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
         for root, own in self.roots:
             if self.lang != DEFAULT:
                 try:
-                    return _utf8(FileSystemLoader(root / self.lang).get_source, environment, template, root / self.lang)
+                    return self._source(root / self.lang, template)
                 except TemplateNotFound:
                     pass
             try:
-                found = _utf8(FileSystemLoader(root).get_source, environment, template, root)
+                found = self._source(root, template)
             except TemplateNotFound:
                 continue
             if self.lang != DEFAULT and (own or template.startswith(DETAIL_TEMPLATES)):
@@ -184,13 +186,22 @@ class LanguageLoader(BaseLoader):
             return found
         raise TemplateNotFound(template)
 
+    def _source(self, root: Path, template: str) -> tuple[str, str, Any]:
+        """`template` in `root` as Jinja's FileSystemLoader reads it (its source with "\\n" line ends, its
+        file's path), from the snapshot; one saved in another encoding than UTF-8 said in one line."""
+        path = root.joinpath(*split_template_path(template))
+        if not self.search.is_file(path):
+            raise TemplateNotFound(template)
+        try:
+            source = self.search.text(path)
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{root / template} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
+        return source, str(path), _unchanged
 
-def _utf8(get_source: Any, environment: Environment, template: str, root: Path) -> tuple[str, str | None, Any]:
-    """A template's source; one saved in another encoding than UTF-8 is said in one line, not a traceback."""
-    try:
-        return get_source(environment, template)
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{root / template} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
+
+def _unchanged() -> bool:
+    """A template's file as the snapshot took it is never out of date."""
+    return True
 
 
 def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironment:
@@ -199,8 +210,8 @@ def make_environment(search: SearchPath, lang: str = DEFAULT) -> HandoutEnvironm
     own = [(d, True) for d in search.dirs("templates") if d != search.builtin_dir("templates")]
     loader = ChoiceLoader(
         [
-            PrefixLoader({"default": LanguageLoader(builtin, lang)}, delimiter=":"),
-            LanguageLoader(own + builtin, lang),
+            PrefixLoader({"default": LanguageLoader(builtin, lang, search)}, delimiter=":"),
+            LanguageLoader(own + builtin, lang, search),
         ]
     )
     env = HandoutEnvironment(
@@ -280,9 +291,10 @@ def check_detail_templates(env: Environment, search: SearchPath) -> None:
     """Refuse, when the practice loads, a module template of the practice's (or one it includes)
     that names a personal value: it would fail on every handout that prints it."""
     folder = search.practice_dir("templates")
-    if folder is None or not folder.is_dir():
+    if folder is None or not search.files.is_dir(folder):
         return
-    todo = [p.relative_to(folder).as_posix() for p in sorted(folder.glob(f"{DETAIL_TEMPLATES}**/*.html"))]
+    found = [p for p in search.files.walk(folder / DETAIL_TEMPLATES) if p.name.endswith(".html")]
+    todo = [p.relative_to(folder).as_posix() for p in found]
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -477,7 +489,7 @@ class Renderer:
                 if path is None:
                     raise UserError(f"style {name!r} not found in {self.catalog.search.dirs('styles')}")
                 try:
-                    parts.append(path.read_text(encoding="utf-8"))
+                    parts.append(self.catalog.search.text(path))
                 except UnicodeDecodeError as exc:
                     raise UserError(f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
             # Style files come from the project and the practice, never from a patient.

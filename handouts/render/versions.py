@@ -39,6 +39,8 @@ from ..compose.request import Request
 from ..config.approvals import VERSION_LENGTH
 from ..config.catalog import Catalog
 from ..config.models import Module, Surgeon, VisitType
+from ..inputs.searchpath import SearchPath
+from ..inputs.snapshot import PRACTICE, Snapshot
 from .environment import FigureCall, HandoutEnvironment, Parsed
 from .figures import FIGURE_PT, FIGURES, figure, variants
 
@@ -105,9 +107,9 @@ class _Templates:
     Each template is looked up once: every visit type's unit has the same page template, and the
     modules share their includes."""
 
-    def __init__(self, env: HandoutEnvironment, practice: Path | None) -> None:
+    def __init__(self, env: HandoutEnvironment, search: SearchPath) -> None:
         self.env = env
-        self.practice = practice.resolve() if practice else None
+        self.search = search
         self._parsed: dict[str, tuple[Parsed, bool]] = {}
 
     def _parse(self, name: str) -> tuple[Parsed, bool]:
@@ -117,9 +119,8 @@ class _Templates:
                 parsed = self.env.parse_of(name)
             except (TemplateNotFound, TemplateError):
                 parsed = UNREADABLE  # reported when rendered; still part of the version
-            filename = parsed.filename
-            own = bool(self.practice and filename and Path(filename).resolve().is_relative_to(self.practice))
-            self._parsed[name] = (parsed, own)
+            found = self.search.files.locate(parsed.filename) if parsed.filename else None
+            self._parsed[name] = (parsed, found is not None and found[0] == PRACTICE)
         return self._parsed[name]
 
     def tree(self, name: str) -> tuple[dict[str, str], set[str], bool, set[FigureCall]]:
@@ -147,12 +148,10 @@ class _Templates:
         return sources, used, own, calls
 
     def practice_templates(self) -> dict[str, str]:
-        """Every file of the practice's templates folder (its language folders too), by path."""
-        folder = self.practice / "templates" if self.practice else None
-        if folder is None or not folder.is_dir():
-            return {}
-        found = (p for p in sorted(folder.rglob("*")) if p.is_file())
-        return {f"practice:{p.relative_to(folder).as_posix()}": p.read_text("utf-8", "replace") for p in found}
+        """Every file of the practice's templates folder its language reads (its own language folder too), by path."""
+        folder = self.search.practice_dir("templates")
+        found = self.search.files.walk(folder) if folder else []
+        return {f"practice:{p.relative_to(folder).as_posix()}": self.search.text(p, "replace") for p in found}
 
 
 _DRAWN: dict[tuple[str, str, str], str] = {}  # (name, language, options) -> what it draws, once per process
@@ -238,19 +237,16 @@ def _visit_unit(visit: VisitType, templates: _Templates, from_practice: bool, la
     return Unit(f"visit:{visit.id}", visit.title, version, basis, visit.basis_note, legacy)
 
 
-def _look_unit(practice: Path | None) -> Unit:
+def _look_unit(files: Snapshot) -> Unit:
     """The practice's styles and images, one text to approve: a stylesheet can add words (`content:`),
     hide a warning sign (`display: none`) or move the page, and a font or image can draw anything, so
     a change to any of them brings the draft mark back on every handout, as a change of words does."""
-    digests = []
-    for folder in LOOK_FOLDERS:
-        top = practice / folder if practice else None
-        if top is not None and top.is_dir():
-            found = (p for p in sorted(top.rglob("*")) if p.is_file())
-            digests += [(p.relative_to(practice).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()) for p in found]
-    files = digests
+    practice, digests = files.roots.get(PRACTICE), []
+    for folder in LOOK_FOLDERS:  # by the sha256 the snapshot took: nothing is read again
+        relatives = [p.relative_to(practice).as_posix() for p in files.walk(practice / folder)] if practice else []
+        digests += [(relative, files[PRACTICE, relative]) for relative in relatives]
     note = "styles/ and assets/: they can add, hide or move what prints"
-    return Unit(LOOK, "The practice's styles and images", digest(digests), "practice" if files else "tool", note)
+    return Unit(LOOK, "The practice's styles and images", digest(digests), "practice" if digests else "tool", note)
 
 
 def _surgeon_unit(surgeon: Surgeon) -> Unit:
@@ -267,9 +263,9 @@ class Units(Mapping[str, Unit]):
 
     def __init__(self, catalog: Catalog, env: HandoutEnvironment, english: Mapping[str, Unit] | None = None) -> None:
         search = catalog.search
-        templates = _Templates(env, search.practice)
-        own_modules = _own(search.practice_dir("modules"))
-        own_visits = _own(search.practice_dir("visits"))
+        templates = _Templates(env, search)
+        own_modules = _own(search, "modules")
+        own_visits = _own(search, "visits")
         self._makers: dict[str, Callable[[], Unit]] = {}
         for m in catalog.modules.values():
             self._makers[f"module:{m.id}"] = partial(_module_unit, m, catalog, templates, m.id in own_modules)
@@ -284,7 +280,7 @@ class Units(Mapping[str, Unit]):
                 for uid, make in self._makers.items()
             }
         else:  # one look for every language: the English catalog holds it, a translation's finds it there
-            self._makers[LOOK] = partial(_look_unit, search.practice)
+            self._makers[LOOK] = partial(_look_unit, search.files)
         self._made: dict[str, Unit] = {}
 
     def __getitem__(self, uid: str) -> Unit:
@@ -314,8 +310,10 @@ def content_units(catalog: Catalog, env: HandoutEnvironment, english: Mapping[st
     return Units(catalog, env, english)
 
 
-def _own(folder: Path | None) -> set[str]:
-    return {p.stem for p in folder.glob("*.toml")} if folder and folder.is_dir() else set()
+def _own(search: SearchPath, kind: str) -> set[str]:
+    """The IDs of the practice's own files of `kind` (modules, visits)."""
+    folder = search.practice_dir(kind)
+    return {p.stem for p in search.files.listed(folder, ".toml")} if folder else set()
 
 
 def handout_units(request: Request) -> list[str]:

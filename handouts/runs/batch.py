@@ -92,7 +92,8 @@ class BatchResult:
 
 
 def _key(kwargs: dict, snapshot: str) -> str:
-    """Everything a handout is made from: the row's values, the tool and the files (the snapshot's id)."""
+    """Everything a handout is made from: the row's values, the tool and the files (the id of the part of the
+    snapshot its language is made from: a change to another language's text leaves it as made)."""
     blob = json.dumps([kwargs, __version__, snapshot], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -148,7 +149,7 @@ def run_batch(
             kwargs = request_kwargs(catalog, row.values, archival, dates)
             request = build_request(catalog, **kwargs)
             result.warnings += [f"line {row.line}: {w}" for w in typed_language_warnings(catalog, request)]
-            valid.append((row, kwargs))
+            valid.append((row, kwargs | {"lang": request.lang}))  # its language as worked out, for its key
             kinds[row.line] = kind(request)
         except UserError as exc:
             result.failed.append(RowError(row.line, str(exc)))
@@ -161,7 +162,7 @@ def run_batch(
         journal = Journal(result.manifest)
         jobs, order, kept = [], [], []
         for (row, kwargs), file in zip(valid, file_names(names, valid), strict=True):
-            job = Job(row.line, row.values, kwargs, file, _key(kwargs, catalog.snapshot.id))
+            job = Job(row.line, row.values, kwargs, file, _key(kwargs, catalog.snapshot.view(kwargs["lang"]).id))
             order.append(file)
             entry, path = done.get(file), out_dir / file
             if entry and entry["key"] == job.key and path.is_file() and sha256(path) == entry["sha256"]:

@@ -1,5 +1,7 @@
 """The practice's own files for the page: its logo and fonts (what the fetcher would serve), and its colours."""
 
+import io
+
 from flask import Blueprint, Response, abort, send_file
 
 from ..engine.fetcher import mime_type
@@ -12,11 +14,12 @@ bp = Blueprint("assets", __name__)
 @bp.get("/assets/<path:name>")
 def asset(name: str):
     """A handout's own asset (logo, fonts), for the preview and the page: only what the fetcher would serve."""
-    path = load_catalog().search.find("assets", name)
+    search = load_catalog().search
+    path = search.find("assets", name)
     if path is None:
         abort(404, "No such file.")
     mime = mime_type(path)
-    response = send_file(path, mimetype=mime, max_age=3600)
+    response = send_file(io.BytesIO(search.read(path)), mimetype=mime, max_age=3600)  # as its snapshot took it
     response.headers["Content-Security-Policy"] = ASSET_CSP
     return response
 

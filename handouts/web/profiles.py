@@ -37,6 +37,7 @@ from ..config.models import POST_OP_TOPICS, Ident, LongText, PostOpInstructions,
 from ..engine.build import Builder
 from ..engine.pdf import UnprintableText, html_to_pdf
 from ..inputs.practice_folder import STARTER
+from ..inputs.searchpath import SearchPath
 from ..render.renderer import Renderer
 from .forms import sentence
 
@@ -198,14 +199,31 @@ def _message(err: dict) -> str:
 
 
 def with_instructions(catalog: Catalog, surgeon: str, steps: PostOpInstructions) -> Catalog:
-    """A copy of the catalog in which `surgeon` (or the practice, when none) has these instructions."""
+    """A copy of the catalog in which `surgeon` (or the practice, when none) has these instructions, made
+    from a copy of its snapshot whose profile (or practice.toml) holds them as saving would write them:
+    a copy with an id of its own, which no kept builder or record takes for the practice as saved."""
     if surgeon:
         if surgeon not in catalog.surgeons:
             known = ", ".join(sorted(catalog.surgeons)) or "none"
             raise UserError(f"unknown surgeon {surgeon!r}; known surgeons: {known}")
+        path = catalog.search.names("surgeons", ".toml")[surgeon]
         edited = catalog.surgeons[surgeon].model_copy(update={"post_op": steps})
-        return dataclasses.replace(catalog, surgeons={**catalog.surgeons, surgeon: edited})
-    return dataclasses.replace(catalog, practice=catalog.practice.model_copy(update={"post_op": steps}))
+        copy = dataclasses.replace(catalog, surgeons={**catalog.surgeons, surgeon: edited})
+    else:
+        path = catalog.search.practice_file
+        copy = dataclasses.replace(catalog, practice=catalog.practice.model_copy(update={"post_op": steps}))
+    files = catalog.snapshot.with_file(path, with_post_op(catalog.search.text(path), steps).encode("utf-8"))
+    return dataclasses.replace(copy, snapshot=files, search=SearchPath.of(files.view(catalog.lang)))
+
+
+def with_post_op(text: str, steps: PostOpInstructions) -> str:
+    """A profile's (or practice.toml's) TOML `text` with `[post_op]` holding exactly these instructions,
+    its comments and layout kept."""
+    profile = tomlkit.parse(text)
+    if not isinstance(profile.get("post_op"), Table):
+        profile["post_op"] = tomlkit.table()
+    set_keys(profile["post_op"], steps.model_dump(exclude_none=True))
+    return tomlkit.dumps(profile)
 
 
 def post_op_sheet(
@@ -267,11 +285,7 @@ def save_defaults(
     path = folder / f"{surgeon}.toml"
     read_toml(path)  # a file that no longer reads is reported as `make` reports it
     _check_fresh(path, surgeon, version, base or {})
-    profile = tomlkit.parse(path.read_text(encoding="utf-8"))
-    if not isinstance(profile.get("post_op"), Table):
-        profile["post_op"] = tomlkit.table()
-    set_keys(profile["post_op"], steps.model_dump(exclude_none=True))
-    text = tomlkit.dumps(profile)
+    text = with_post_op(path.read_text(encoding="utf-8"), steps)
     validate(Surgeon, {**tomllib.loads(text), "id": surgeon}, path)  # the whole profile, as Catalog.load reads it
     # A trial print of the whole sheet, with the fonts and styles `make` uses: what would fail at the
     # front desk fails here. Not through `make`: it is no handout given (nothing recorded), and new
@@ -315,7 +329,10 @@ def set_keys(table: Table, values: dict[str, Any]) -> None:
         else:
             body = table.value.body
             last = max((i for i, (name, _) in enumerate(body) if name is not None), default=-1)
-            table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+            if last + 1 < len(body):
+                table.value._insert_at(last + 1, key, item)  # tomlkit's own insert; `add` would go after the comments
+            else:  # nothing after the last key, or an empty table (tomlkit inserts only before an item)
+                table.append(key, item)
 
 
 # A new profile's fields besides its ID, each with the words its messages use; only the name is required.
@@ -361,7 +378,7 @@ def create_profile(catalog: Catalog, form: NewProfileForm) -> tuple[Path | None,
         except UserError as exc:
             errors[f"new_{key}"] = sentence(str(exc))
             continue
-        missing = glyphs.unprintable(values[key], fonts)
+        missing = glyphs.unprintable(values[key], fonts, catalog.search)
         if missing:  # it would print on every one of the surgeon's handouts: none could be made
             cannot = glyphs.describe(missing)
             errors[f"new_{key}"] = f"The handouts cannot print {cannot}: remove it, or say it in words."
