@@ -71,7 +71,7 @@ def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
     rows = day.rows(catalog, [])
     found = given(catalog, rows)
     for row in rows:
-        row.given = match(row, found)
+        row.given, row.made = match(row, found), match(row, found, made=True)
     return rows
 
 
