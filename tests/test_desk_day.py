@@ -255,3 +255,27 @@ def test_an_upload_is_read_back_byte_for_byte(shared_ledger, tmp_path):
         stored = connection.exec_driver_sql("SELECT name, data FROM days").all()
     ledger.close()
     assert stored == [("schedule.csv", data)]
+
+
+def test_purge_removes_a_list_loaded_before_its_date(tmp_path, monkeypatch):
+    """A schedule is patient data, as the records are: `purge` takes it with them."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    practice = desk(tmp_path, "practice")
+    client = create_app(practice).test_client()
+    load(client)
+    purged = CliRunner().invoke(main, ["purge", "--before", "2999-01-01", "--yes", "--practice", str(practice)])
+    assert purged.exit_code == 0, purged.output
+    assert "No schedule is loaded yet" in text(create_app(practice).test_client().get("/today"))
+
+
+def test_copy_record_takes_the_days_list_to_postgresql(shared_ledger, tmp_path):
+    """A practice moving its record from SQLite to PostgreSQL mid-morning keeps its list and its fixes."""
+    practice = desk(tmp_path, "practice")
+    before = create_app(practice).test_client()
+    load(before)
+    act(before, "fix", line="3", visit="injection")
+    copied = CliRunner().invoke(main, ["copy-record", "--to", shared_ledger, "--practice", str(practice)])
+    assert copied.exit_code == 0, copied.output
+    after = create_app(desk(tmp_path, "desk-2", shared_ledger)).test_client().get("/today")
+    assert day_id(after) == day_id(before.get("/today"))
+    assert row(after, 3).startswith("3 Your epidural steroid injection March 14, 2026 Tom Baker")

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Table, func, select, text
 
 from ..base.errors import UserError
 from .ledger import Ledger
-from .schema import blobs, filesets, record_units, records
+from .schema import blobs, day_rows, days, filesets, record_units, records
 
-# Parents before children, so every foreign key finds its row.
-TABLES: tuple[Table, ...] = (blobs, filesets, records, record_units)
+# Parents before children, so every foreign key finds its row; the front desk's list of the day goes too.
+TABLES: tuple[Table, ...] = (blobs, filesets, records, record_units, days, day_rows)
 NEXT_NUMBER = (
     "SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM records), false)"
 )
@@ -55,7 +55,7 @@ def _same(reading: Connection, writing: Connection) -> None:
     query = select(records.c.id, records.c.sha256).order_by(records.c.id)
     if reading.execute(query).all() != writing.execute(query).all():
         raise UserError("the copy did not read back the same as the ledger: nothing was copied; try again")
-    for table in (blobs, filesets, record_units):
+    for table in (blobs, filesets, record_units, days, day_rows):
         count = select(func.count()).select_from(table)
         if reading.execute(count).scalar_one() != writing.execute(count).scalar_one():
             raise UserError(f"the copy's {table.name} did not read back the same: nothing was copied; try again")
