@@ -279,3 +279,19 @@ def test_copy_record_takes_the_days_list_to_postgresql(shared_ledger, tmp_path):
     after = create_app(desk(tmp_path, "desk-2", shared_ledger)).test_client().get("/today")
     assert day_id(after) == day_id(before.get("/today"))
     assert row(after, 3).startswith("3 Your epidural steroid injection March 14, 2026 Tom Baker")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migrations_make_the_tables_schema_py_describes(backend, tmp_path, request):
+    """The ledger is made by its migrations and used through schema.py: they say the same tables, columns
+    and indexes (the day's list among them), in SQLite and PostgreSQL."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from handouts.record.schema import metadata
+
+    url = request.getfixturevalue("shared_ledger") if backend == "postgresql" else f"sqlite:///{tmp_path / 'l.sqlite'}"
+    ledger = Ledger.open(url)
+    with ledger.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    ledger.close()
