@@ -269,8 +269,11 @@ def test_purge_removes_a_list_loaded_before_its_date(tmp_path, monkeypatch):
 
 
 def test_copy_record_takes_the_days_list_to_postgresql(shared_ledger, tmp_path):
-    """A practice moving its record from SQLite to PostgreSQL mid-morning keeps its list and its fixes."""
+    """A practice moving its record from SQLite to PostgreSQL mid-morning keeps its list and its fixes (the
+    list a desk already pointed at PostgreSQL loaded there gives way, as to any list loaded after it)."""
     practice = desk(tmp_path, "practice")
+    elsewhere = create_app(desk(tmp_path, "desk-1", shared_ledger)).test_client()
+    load(elsewhere, "visit,patient,date\ninjection,Ana Silva,2026-03-14\n")
     before = create_app(practice).test_client()
     load(before)
     act(before, "fix", line="3", visit="injection")
