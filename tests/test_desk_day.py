@@ -136,10 +136,11 @@ def test_a_practice_without_a_record_says_the_list_is_this_servers_only(tmp_path
     page = other.get("/today")
     assert "4 patients: 1 needs a fix, 3 ready to print, 0 given." in text(page)
     assert (
-        "This practice keeps no record of handouts given: this list and who has been given their handout are "
+        "This practice keeps no record of handouts given: the day's list and who has been given their handout are "
         "kept by this server only, and are lost when it restarts."
     ) in text(page)
-    assert "No schedule is loaded yet" in text(create_app(practice).test_client().get("/today"))
+    restarted = text(create_app(practice).test_client().get("/today"))
+    assert "No schedule is loaded yet" in restarted and "kept by this server only" in restarted
 
 
 def test_a_handout_a_batch_made_is_not_given_and_print_all_prints_it(tmp_path, monkeypatch, cups):
@@ -218,6 +219,7 @@ def test_a_list_loaded_while_the_record_is_down_becomes_the_practices_when_it_is
     app.extensions["handouts"].ledgers.retry = 0.2
     one, two = app.test_client(), create_app(desk(tmp_path, "desk-2", shared_ledger)).test_client()
     postgresql.stop()
+    assert "The practice's record cannot be reached" in text(one.get("/today"))  # said before any list is loaded
     load(one)
     assert "4 patients" in text(one.get("/today"))
     postgresql.start()

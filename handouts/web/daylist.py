@@ -25,8 +25,8 @@ from ..record.recorder import Ledgers
 from .desk import Day
 
 ONLY_HERE = (
-    "This practice keeps no record of handouts given: this list and who has been given their handout are kept "
-    "by this server only, and are lost when it restarts."
+    "This practice keeps no record of handouts given: the day's list and who has been given their handout are "
+    "kept by this server only, and are lost when it restarts."
 )
 DOWN = (
     "The practice's record cannot be reached: this is this server's copy of the list, and what is done here "
