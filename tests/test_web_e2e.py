@@ -460,3 +460,42 @@ def test_an_english_procedure_on_a_spanish_sheet_is_pointed_out_before_printing(
         expect(page.get_by_role("heading", name="The handout is ready")).to_be_visible()
         expect(warning).to_be_hidden()
         context.close()
+
+
+def test_a_second_desk_sees_the_same_list_and_statuses(browser: Browser, cups, tmp_path: Path, monkeypatch):
+    """Two desks, each a browser of its own on a server of its own (two `handouts serve` on one practice
+    folder, its ledger.sqlite): the list one loads is the other's, and each sees what the other printed
+    and fixed, with script on as at the desk."""
+    monkeypatch.delenv("HANDOUTS_LEDGER")
+    practice = printing_practice(tmp_path)
+    with running(practice) as first_url, running(practice) as second_url:
+        context, page = today_with(browser, first_url, tmp_path, DAY)
+        counted = "5 patients: 1 needs a fix, 4 ready to print, 0 given."
+        expect(page.get_by_text(counted)).to_be_visible()
+        other = browser.new_context(viewport={"width": 1280, "height": 900})
+        second = other.new_page()
+        second.set_default_timeout(30_000)
+        second.goto(second_url + "/today")
+        expect(second.get_by_text(counted)).to_be_visible()
+        expect(second.locator("#row-2").get_by_role("rowheader")).to_have_text(NAME)
+
+        page.get_by_role("button", name=f"Print for {NAME}").press("Enter")
+        expect(page.locator("#row-2 .given")).to_contain_text("Printed at", timeout=60_000)
+        wrong = second.locator("#row-4")
+        wrong.locator("summary", has_text="Fix").click()
+        wrong.get_by_label("Visit type").select_option("surgical-consult")
+        wrong.get_by_role("button", name="Save for this row").click()
+        expect(second.locator("#row-4")).to_contain_text("Talking about surgery")
+        second.get_by_role("button", name="Print for Walter Jankowski").press("Enter")
+        expect(second.locator("#row-3 .given")).to_contain_text("Printed at", timeout=60_000)
+
+        for desk in (page, second):
+            desk.reload()
+            for line in (2, 3):
+                expect(desk.locator(f"#row-{line} .given")).to_contain_text("Printed at")
+            expect(desk.locator("#row-4")).to_contain_text("Talking about surgery")
+            expect(desk.locator("#row-4 .row-message")).to_contain_text("Corrected on this page")
+            expect(desk.get_by_text("5 patients: 0 need a fix, 3 ready to print, 2 given.")).to_be_visible()
+            expect(desk.get_by_role("button", name="Print all not yet given (3)")).to_be_enabled()
+        other.close()
+        context.close()

@@ -134,8 +134,8 @@ def _stop(signum: int, frame: object) -> None:
 @click.option(
     "--schedule",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The day's schedule (as for 'handouts batch') on the Today page for every browser; "
-    "read again when the file changes.",
+    help="The day's schedule (as for 'handouts batch'), loaded as the practice's list on every desk's Today "
+    "page; read again when the file changes.",
 )
 def serve(
     practice: Path | None,

@@ -34,7 +34,7 @@ from ..base.errors import UserError
 from ..compose.identity import found_by
 from ..inputs.snapshot import Snapshot
 from .faults import LedgerBroken, LedgerDown
-from .schema import blobs, filesets, record_units, records
+from .schema import blobs, days, filesets, record_units, records
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_SECONDS = 5  # a write held up longer (a lock kept by another program): the record goes to the spool
@@ -357,9 +357,11 @@ class Ledger:
         return files, data
 
     def purge(self, before: date) -> int:
-        """Delete the records made before `before`; returns how many."""
+        """Delete the records made before `before` (and the front desk's list if it was loaded before then:
+        it holds patient data too); returns how many records."""
         cutoff = datetime.combine(before, time(), UTC)
         with self.writing() as connection:
+            connection.execute(delete(days).where(days.c.loaded_at < cutoff))  # its rows go with it (cascade)
             old = select(records.c.id).where(records.c.created_at < cutoff)
             connection.execute(delete(record_units).where(record_units.c.record_id.in_(old)))
             return connection.execute(delete(records).where(records.c.created_at < cutoff)).rowcount

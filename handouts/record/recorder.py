@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 # web: made on the page (shown or downloaded); web-print: sent to the desk's printer from the page
 HOW = ("make", "batch", "web", "reprint", "web-print")
+# The kinds that put a handout in a patient's hand: printed or downloaded for them one by one (on the page,
+# `make`, `reprint`). A batch's handouts are made for a day ahead, not given: the page records its print
+# file as given (`web`) once it is downloaded or printed there. A kind not listed here is not given.
+GIVEN = ("make", "web", "reprint", "web-print")
 # In a record's request, beside what makes the handout: the schedule row it was for, when that row
 # gave no patient id (see identity.py). `reprint` copies it with the rest, so a reprint is for the same row.
 ROW_KEY = "row_key"

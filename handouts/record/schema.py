@@ -1,7 +1,20 @@
 """The ledger's tables, one schema for SQLite and PostgreSQL (SQLAlchemy Core); changes go through
 Alembic migrations in migrations/versions."""
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -53,4 +66,31 @@ blobs = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("data", LargeBinary, nullable=False),
+)
+
+# The front desk's list of the day, as loaded (uploaded on the Today page, or the file `serve --schedule`
+# names): the practice's, so every desk and every server sees one list and a restart loses nothing. One
+# list at a time: loading another replaces it (days.py). It holds patient data, as records do.
+days = Table(
+    "days",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random: every form of the page names the list it came from
+    Column("loaded_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("name", String(64), nullable=False),  # schedule.csv or schedule.jsonl: how the bytes are read
+    Column("data", LargeBinary, nullable=False),  # the schedule's bytes, as uploaded
+    Column("dates", String(8)),  # the order of slashed dates the desk chose (us, eu), or none
+    Column("separator", Boolean, nullable=False),  # "Print all" with a separator sheet before each patient
+    Column("notice", Text, nullable=False),  # what the last action on the whole list did
+)
+
+# A row of the day's list as the desk changed it: its fix (visit type, date) and what the last action on
+# it did (printed as job 12, not printed: the printer is stopped). Who has their handout is the records'.
+day_rows = Table(
+    "day_rows",
+    metadata,
+    Column("day_id", String(32), ForeignKey("days.id", ondelete="CASCADE"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("fix", JSON, nullable=False),
+    Column("outcome", String(8)),  # done | error
+    Column("message", Text),
 )

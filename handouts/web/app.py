@@ -34,8 +34,8 @@ def create_app(
     schedule: Path | None = None,
     on_network: bool = True,
 ) -> Flask:
-    """The app for one practice folder (None: the built-in sample practice); `schedule`: the day's
-    list every browser sees on the Today page until one uploads its own; `on_network`: served on an
+    """The app for one practice folder (None: the built-in sample practice); `schedule`: a file loaded
+    as the practice's list of the day when it is first read and when it changes; `on_network`: served on an
     address other than loopback, where approving on the page is off (`serve` says which).
 
     `trusted_hosts` are the names the Host header may carry besides this computer's addresses (None:

@@ -10,7 +10,8 @@ corrections of a row's visit type or date. Rows are read and checked with the sa
 Who has their handout comes from the record of handouts given (the ledger); without a ledger,
 from this server's own log of what it printed or gave for download (`GivenLog`), kept in memory.
 A row is matched to what was given by its patient's identity (identity.py: the row's id, else the
-row itself), never by name.
+row itself), never by name; and only a handout printed or downloaded counts (`GIVEN`): one a batch
+made ahead of the day is made, not given, and "Print all not yet given" prints it.
 """
 
 import re
@@ -27,7 +28,7 @@ from ..base.i18n import DEFAULT, LANGUAGES, parse_lang
 from ..compose.identity import NO_ONE, Identity, fold_name, found_by, of_row, search_key
 from ..compose.request import Request, build_request
 from ..config.catalog import Catalog
-from ..record.recorder import identity
+from ..record.recorder import GIVEN, identity
 from ..runs.mapped import patient_name, schedule_rows
 from ..runs.rows import NEEDS_ORDER, request_kwargs, schedule_warnings
 from ..runs.schedule import Row
@@ -36,6 +37,7 @@ from .forms import sentence
 DATES = {"us": "month first (3/14/2026)", "eu": "day first (14/03/2026)"}
 LOOK_BACK = timedelta(days=14)  # a handout given this long before its visit still counts as given
 PRINTED, DOWNLOADED = "web-print", "web"
+VERBS = {PRINTED: "Printed", DOWNLOADED: "Downloaded", "reprint": "Reprinted", "batch": "Made in a batch"}
 
 
 @dataclass
@@ -52,8 +54,7 @@ class Given:
     def label(self) -> str:
         local = self.when.astimezone()
         at = f"at {local:%H:%M}" if local.date() == date.today() else f"on {local:%b} {local.day}"
-        verb = {PRINTED: "Printed", DOWNLOADED: "Downloaded"}.get(self.how, "Made")
-        return f"{verb} {at}"
+        return f"{VERBS.get(self.how, 'Given')} {at}"
 
 
 class GivenLog:
@@ -86,6 +87,7 @@ class DeskRow:
     request: Request | None
     error: str = ""
     given: Given | None = None
+    made: Given | None = None  # a handout made for this row but not given (a batch's): said beside "Not given"
     namesakes: list[int] = field(default_factory=list)  # the lines of other patients with this name
     english: Request | None = None  # a row that cannot be made in its language, made in English: one click away
     written: str = ""  # the name as it would print, for a row that cannot be made
@@ -197,7 +199,7 @@ class Day:
                 desk = _in_english(catalog, row, self) or DeskRow(
                     row.line, row.values, None, sentence(str(exc)), written=written
                 )
-            desk.given = match(desk, given)
+            desk.given, desk.made = match(desk, given), match(desk, given, made=True)
             found.append(desk)
         for desk in found:  # another patient with this name: told apart on the page
             name = fold_name(desk.patient)
@@ -217,12 +219,17 @@ def needs_order(rows: list[DeskRow]) -> bool:
     return any(row.error == sentence(NEEDS_ORDER) for row in rows)
 
 
-def match(row: DeskRow, given: list[Given]) -> Given | None:
-    """The latest handout given for this row's patient (by identity, see identity.py), visit type and date."""
+def match(row: DeskRow, given: list[Given], made: bool = False) -> Given | None:
+    """The latest handout given for this row's patient (by identity, see identity.py), visit type and date;
+    with `made`, the latest made for them and not given (a batch's)."""
     if row.handout is None:
         return None
     visit, day = row.handout.visit.id, row.handout.visit_date.isoformat()
-    found = [g for g in given if g.visit == visit and g.date == day and row.identity.same(g.who)]
+    found = [
+        g
+        for g in given
+        if (g.how not in GIVEN) == made and g.visit == visit and g.date == day and row.identity.same(g.who)
+    ]
     return found[-1] if found else None
 
 

@@ -20,6 +20,7 @@ from ..engine.build import KeptBuilder
 from ..record.faults import SpoolError
 from ..record.recorder import Ledgers, Recorder
 from ..runs.pool import handout_pdf, kind, render_pool, with_catalog
+from .daylist import DayList
 from .desk import DOWNLOADED, Day, GivenLog
 from .forms import sentence
 from .jobs import KEEP_SECONDS, Job, Jobs
@@ -36,11 +37,14 @@ class Settings:
     write_lock: threading.Lock = field(default_factory=threading.Lock)  # one writer of the practice's files
     ledgers: Ledgers = field(default_factory=Ledgers)
     jobs: Jobs = field(default_factory=Jobs)
-    day: Day | None = None  # `serve --schedule FILE`: every browser's list
-    days: dict[str, Day] = field(default_factory=dict)  # a schedule uploaded on the page, by browser session
+    day: Day | None = None  # `serve --schedule FILE`: offered to the practice's list when it is read or changes
+    days: DayList = field(init=False)  # the practice's list of the day (daylist.py)
     given: GivenLog = field(default_factory=GivenLog)  # what this server gave, for a practice without a ledger
     # The texts' versions for the record come from a renderer of the catalog as it is; no PDF is made here.
     renderers: KeptBuilder = field(default_factory=KeptBuilder)
+
+    def __post_init__(self) -> None:
+        self.days = DayList(self.ledgers)  # the list's ledger is the one the handouts are recorded in
 
 
 def settings() -> Settings:

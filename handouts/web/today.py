@@ -5,6 +5,8 @@ Every action is a form (POST with the page's CSRF token) that answers with the p
 background and puts the new list in place. Each form carries the list's id: after a new upload, or
 the schedule file changed under `serve --schedule`, an old page's line numbers name other rows, so
 such a form does nothing but show the new list.
+
+The list is the practice's (daylist.py): every desk sees the one loaded last, and what each desk does on it.
 """
 
 from pathlib import Path
@@ -46,23 +48,34 @@ bp = Blueprint("today", __name__)
 
 
 def current() -> Day | None:
-    """This browser's uploaded list, else the one the server was started with (read again if it changed)."""
-    own = settings().days.get(browser_session())
-    if own is not None:
-        return own
-    shared = settings().day
-    if shared is not None:
-        fresh = shared.fresh()
-        if fresh is not shared:
-            settings().day = fresh
-        return fresh
-    return None
+    """The practice's list (daylist.py), once per request; the schedule file the server was started with is
+    offered to it first (read again when it changed)."""
+    if "day" not in g:
+        url = record_url(load_catalog())
+        served = settings().day
+        if served is not None:
+            settings().day = served = served.fresh()
+            settings().days.offer(url, served)
+        g.day, g.day_kept = settings().days.current(url)
+    return g.day
+
+
+def record_url(catalog: Catalog) -> str | None:
+    """Where the practice's record is (None: it keeps none)."""
+    return ledger_url(catalog.practice.ledger, catalog.search.practice)
+
+
+def change_row(day: Day, line: int, fix: dict[str, str] | None = None, message: tuple[str, str] | None = None):
+    settings().days.change_row(record_url(load_catalog()), day, line, fix, message)
+
+
+def choose(day: Day, **choices: str | bool | None) -> None:
+    settings().days.choose(record_url(load_catalog()), day, **choices)
 
 
 def given(catalog: Catalog, rows: list[DeskRow]) -> list[Given]:
     since = earliest(rows)
-    url = ledger_url(catalog.practice.ledger, catalog.search.practice)
-    if url is None:
+    if record_url(catalog) is None:
         return settings().given.since(since)
     return from_ledger(given_since(catalog, settings().ledgers, since))
 
@@ -71,7 +84,7 @@ def listed(catalog: Catalog, day: Day) -> list[DeskRow]:
     rows = day.rows(catalog, [])
     found = given(catalog, rows)
     for row in rows:
-        row.given = match(row, found)
+        row.given, row.made = match(row, found), match(row, found, made=True)
     return rows
 
 
@@ -86,6 +99,7 @@ def page(errors: dict[str, str] | None = None, status: int = 200):
             "today.html",
             practice=catalog.practice,
             day=day,
+            kept=g.get("day_kept", ""),
             rows=rows,
             shown=search(rows, query, chosen),
             query=query,
@@ -146,7 +160,7 @@ def load():
         schedule_rows(load_catalog(), data, Path(name))
     except UserError as exc:
         return page({"schedule": sentence(str(exc))}, 400)
-    settings().days[browser_session()] = Day(name, data)
+    settings().days.load(record_url(load_catalog()), Day(name, data))
     return back()
 
 
@@ -156,7 +170,7 @@ def options():
     day = this_day()
     chosen = request.form.get("dates")
     if chosen is not None:
-        day.dates = chosen if chosen in DATES else None
+        choose(day, dates=chosen if chosen in DATES else None)
     return back()
 
 
@@ -174,10 +188,9 @@ def fix():
         try:
             fix["date"] = parse_date(when, "the date").isoformat()
         except UserError as exc:
-            day.messages[row.line] = ("error", sentence(str(exc)))
+            change_row(day, row.line, message=("error", sentence(str(exc))))
             return back(row.line)
-    day.fixes[row.line] = {**day.fixes.get(row.line, {}), **fix}
-    day.messages[row.line] = ("done", "Corrected on this page; the schedule file is unchanged.")
+    change_row(day, row.line, fix, ("done", "Corrected on this page; the schedule file is unchanged."))
     return back(row.line)
 
 
@@ -193,7 +206,7 @@ def print_row():
     row = this_row(catalog, day)
     handout = chosen(row)
     if handout is None:
-        day.messages[row.line] = ("error", f"Not printed: {row.error}")
+        change_row(day, row.line, message=("error", f"Not printed: {row.error}"))
         return back(row.line)
     data = make(catalog, handout, how=None)
     try:
@@ -202,13 +215,11 @@ def print_row():
         )
     except PrintError as exc:
         current_app.logger.warning("not printed: %s", exc)  # the whole story, for whoever looks after it
-        day.messages[row.line] = (
-            "error",
-            f"Not printed: {sentence(exc.desk)} The handout is ready: print it again, or download it.",
-        )
+        message = f"Not printed: {sentence(exc.desk)} The handout is ready: print it again, or download it."
+        change_row(day, row.line, message=("error", message))
         return back(row.line)
     notice = record(catalog, handout, data, PRINTED, row.identity)
-    day.messages[row.line] = ("done", f"{printed} {notice}" if notice else str(printed))
+    change_row(day, row.line, message=("done", f"{printed} {notice}" if notice else str(printed)))
     return back(row.line)
 
 
@@ -219,11 +230,11 @@ def download():
     row = this_row(catalog, day)
     handout = chosen(row)
     if handout is None:
-        day.messages[row.line] = ("error", row.error)
+        change_row(day, row.line, message=("error", row.error))
         return back(row.line)
     data = make(catalog, handout, DOWNLOADED, row.identity)
     if g.get("record_notice"):
-        day.messages[row.line] = ("done", g.record_notice)
+        change_row(day, row.line, message=("done", g.record_notice))
     return pdf_response(data, file_name(handout, "pdf"), download=True)
 
 
@@ -245,20 +256,19 @@ def print_all():
     """Every row not given yet, made and printed in a background job, as one print file in list order."""
     catalog = load_catalog()
     day = this_day()
-    day.separator = request.form.get("separator", "").lower() in TRUE
+    separator = request.form.get("separator", "").lower() in TRUE
     lines = [row.line for row in listed(catalog, day) if row.request and not row.given]
     if not lines:
-        day.notice = "Everyone on the list has their handout."
+        choose(day, separator=separator, notice="Everyone on the list has their handout.")
         return back()
     try:
         queue = queue_for(catalog.practice)
     except PrintError as exc:
         current_app.logger.warning("not printed: %s", exc)
-        day.notice = f"Not printed: {sentence(exc.desk)}"
+        choose(day, separator=separator, notice=f"Not printed: {sentence(exc.desk)}")
         return back()
-    keeps_ledger = ledger_url(catalog.practice.ledger, catalog.search.practice) is not None
-    start_job(day, lines, queue, None if keeps_ledger else _log_printed(catalog, day))
-    day.notice = ""
+    choose(day, separator=separator, notice="")
+    start_job(day, lines, queue, None if record_url(catalog) is not None else _log_printed(catalog, day))
     return back()
 
 
