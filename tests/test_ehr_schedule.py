@@ -481,4 +481,4 @@ def test_the_today_page_reads_the_export_with_the_mapping(tmp_path):
     assert client.post("/today/load", data=fields, content_type="multipart/form-data").status_code == 303
     page = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get("/today").text)).split())
     assert f"Leg pain when you walk: your first visit {PRINTED} Maria Lopez ID 100201" in page
-    assert "3 patients on the list, 3 not given yet." in page  # none needs fixing
+    assert "3 patients: 0 need a fix, 3 ready to print, 0 given." in page
