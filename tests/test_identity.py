@@ -174,8 +174,8 @@ EXPORT = "\n".join(
     [
         "Appointment Date,Appointment Time,Patient Name,Patient ID,Appointment Type,Preferred Language",
         "12/09/2026,7:45 AM,Grace Holloway,100233,new-patient,English",
-        "12/09/2026,9:45 AM,Juan Garcia,101402,new-patient,Spanish",
-        "12/09/2026,10:00 AM,Juan Garcia,101999,new-patient,Spanish",
+        "12/09/2026,9:45 AM,Juan Garcia,101402,new-patient,English",
+        "12/09/2026,10:00 AM,Juan Garcia,101999,new-patient,English",
     ]
 )
 
@@ -210,8 +210,9 @@ def test_two_columns_that_both_give_the_id_are_refused_not_guessed(tmp_path):
     assert "Maria" not in run.output and not (tmp_path / "out").exists()
     lines = tmp_path / "day.jsonl"
     lines.write_text(
-        json.dumps({"visit": "new-patient", "patient": "Maria Garcia", "mrn": "MRN-1", "Record Number": "77"}) + "\n"
-        + json.dumps({"visit": "new-patient", "patient": "Ana Silva", "id": "MRN-3"}) + "\n"
+        json.dumps({"visit": "new-patient", "patient": "Maria Garcia", "date": "2026-03-14", "mrn": "MRN-1",
+                    "Record Number": "77"}) + "\n"
+        + json.dumps({"visit": "new-patient", "patient": "Ana Silva", "date": "2026-03-14", "id": "MRN-3"}) + "\n"
     )
     run = CliRunner().invoke(main, ["batch", str(lines), "-o", str(tmp_path / "out2"), "-j", "1"])
     assert "Line 1: the columns 'mrn' and 'Record Number' both mean 'id'" in run.output, run.output

@@ -143,13 +143,15 @@ def test_batch_makes_nothing_from_a_linked_folder(practice, outside, tmp_path):
     assert not out.exists() or not list(out.rglob("*.pdf"))
 
 
-def test_the_page_refuses_a_linked_folder(practice, outside):
+def test_the_page_refuses_a_linked_folder(practice, outside, caplog):
+    """Refused on the page in the desk's words; the link, by its path, in the server's log."""
     linked_template(practice, outside)
     client = create_app(practice).test_client()
     page = client.get("/")
-    assert page.status_code == 500 and "templates/pw.html (a link to" in page.text
+    assert page.status_code == 500 and "The practice settings have a problem" in page.text
+    assert "templates/pw.html (a link to" in caplog.text
     assert client.get("/assets/riverbend.png").status_code == 500
-    assert SECRET not in page.text
+    assert SECRET not in page.text and SECRET not in caplog.text
 
 
 def test_serve_stops_before_listening(practice, outside):

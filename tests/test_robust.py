@@ -129,7 +129,9 @@ def test_hostile_schedule_cells_print_as_text_and_reach_nothing(tmp_path, catalo
         "<style>@import url(data:text/css,*{color:red})</style>",
     ]
     schedule = tmp_path / "day.csv"
-    schedule.write_text("visit\tpatient\n" + "".join(f"injection\t{c}\n" for c in cells), encoding="utf-8")
+    schedule.write_text(
+        "visit\tpatient\tdate\n" + "".join(f"injection\t{c}\t2026-03-14\n" for c in cells), encoding="utf-8"
+    )
     result = run_batch(catalog, schedule, tmp_path / "out", workers=1)
     assert result.made == len(cells) and hits == []
     for entry in read_manifest(tmp_path / "out" / "manifest.csv").values():
