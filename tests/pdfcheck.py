@@ -33,8 +33,8 @@ def _source(pdf: bytes):
 
 # Reading a PDF takes about as long as making it (pypdf's text, 0.1 s a page; pdfplumber's layout,
 # about a second a handout), and the content tests read the same few dozen handouts page by page
-# many times over. So each PDF is read once and what was read is kept, by the PDF's bytes: a PDF
-# that differs in any byte is read afresh.
+# many times over. So each PDF is read once by each reader and what was read is kept, by the PDF's
+# bytes: a PDF that differs in any byte is read afresh.
 class _Read:
     """A PDF open for reading, and the text of each page read so far (a page is read when first asked for)."""
 
@@ -56,7 +56,7 @@ def _read(pdf: bytes) -> _Read:
 def forget() -> None:
     """Drop every PDF read so far (at the end of the session)."""
     _read.cache_clear()
-    layout.cache_clear()
+    _LAYOUTS.clear()
 
 
 def page_texts(pdf: bytes) -> tuple[str, ...]:
@@ -66,6 +66,9 @@ def page_texts(pdf: bytes) -> tuple[str, ...]:
 
 
 class Char(NamedTuple):
+    """A printed character as pdfplumber reads it: what the tests look at, and what pdfplumber's own
+    word and line grouping reads (so `words` and `plumber_texts` give what its page methods give)."""
+
     text: str
     size: float
     fontname: str
@@ -73,6 +76,12 @@ class Char(NamedTuple):
     x1: float
     top: float
     bottom: float
+    doctop: float
+    upright: bool
+    width: float
+    height: float
+    tag: str | None  # the structure tag of its marked content: "Figure" for a drawing's labels
+    non_stroking_color: tuple | None  # the colour it is filled with
 
 
 class Box(NamedTuple):
@@ -82,6 +91,8 @@ class Box(NamedTuple):
     x1: float
     top: float
     bottom: float
+    tag: str | None
+    non_stroking_color: tuple | None  # the fill of a rectangle
 
     @property
     def width(self) -> float:
@@ -94,23 +105,66 @@ class PageLayout(NamedTuple):
     chars: tuple[Char, ...]
     rects: tuple[Box, ...]
     lines: tuple[Box, ...]
+    bbox: tuple[float, float, float, float]
+    images: int  # how many images are drawn on the page
 
 
-@lru_cache(maxsize=48)
-def layout(pdf: bytes) -> tuple[PageLayout, ...]:
-    """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
+def _colour(value) -> tuple | None:
+    return None if value is None else tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
+
+def _read_layout(pdf: bytes) -> tuple[PageLayout, ...]:
     def chars(objects: list[dict]) -> tuple[Char, ...]:
-        return tuple(Char(*(o[key] for key in Char._fields)) for o in objects)
+        return tuple(
+            Char(*(o[key] for key in Char._fields[:-1]), _colour(o["non_stroking_color"])) for o in objects
+        )
 
     def boxes(objects: list[dict]) -> tuple[Box, ...]:
-        return tuple(Box(*(o[key] for key in Box._fields)) for o in objects)
+        return tuple(Box(*(o[key] for key in Box._fields[:-1]), _colour(o["non_stroking_color"])) for o in objects)
 
     with pdfplumber.open(_source(pdf)) as doc:
         return tuple(
-            PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines))
+            PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines),
+                       tuple(page.bbox), len(page.images))
             for page in doc.pages
         )
+
+
+# pdfplumber's reading (pdfminer's layout of every character) is the costly one: the words and
+# lines of a page are worked out from the characters read once, as pdfplumber's page methods do.
+_LAYOUTS: dict[bytes, tuple[PageLayout, ...]] = {}
+KEEP_LAYOUTS = 48
+
+
+def layout(pdf: bytes) -> tuple[PageLayout, ...]:
+    """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
+    found = _LAYOUTS.pop(pdf, None)
+    if found is None:
+        found = _read_layout(pdf)
+    _LAYOUTS[pdf] = found  # the most recently used last
+    while len(_LAYOUTS) > KEEP_LAYOUTS:
+        del _LAYOUTS[next(iter(_LAYOUTS))]
+    return found
+
+
+def _dicts(page: PageLayout) -> list[dict]:
+    return [char._asdict() for char in page.chars]
+
+
+def words(pdf: bytes, number: int, **options) -> list[dict]:
+    """Page `number`'s words (1-based) as pdfplumber's `page.extract_words(**options)` gives them."""
+    return pdfplumber.utils.extract_words(_dicts(layout(pdf)[number - 1]), **options)
+
+
+def _textmap(page: PageLayout):
+    return pdfplumber.utils.chars_to_textmap(
+        _dicts(page), layout_bbox=page.bbox, layout_width=page.width, layout_height=page.height
+    )
+
+
+def plumber_texts(pdf: bytes) -> tuple[str, ...]:
+    """Each page's lines as pdfplumber's `page.extract_text()` gives them (the golden texts)."""
+    return tuple(_textmap(page).as_string if page.chars else "" for page in layout(pdf))
 
 
 def text(pdf: bytes) -> str:
@@ -186,12 +240,11 @@ def summary_text(pdf: bytes) -> str:
 
 def name_box(pdf: bytes, name: str) -> tuple[int, tuple[float, float, float, float]]:
     """(page index, (x0, top, x1, bottom) in points) of the first line that prints `name`."""
-    with pdfplumber.open(_source(pdf)) as doc:
-        for index, page in enumerate(doc.pages):
-            found = page.search(name)
-            if found:
-                hit = found[0]
-                return index, (hit["x0"], hit["top"], hit["x1"], hit["bottom"])
+    for index, page in enumerate(layout(pdf)):
+        found = _textmap(page).search(name) if page.chars else []
+        if found:
+            hit = found[0]
+            return index, (hit["x0"], hit["top"], hit["x1"], hit["bottom"])
     raise AssertionError(f"{name!r} is not printed in this PDF")
 
 

@@ -1,14 +1,12 @@
 """The drawings that teach: each one is in the handout it belongs to, tagged with its alternative
 text, its labels printed as text in the label size (18 pt in large print), in standard and large print."""
 
-import io
 import re
 import shutil
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
-import pdfplumber
 import pytest
 from click.testing import CliRunner
 
@@ -85,13 +83,12 @@ DRAWINGS = {
 
 def figure_words(pdf: bytes) -> list[tuple[str, float]]:
     """(word, size in points) for every word the PDF tags as part of a figure: the drawings' labels."""
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        return [
-            (w["text"], w["size"])
-            for page in doc.pages
-            for w in page.extract_words(extra_attrs=["size", "tag"])
-            if w["tag"] == "Figure"
-        ]
+    return [
+        (w["text"], w["size"])
+        for number in range(1, pdfcheck.pages(pdf) + 1)
+        for w in pdfcheck.words(pdf, number, extra_attrs=["size", "tag"])
+        if w["tag"] == "Figure"
+    ]
 
 
 @pytest.mark.parametrize("large_print", [False, True], ids=["standard", "large-print"])
@@ -158,8 +155,8 @@ def test_the_step_after_the_lifting_drawing_starts_under_it(renderer, visit, lan
     """The driving step ran beside the lifting drawing for a few words ("Do not drive while you"), then
     jumped to the full width mid-sentence: the step that holds the drawing now holds it to its end."""
     pdf = render(renderer, visit, lang=lang)
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        words = next(w for w in (p.extract_words() for p in doc.pages) if {heading, label} <= {x["text"] for x in w})
+    pages = (pdfcheck.words(pdf, number) for number in range(1, pdfcheck.pages(pdf) + 1))
+    words = next(w for w in pages if {heading, label} <= {x["text"] for x in w})
     head = next(w for w in words if w["text"] == heading)
     drawing_left = min(w["x0"] for w in words if w["text"] == label)
     first = min((w for w in words if w["top"] > head["bottom"]), key=lambda w: w["top"])

@@ -4,7 +4,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import pdfplumber
 import pytest
 from click.testing import CliRunner
 
@@ -35,10 +34,7 @@ def invoke(*args: str, **kw):
 
 
 def brand_colours(pdf: bytes) -> set:
-    import io
-
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        return {tuple(round(v, 2) for v in c["non_stroking_color"] or ()) for p in doc.pages for c in p.chars}
+    return {tuple(round(v, 2) for v in c.non_stroking_color or ()) for p in pdfcheck.layout(pdf) for c in p.chars}
 
 
 def test_branding_name_colours_logo_footer(riverbend):
@@ -48,10 +44,7 @@ def test_branding_name_colours_logo_footer(riverbend):
     assert "Call 555-0142" in text and "riverbend.example" in text
     assert "Riverbend Spine Center patient education · Handout" in text
     assert (0.0, 0.39, 0.0) in brand_colours(pdf)  # #006400 headings
-    import io
-
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        assert all(page.images for page in doc.pages)  # the PNG logo in every header
+    assert all(page.images for page in pdfcheck.layout(pdf))  # the PNG logo in every header
 
 
 def test_module_override_and_extended_page_template(riverbend):
@@ -85,13 +78,10 @@ def test_surgeon_profile_changes_the_post_op_sheet(riverbend):
 
 
 def _chars_of(pdf: bytes, word: str):
-    import io
-
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        for page in doc.pages:
-            for w in page.extract_words(extra_attrs=["fontname", "size"]):
-                if w["text"] == word:
-                    yield w["text"], w["size"], w["fontname"]
+    for number in range(1, pdfcheck.pages(pdf) + 1):
+        for w in pdfcheck.words(pdf, number, extra_attrs=["fontname", "size"]):
+            if w["text"] == word:
+                yield w["text"], w["size"], w["fontname"]
 
 
 def test_given_follow_up_date_wins_over_the_interval(riverbend):
