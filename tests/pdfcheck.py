@@ -1,5 +1,6 @@
 """Reading what the user gets: the text, pages, fonts and structure of a finished PDF."""
 
+import hashlib
 import io
 import re
 from functools import lru_cache
@@ -7,6 +8,33 @@ from typing import NamedTuple
 
 import pdfplumber
 import pypdf
+
+from runshare import RunShare
+
+# The handouts the test processes of a run share (conftest.render), by their sha256, and the run's
+# share (set by conftest for the session): what is read from one of these is read by one process
+# and shared with the others, as the handout itself is.
+RUN: RunShare | None = None
+_SHARED: set[str] = set()
+
+
+def share(pdf: bytes) -> None:
+    """`pdf` is one of the run's shared handouts: what is read from it is shared too."""
+    _SHARED.add(hashlib.sha256(pdf).hexdigest())
+
+
+def _shared_digest(pdf: bytes) -> str | None:
+    """The sha256 of a shared handout; None for any other PDF."""
+    if RUN is None or not _SHARED:
+        return None
+    digest = hashlib.sha256(pdf).hexdigest()
+    return digest if digest in _SHARED else None
+
+
+def _shared(pdf: bytes, what: str, read):
+    """read(), or for a shared handout what the first process of the run to read it read."""
+    digest = _shared_digest(pdf)
+    return read() if digest is None else RUN.get(f"{what}-{digest}", read)
 
 
 @lru_cache(maxsize=2)
@@ -41,10 +69,19 @@ class _Read:
     def __init__(self, pdf: bytes) -> None:
         self.reader = pypdf.PdfReader(_source(pdf))
         self.texts: dict[int, str] = {}
+        digest = _shared_digest(pdf)  # a shared handout's pages are read all at once, by one process of the run
+        if digest is not None:
+            self.texts = dict(enumerate(RUN.get(f"text-{digest}", self._every_page)))
+
+    def _every_page(self) -> list[str]:
+        return [self._text(index) for index in range(len(self.reader.pages))]
+
+    def _text(self, index: int) -> str:
+        return " ".join((self.reader.pages[index].extract_text() or "").split())
 
     def page(self, index: int) -> str:
         if index not in self.texts:
-            self.texts[index] = " ".join((self.reader.pages[index].extract_text() or "").split())
+            self.texts[index] = self._text(index)
         return self.texts[index]
 
 
@@ -57,6 +94,7 @@ def forget() -> None:
     """Drop every PDF read so far (at the end of the session)."""
     _read.cache_clear()
     _LAYOUTS.clear()
+    _SHARED.clear()
 
 
 def page_texts(pdf: bytes) -> tuple[str, ...]:
@@ -140,7 +178,7 @@ def layout(pdf: bytes) -> tuple[PageLayout, ...]:
     """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
     found = _LAYOUTS.pop(pdf, None)
     if found is None:
-        found = _read_layout(pdf)
+        found = _shared(pdf, "layout", lambda: _read_layout(pdf))
     _LAYOUTS[pdf] = found  # the most recently used last
     while len(_LAYOUTS) > KEEP_LAYOUTS:
         del _LAYOUTS[next(iter(_LAYOUTS))]
