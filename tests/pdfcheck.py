@@ -143,6 +143,7 @@ class PageLayout(NamedTuple):
     chars: tuple[Char, ...]
     rects: tuple[Box, ...]
     lines: tuple[Box, ...]
+    curves: tuple[Box, ...]  # other shapes, by the box around them (a drawing's rounded boxes)
     bbox: tuple[float, float, float, float]
     images: int  # how many images are drawn on the page
 
@@ -163,7 +164,7 @@ def _read_layout(pdf: bytes) -> tuple[PageLayout, ...]:
     with pdfplumber.open(_source(pdf)) as doc:
         return tuple(
             PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines),
-                       tuple(page.bbox), len(page.images))
+                       boxes(page.curves), tuple(page.bbox), len(page.images))
             for page in doc.pages
         )
 
