@@ -17,6 +17,9 @@ from handouts.engine.build import Builder, build
 from handouts.engine.pdf import weasyprint_warnings
 from handouts.render.renderer import Renderer
 
+import pdfcheck
+import runshare
+
 ROOT = Path(__file__).resolve().parent.parent
 # The record of handouts given is off unless a test turns it on (tests/test_record.py), so no test
 # writes a ledger into a fixture folder.
@@ -73,24 +76,46 @@ def render(renderer: Renderer, visit: str, patient: str = NAME, date: str = "202
     """Build one handout; WeasyPrint's warnings (a missing font, a bad rule) fail the test.
 
     With a `shared` renderer (the session's, of the built-in catalog; a fixture practice no test
-    changes) each distinct handout is built once and its bytes shared by every test that asks for
-    the same one: a test that only reads a PDF need not wait for it again. And they are built as a
+    changes) each distinct handout is built once in the run and its bytes shared by every test that
+    asks for the same one, in every worker process (runshare.py), with what is read from it
+    (pdfcheck): a test that only reads a PDF need not wait for it again. And they are built as a
     batch builds them, by one builder that lays out a kind's detail pages once, then only page 1
     for each patient (the same bytes as a builder of its own: tests/test_speed.py). Any other
     renderer builds afresh, as `make` does."""
     kept = _SHARED.get(renderer)
-    if kept is not None:
-        # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
-        key = (visit, patient, date, fmt, *sorted((k, _key(v)) for k, v in kw.items() if v not in (None, False)))
-        if key in kept.made:
-            return kept.made[key]
+    if kept is None:
+        return _built(lambda request: build(renderer, request, fmt), renderer, visit, patient, date, **kw)
+    # Arguments left at build_request's defaults (None, False) ask for the same handout as leaving them out.
+    key = (visit, patient, date, fmt, *sorted((k, _key(v)) for k, v in kw.items() if v not in (None, False)))
+    if key not in kept.made:
+        # Keyed by what the handout is made from: every input file's sha256 (the catalog's snapshot),
+        # the folders they are in, and the request. The code is this run's own (runshare.py).
+        catalog = renderer.catalog
+        name = runshare.key(catalog.snapshot.id, str(catalog.search.builtin), str(catalog.search.practice), key)
+        made = RUN.get(f"handout-{name}", lambda: _built(
+            lambda request: kept.builder.build(request, fmt), renderer, visit, patient, date, **kw))
+        pdfcheck.share(made)
+        kept.made[key] = made
+    return kept.made[key]
+
+
+def _built(make, renderer: Renderer, visit: str, patient: str, date: str, **kw) -> bytes:
     request = build_request(renderer.catalog, visit, patient, date, **kw)
     with weasyprint_warnings() as warnings:
-        data = kept.builder.build(request, fmt) if kept else build(renderer, request, fmt)
+        data = make(request)
     assert warnings == [], warnings
-    if kept is not None:
-        kept.made[key] = data
     return data
+
+
+RUN: runshare.RunShare | None = None  # this run's share, once the session has begun
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_share(tmp_path_factory) -> runshare.RunShare:
+    """The folder where this run's processes share the handouts they build and what they read from them."""
+    global RUN
+    RUN = pdfcheck.RUN = runshare.for_this_run(tmp_path_factory.getbasetemp())
+    return RUN
 
 
 def pytest_collection_finish(session) -> None:
@@ -112,8 +137,6 @@ def pytest_sessionfinish(session) -> None:
     pytest's last walk of the heap for unraisable exceptions: over a heap that size it took more than
     5 s, and pytest-xdist interrupts a worker whose end takes that long (an ignored KeyboardInterrupt
     printed after the run)."""
-    import pdfcheck
-
     _SHARED.clear()
     pdfcheck.forget()
 

@@ -1,5 +1,6 @@
 """Reading what the user gets: the text, pages, fonts and structure of a finished PDF."""
 
+import hashlib
 import io
 import re
 from functools import lru_cache
@@ -7,6 +8,33 @@ from typing import NamedTuple
 
 import pdfplumber
 import pypdf
+
+from runshare import RunShare
+
+# The handouts the test processes of a run share (conftest.render), by their sha256, and the run's
+# share (set by conftest for the session): what is read from one of these is read by one process
+# and shared with the others, as the handout itself is.
+RUN: RunShare | None = None
+_SHARED: set[str] = set()
+
+
+def share(pdf: bytes) -> None:
+    """`pdf` is one of the run's shared handouts: what is read from it is shared too."""
+    _SHARED.add(hashlib.sha256(pdf).hexdigest())
+
+
+def _shared_digest(pdf: bytes) -> str | None:
+    """The sha256 of a shared handout; None for any other PDF."""
+    if RUN is None or not _SHARED:
+        return None
+    digest = hashlib.sha256(pdf).hexdigest()
+    return digest if digest in _SHARED else None
+
+
+def _shared(pdf: bytes, what: str, read):
+    """read(), or for a shared handout what the first process of the run to read it read."""
+    digest = _shared_digest(pdf)
+    return read() if digest is None else RUN.get(f"{what}-{digest}", read)
 
 
 @lru_cache(maxsize=2)
@@ -33,18 +61,27 @@ def _source(pdf: bytes):
 
 # Reading a PDF takes about as long as making it (pypdf's text, 0.1 s a page; pdfplumber's layout,
 # about a second a handout), and the content tests read the same few dozen handouts page by page
-# many times over. So each PDF is read once and what was read is kept, by the PDF's bytes: a PDF
-# that differs in any byte is read afresh.
+# many times over. So each PDF is read once by each reader and what was read is kept, by the PDF's
+# bytes: a PDF that differs in any byte is read afresh.
 class _Read:
     """A PDF open for reading, and the text of each page read so far (a page is read when first asked for)."""
 
     def __init__(self, pdf: bytes) -> None:
         self.reader = pypdf.PdfReader(_source(pdf))
         self.texts: dict[int, str] = {}
+        digest = _shared_digest(pdf)  # a shared handout's pages are read all at once, by one process of the run
+        if digest is not None:
+            self.texts = dict(enumerate(RUN.get(f"text-{digest}", self._every_page)))
+
+    def _every_page(self) -> list[str]:
+        return [self._text(index) for index in range(len(self.reader.pages))]
+
+    def _text(self, index: int) -> str:
+        return " ".join((self.reader.pages[index].extract_text() or "").split())
 
     def page(self, index: int) -> str:
         if index not in self.texts:
-            self.texts[index] = " ".join((self.reader.pages[index].extract_text() or "").split())
+            self.texts[index] = self._text(index)
         return self.texts[index]
 
 
@@ -56,7 +93,8 @@ def _read(pdf: bytes) -> _Read:
 def forget() -> None:
     """Drop every PDF read so far (at the end of the session)."""
     _read.cache_clear()
-    layout.cache_clear()
+    _LAYOUTS.clear()
+    _SHARED.clear()
 
 
 def page_texts(pdf: bytes) -> tuple[str, ...]:
@@ -66,6 +104,9 @@ def page_texts(pdf: bytes) -> tuple[str, ...]:
 
 
 class Char(NamedTuple):
+    """A printed character as pdfplumber reads it: what the tests look at, and what pdfplumber's own
+    word and line grouping reads (so `words` and `plumber_texts` give what its page methods give)."""
+
     text: str
     size: float
     fontname: str
@@ -73,6 +114,12 @@ class Char(NamedTuple):
     x1: float
     top: float
     bottom: float
+    doctop: float
+    upright: bool
+    width: float
+    height: float
+    tag: str | None  # the structure tag of its marked content: "Figure" for a drawing's labels
+    non_stroking_color: tuple | None  # the colour it is filled with
 
 
 class Box(NamedTuple):
@@ -82,6 +129,8 @@ class Box(NamedTuple):
     x1: float
     top: float
     bottom: float
+    tag: str | None
+    non_stroking_color: tuple | None  # the fill of a rectangle
 
     @property
     def width(self) -> float:
@@ -94,23 +143,67 @@ class PageLayout(NamedTuple):
     chars: tuple[Char, ...]
     rects: tuple[Box, ...]
     lines: tuple[Box, ...]
+    curves: tuple[Box, ...]  # other shapes, by the box around them (a drawing's rounded boxes)
+    bbox: tuple[float, float, float, float]
+    images: int  # how many images are drawn on the page
 
 
-@lru_cache(maxsize=48)
-def layout(pdf: bytes) -> tuple[PageLayout, ...]:
-    """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
+def _colour(value) -> tuple | None:
+    return None if value is None else tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
+
+def _read_layout(pdf: bytes) -> tuple[PageLayout, ...]:
     def chars(objects: list[dict]) -> tuple[Char, ...]:
-        return tuple(Char(*(o[key] for key in Char._fields)) for o in objects)
+        return tuple(
+            Char(*(o[key] for key in Char._fields[:-1]), _colour(o["non_stroking_color"])) for o in objects
+        )
 
     def boxes(objects: list[dict]) -> tuple[Box, ...]:
-        return tuple(Box(*(o[key] for key in Box._fields)) for o in objects)
+        return tuple(Box(*(o[key] for key in Box._fields[:-1]), _colour(o["non_stroking_color"])) for o in objects)
 
     with pdfplumber.open(_source(pdf)) as doc:
         return tuple(
-            PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines))
+            PageLayout(page.width, page.height, chars(page.chars), boxes(page.rects), boxes(page.lines),
+                       boxes(page.curves), tuple(page.bbox), len(page.images))
             for page in doc.pages
         )
+
+
+# pdfplumber's reading (pdfminer's layout of every character) is the costly one: the words and
+# lines of a page are worked out from the characters read once, as pdfplumber's page methods do.
+_LAYOUTS: dict[bytes, tuple[PageLayout, ...]] = {}
+KEEP_LAYOUTS = 48
+
+
+def layout(pdf: bytes) -> tuple[PageLayout, ...]:
+    """Where every character, rectangle and line is on each page, as pdfplumber reads it."""
+    found = _LAYOUTS.pop(pdf, None)
+    if found is None:
+        found = _shared(pdf, "layout", lambda: _read_layout(pdf))
+    _LAYOUTS[pdf] = found  # the most recently used last
+    while len(_LAYOUTS) > KEEP_LAYOUTS:
+        del _LAYOUTS[next(iter(_LAYOUTS))]
+    return found
+
+
+def _dicts(page: PageLayout) -> list[dict]:
+    return [char._asdict() for char in page.chars]
+
+
+def words(pdf: bytes, number: int, **options) -> list[dict]:
+    """Page `number`'s words (1-based) as pdfplumber's `page.extract_words(**options)` gives them."""
+    return pdfplumber.utils.extract_words(_dicts(layout(pdf)[number - 1]), **options)
+
+
+def _textmap(page: PageLayout):
+    return pdfplumber.utils.chars_to_textmap(
+        _dicts(page), layout_bbox=page.bbox, layout_width=page.width, layout_height=page.height
+    )
+
+
+def plumber_texts(pdf: bytes) -> tuple[str, ...]:
+    """Each page's lines as pdfplumber's `page.extract_text()` gives them (the golden texts)."""
+    return tuple(_textmap(page).as_string if page.chars else "" for page in layout(pdf))
 
 
 def text(pdf: bytes) -> str:
@@ -186,12 +279,11 @@ def summary_text(pdf: bytes) -> str:
 
 def name_box(pdf: bytes, name: str) -> tuple[int, tuple[float, float, float, float]]:
     """(page index, (x0, top, x1, bottom) in points) of the first line that prints `name`."""
-    with pdfplumber.open(_source(pdf)) as doc:
-        for index, page in enumerate(doc.pages):
-            found = page.search(name)
-            if found:
-                hit = found[0]
-                return index, (hit["x0"], hit["top"], hit["x1"], hit["bottom"])
+    for index, page in enumerate(layout(pdf)):
+        found = _textmap(page).search(name) if page.chars else []
+        if found:
+            hit = found[0]
+            return index, (hit["x0"], hit["top"], hit["x1"], hit["bottom"])
     raise AssertionError(f"{name!r} is not printed in this PDF")
 
 

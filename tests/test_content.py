@@ -7,12 +7,10 @@ golden text shows every other change to what prints in review. Update the golden
 `pytest tests/test_content.py --update-golden` and read the diff before committing it.
 """
 
-import io
 import re
 from collections import Counter
 from pathlib import Path
 
-import pdfplumber
 import pytest
 
 from handouts.base.errors import UserError
@@ -389,9 +387,7 @@ def _body_text(pdf: bytes, practice: str) -> str:
 
 def _page_texts(pdf: bytes) -> str:
     """The golden text: each page's lines as extracted, under a page marker."""
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        pages = [page.extract_text() or "" for page in doc.pages]
-    return "".join(f"=== page {n} ===\n{text.rstrip()}\n" for n, text in enumerate(pages, 1))
+    return "".join(f"=== page {n} ===\n{text.rstrip()}\n" for n, text in enumerate(pdfcheck.plumber_texts(pdf), 1))
 
 
 @pytest.mark.parametrize("visit", VISITS)
@@ -584,8 +580,7 @@ def test_the_post_op_sheets_show_the_operation_and_safe_lifting_and_a_log(printe
 
 
 def _words(pdf: bytes, page: int) -> list[dict]:
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        return doc.pages[page - 1].extract_words()
+    return pdfcheck.words(pdf, page)
 
 
 @pytest.mark.parametrize("visit", ["new-patient", "surgical-consult"])

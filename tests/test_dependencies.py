@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import sys
 import tomllib
+from functools import cache
 
 import pytest
 from click.testing import CliRunner
@@ -38,9 +39,15 @@ def _imported() -> set[str]:
     return names - set(sys.stdlib_module_names) - {"handouts", "__future__"}
 
 
+@cache
+def _providers() -> dict[str, list[str]]:
+    """Which installed distributions provide each top-level module (a walk over every installed package's files)."""
+    return importlib.metadata.packages_distributions()
+
+
 def _distribution(module: str) -> str:
     """The installed distribution that provides a top-level module ("PIL" -> "pillow")."""
-    found = importlib.metadata.packages_distributions().get(module)
+    found = _providers().get(module)
     assert found, f"{module} is imported by handouts/ but no installed distribution provides it"
     return _name(found[0])
 

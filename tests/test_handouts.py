@@ -1,15 +1,19 @@
 """Each visit type's real PDF: pages, the patient's name, the title, the red flags, the type."""
 
 import re
+from html import unescape
 
 import pytest
+
+from handouts.render.figures import PATHWAY_STEPS
 
 import pdfcheck
 from conftest import MAX_PAGES, NAME, ROOT, VISITS, render
 
 
 def test_the_built_in_visit_types(catalog):
-    assert set(VISITS) <= set(catalog.visits)
+    """Exactly these: a visit type added to the catalog is added here, so every test of VISITS reads its handout."""
+    assert set(catalog.visits) == set(VISITS)
 
 
 @pytest.mark.parametrize("visit", VISITS)
@@ -54,8 +58,15 @@ def test_us_letter_by_default_and_a4_on_request(handouts, renderer):
     assert pdfcheck.page_size_pt(a4) == (595, 842)
 
 
-def test_pathway_marks_this_visit_step(handouts):
-    assert "You are here" in pdfcheck.text(handouts["injection"])
+@pytest.mark.parametrize("visit", VISITS)
+def test_pathway_marks_this_visit_step(handouts, catalog, visit):
+    """The plan's box of this visit's step is the one printed black: its words, in white, are "You are
+    here" and that step (the other boxes are black on white); a handout without the plan has none."""
+    step = catalog.visits[visit].pathway_step if "pathway" in catalog.visits[visit].modules else None
+    white = [c.text for page in pdfcheck.layout(handouts[visit]) for c in page.chars
+             if c.tag == "Figure" and c.non_stroking_color and min(c.non_stroking_color) > 0.9]
+    marked = f"You are here {step}. {PATHWAY_STEPS[step - 1]}" if step else ""
+    assert "".join(white) == pdfcheck.squash(marked)
 
 
 def test_post_op_prints_the_starter_instructions_as_a_draft(handouts, catalog):
@@ -92,7 +103,13 @@ def test_post_op_fields_are_printed(renderer):
     assert "March 10, 2026" in text
 
 
-def test_html_format_is_the_same_handout(renderer):
-    html = render(renderer, "new-patient", fmt="html").decode()
+@pytest.mark.parametrize("visit", VISITS)
+def test_html_format_is_the_same_handout(renderer, handouts, visit):
+    """The HTML preview carries every word the PDF prints (but the running footer's "Page"), the
+    patient's name escaped."""
+    html = render(renderer, visit, fmt="html").decode()
     assert html.startswith("<!DOCTYPE html>")
     assert "Zoë O&#39;Brien-Nuñez" in html
+    shown = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)))
+    missing = set(re.findall(r"\w+", pdfcheck.text(handouts[visit]))) - set(re.findall(r"\w+", shown))
+    assert missing <= {"Page"}

@@ -2,12 +2,10 @@
 a page's foot, a table that compares on one page, pages filled, a short note on page 1, the footer on
 one line, and logs with lines tall enough to write in that fill their page."""
 
-import io
 import re
 from html import unescape
 from statistics import mode
 
-import pdfplumber
 import pytest
 
 import pdfcheck
@@ -43,8 +41,7 @@ def _lines(page: pdfcheck.PageLayout, large: bool) -> list[tuple[float, float, s
 
 def _opens_with_a_drawing(pdf: bytes, number: int, large: bool) -> bool:
     """Whether page `number`'s text area starts with a drawing (its labels are tagged as a figure)."""
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        words = doc.pages[number - 1].extract_words(extra_attrs=["tag"])
+    words = pdfcheck.words(pdf, number, extra_attrs=["tag"])
     body = [w for w in words if w["top"] > MARGINS_PT[large][0] - 4]
     return bool(body) and min(body, key=lambda w: (round(w["top"]), w["x0"]))["tag"] == "Figure"
 
